@@ -1,0 +1,451 @@
+//! The pure decision: window arithmetic, all-or-nothing, cooldown. No I/O and
+//! no clock; stores feed it a time and keep its state.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use crate::decision::{Decision, DecisionSource, LimitStatus};
+use crate::inline::InlineStr;
+use crate::policy::{CallKey, Policy, MAX_LIMITS};
+
+/// What a store saw for one applicable limit before deciding.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Observed {
+    /// Index of the limit in the policy.
+    pub(crate) limit: usize,
+    /// Admitted requests it counts now (before this one).
+    pub(crate) used: u64,
+    /// Time of the oldest request still in the window (window limits).
+    pub(crate) oldest: Option<u64>,
+}
+
+/// Call state after the decision, as the store recorded it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct After {
+    pub(crate) admitted: bool,
+    pub(crate) in_cooldown: bool,
+    pub(crate) cooldown_until: u64,
+    pub(crate) expires_at: u64,
+}
+
+/// Turns what a store observed and did into a [`Decision`]. Shared by every
+/// store so memory and Redis report identically.
+pub(crate) fn conclude(
+    policy: &Policy,
+    observed: &[Observed],
+    after: After,
+    now: u64,
+    source: DecisionSource,
+) -> Decision {
+    let mut retry: u64 = 0;
+    let limits = observed
+        .iter()
+        .map(|o| {
+            let limit = &policy.limits()[o.limit];
+            let quota = u64::from(limit.quota());
+            let exceeded = o.used >= quota;
+            let used = if after.admitted { o.used + 1 } else { o.used };
+            let reset = match limit.window_millis() {
+                Some(w) => {
+                    let oldest = match o.oldest {
+                        Some(t) => Some(t),
+                        None if after.admitted => Some(now),
+                        None => None,
+                    };
+                    oldest.map_or(0, |t| (t + w).saturating_sub(now))
+                }
+                None => after.expires_at.saturating_sub(now),
+            };
+            if exceeded {
+                retry = retry.max(reset);
+            }
+            LimitStatus {
+                name: policy.name_of(o.limit),
+                quota: limit.quota(),
+                window: limit.window_millis().map(Duration::from_millis),
+                used: u32::try_from(used).unwrap_or(u32::MAX),
+                remaining: u32::try_from(quota.saturating_sub(used)).unwrap_or(0),
+                reset: Duration::from_millis(reset),
+                exceeded,
+            }
+        })
+        .collect();
+    let retry_after = if after.admitted {
+        None
+    } else {
+        retry = retry.max(after.cooldown_until.saturating_sub(now));
+        Some(Duration::from_millis(retry.max(1)))
+    };
+    Decision {
+        admitted: after.admitted,
+        cooldown: after.in_cooldown,
+        retry_after,
+        limits,
+        source,
+    }
+}
+
+/// One counter of one call: a limit, maybe narrowed to a function or part.
+#[derive(Debug)]
+struct Bucket {
+    limit: usize,
+    part: Option<InlineStr>,
+    /// Lifetime limits: admitted so far.
+    count: u64,
+    /// Window limits: times of admitted requests still in the window, oldest
+    /// first; never longer than the quota.
+    log: VecDeque<u64>,
+}
+
+/// Everything the limiter remembers about one call.
+#[derive(Debug, Default)]
+pub(crate) struct CallState {
+    cooldown_until: u64,
+    /// 0 while the state is fresh.
+    expires_at: u64,
+    buckets: Vec<Bucket>,
+}
+
+impl CallState {
+    /// When this state may be forgotten (0: it holds nothing).
+    pub(crate) fn expires_at(&self) -> u64 {
+        self.expires_at
+    }
+
+    /// Decides one request at `now` and records it: all-or-nothing.
+    pub(crate) fn decide(&mut self, policy: &Policy, key: &CallKey, now: u64) -> Decision {
+        if self.expires_at != 0 && now >= self.expires_at {
+            *self = CallState::default();
+        }
+        let in_cooldown = self.cooldown_until > now;
+        let mut observed = [Observed {
+            limit: 0,
+            used: 0,
+            oldest: None,
+        }; MAX_LIMITS];
+        let mut count = 0;
+        let mut fits = true;
+        // Where each observed limit's bucket sits (`None`: not yet created).
+        let mut positions = [None; MAX_LIMITS];
+        for (index, limit) in policy.limits().iter().enumerate() {
+            let Some(part) = key.bucket_for(limit.scope()) else {
+                continue;
+            };
+            let position = self.buckets.iter().position(|b| {
+                b.limit == index
+                    && b.part.as_ref().map(InlineStr::as_bytes) == part.map(str::as_bytes)
+            });
+            let (used, oldest) = match (position, limit.window_millis()) {
+                (None, _) => (0, None),
+                (Some(i), None) => (self.buckets[i].count, None),
+                (Some(i), Some(w)) => {
+                    let log = &mut self.buckets[i].log;
+                    while log.front().is_some_and(|&t| t + w <= now) {
+                        log.pop_front();
+                    }
+                    (log.len() as u64, log.front().copied())
+                }
+            };
+            fits &= used < u64::from(limit.quota());
+            observed[count] = Observed {
+                limit: index,
+                used,
+                oldest,
+            };
+            positions[count] = position;
+            count += 1;
+        }
+        let observed = &observed[..count];
+        let admitted = fits && !in_cooldown;
+        if admitted {
+            for (o, position) in observed.iter().zip(positions) {
+                let limit = &policy.limits()[o.limit];
+                let i = match position {
+                    Some(i) => i,
+                    None => {
+                        let part = key.bucket_for(limit.scope()).flatten();
+                        self.buckets.push(Bucket {
+                            limit: o.limit,
+                            part: part.map(InlineStr::new),
+                            count: 0,
+                            log: VecDeque::new(),
+                        });
+                        self.buckets.len() - 1
+                    }
+                };
+                let bucket = &mut self.buckets[i];
+                if limit.window_millis().is_some() {
+                    bucket.log.push_back(now);
+                } else {
+                    bucket.count += 1;
+                }
+            }
+            self.expires_at = now + policy.idle_ttl_millis();
+        } else if !in_cooldown && policy.cooldown().is_some() {
+            self.cooldown_until = now + policy.cooldown_millis();
+            self.expires_at = self.expires_at.max(self.cooldown_until);
+        }
+        let after = After {
+            admitted,
+            in_cooldown,
+            cooldown_until: self.cooldown_until,
+            expires_at: self.expires_at,
+        };
+        conclude(policy, observed, after, now, DecisionSource::Memory)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Limit, Period, Scope};
+    use proptest::prelude::*;
+
+    /// The brute-force reference: keeps every admitted request since the last
+    /// expiry and counts from scratch.
+    #[derive(Default)]
+    struct Reference {
+        admitted: Vec<(u64, String)>,
+        cooldown_until: u64,
+        last_admitted: Option<u64>,
+    }
+
+    impl Reference {
+        fn decide(&mut self, policy: &Policy, function: &str, now: u64) -> bool {
+            let expired = self
+                .last_admitted
+                .is_some_and(|t| now >= t + policy.idle_ttl_millis())
+                && now >= self.cooldown_until;
+            if expired {
+                *self = Reference::default();
+            }
+            let in_cooldown = self.cooldown_until > now;
+            let fits = policy.limits().iter().all(|limit| {
+                let counted = self
+                    .admitted
+                    .iter()
+                    .filter(|(t, f)| {
+                        let in_scope = match limit.scope() {
+                            Scope::CallAndFunction => f == function,
+                            _ => true,
+                        };
+                        let in_period = match limit.window_millis() {
+                            None => true,
+                            Some(w) => t + w > now,
+                        };
+                        in_scope && in_period
+                    })
+                    .count();
+                (counted as u64) < u64::from(limit.quota())
+            });
+            let admitted = fits && !in_cooldown;
+            if admitted {
+                self.admitted.push((now, function.to_owned()));
+                self.last_admitted = Some(now);
+            } else if !in_cooldown && policy.cooldown().is_some() {
+                self.cooldown_until = now + policy.cooldown_millis();
+            }
+            admitted
+        }
+    }
+
+    fn arb_policy() -> impl Strategy<Value = Policy> {
+        (
+            1u32..6,
+            1u32..8,
+            1u64..5_000,
+            1u32..5,
+            proptest::option::of(1u64..3_000),
+            1u64..20_000,
+            any::<bool>(),
+        )
+            .prop_map(
+                |(total, windowed, window, per_fn, cooldown, ttl, fn_window)| {
+                    let per_fn_period = if fn_window {
+                        Period::Window(Duration::from_millis(window * 2))
+                    } else {
+                        Period::Lifetime
+                    };
+                    Policy::builder()
+                        .limit(Limit::lifetime("total", total * 4))
+                        .limit(Limit::per_window(
+                            "per_window",
+                            windowed,
+                            Duration::from_millis(window),
+                        ))
+                        .limit(Limit::new(
+                            "per_function",
+                            Scope::CallAndFunction,
+                            per_fn,
+                            per_fn_period,
+                        ))
+                        .cooldown(cooldown.map(Duration::from_millis))
+                        .idle_ttl(Duration::from_millis(ttl))
+                        .build()
+                        .unwrap()
+                },
+            )
+    }
+
+    fn arb_steps() -> impl Strategy<Value = Vec<(u64, u8)>> {
+        proptest::collection::vec((0u64..2_500, 0u8..3), 1..200)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(400))]
+
+        /// Same answer as the brute-force reference at every step: no limit
+        /// is exceeded and no request that fits is refused.
+        #[test]
+        fn matches_brute_force(policy in arb_policy(), steps in arb_steps()) {
+            let mut state = CallState::default();
+            let mut reference = Reference::default();
+            let mut now = 1_000;
+            for (delta, f) in steps {
+                now += delta;
+                let function = format!("fn{f}");
+                let key = CallKey::new("c").with_function(function.clone());
+                let got = state.decide(&policy, &key, now);
+                let want = reference.decide(&policy, &function, now);
+                prop_assert_eq!(got.admitted, want, "at {} for {}", now, function);
+                if !got.admitted {
+                    prop_assert!(got.retry_after.is_some());
+                }
+                for status in &got.limits {
+                    prop_assert!(status.used <= status.quota);
+                    prop_assert_eq!(status.remaining, status.quota - status.used);
+                }
+            }
+        }
+
+        /// Invariant on the admitted history alone: for every admitted
+        /// request, the admitted requests in the window ending at it (since
+        /// the state last expired) never exceed the quota.
+        #[test]
+        fn windows_never_overfill(policy in arb_policy(), steps in arb_steps()) {
+            let mut state = CallState::default();
+            let mut admitted: Vec<(u64, u8)> = Vec::new();
+            let mut now = 0;
+            for (delta, f) in steps {
+                now += delta;
+                let before_expiry = state.expires_at();
+                if before_expiry != 0 && now >= before_expiry {
+                    admitted.clear();
+                }
+                let key = CallKey::new("c").with_function(format!("fn{f}"));
+                if state.decide(&policy, &key, now).admitted {
+                    admitted.push((now, f));
+                }
+            }
+            for limit in policy.limits() {
+                for &(t, f) in &admitted {
+                    let n = admitted.iter().filter(|&&(u, g)| {
+                        let scope = !matches!(limit.scope(), Scope::CallAndFunction) || g == f;
+                        let period = limit.window_millis().is_none_or(|w| u <= t && u + w > t);
+                        scope && period
+                    }).count();
+                    prop_assert!(n as u64 <= u64::from(limit.quota()), "{} over quota", limit.name());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn sliding_window_admits_exactly_quota_in_any_span() {
+        // A fixed window would admit 40 across a boundary; we admit 20.
+        let policy = Policy::builder()
+            .limit(Limit::per_window("per_minute", 20, Duration::from_secs(60)))
+            .build()
+            .unwrap();
+        let mut state = CallState::default();
+        let key = CallKey::new("c");
+        let mut admitted = Vec::new();
+        // 59 s of nothing, then a burst, then a burst right after the minute mark.
+        for t in [59_000_u64, 61_000] {
+            for _ in 0..30 {
+                if state.decide(&policy, &key, t).admitted {
+                    admitted.push(t);
+                }
+            }
+        }
+        assert_eq!(admitted.len(), 20);
+        // The burst leaves the window exactly 60 s later, not earlier.
+        assert!(!state.decide(&policy, &key, 118_999).admitted);
+        assert!(state.decide(&policy, &key, 119_000).admitted);
+    }
+
+    #[test]
+    fn all_or_nothing_and_cooldown() {
+        let policy = Policy::default();
+        let mut state = CallState::default();
+        let book = CallKey::new("c").with_function("book");
+        let check = CallKey::new("c").with_function("check");
+        let mut now = 0;
+        for _ in 0..10 {
+            assert!(state.decide(&policy, &book, now).admitted);
+            now += 10_000;
+        }
+        let refused = state.decide(&policy, &book, now);
+        assert!(!refused.admitted);
+        assert_eq!(refused.limits_exceeded(), vec!["per_function (10/10)"]);
+        // `book` is spent for the call's lifetime: its state expires 30 min
+        // after the last admitted request (at 90 s).
+        assert_eq!(refused.retry_after, Some(Duration::from_secs(1800 - 10)));
+        // The rejection consumed nothing from `total` and started a cooldown.
+        let blocked = state.decide(&policy, &check, now + 299_999);
+        assert!(blocked.cooldown && !blocked.admitted);
+        let total = blocked.limits.iter().find(|l| l.name == "total").unwrap();
+        assert_eq!(total.used, 10);
+        // Not extended by the blocked request.
+        assert!(state.decide(&policy, &check, now + 300_000).admitted);
+    }
+
+    #[test]
+    fn custom_parts_count_separately_and_missing_parts_are_not_limited() {
+        let policy = Policy::builder()
+            .limit(Limit::lifetime("per_tenant", 2).scoped(Scope::Part("tenant".into())))
+            .build()
+            .unwrap();
+        let mut state = CallState::default();
+        let a = CallKey::new("ip-1").with_part("tenant", "a");
+        let b = CallKey::new("ip-1").with_part("tenant", "b");
+        let none = CallKey::new("ip-1");
+        assert!(state.decide(&policy, &a, 0).admitted);
+        assert!(state.decide(&policy, &a, 0).admitted);
+        let refused = state.decide(&policy, &a, 0);
+        assert_eq!(refused.limits_exceeded(), vec!["per_tenant (2/2)"]);
+        assert!(state.decide(&policy, &b, 0).admitted);
+        let unlimited = state.decide(&policy, &none, 0);
+        assert!(unlimited.admitted && unlimited.limits.is_empty());
+    }
+
+    #[test]
+    fn retry_after_is_the_later_of_cooldown_and_window() {
+        let policy = Policy::builder()
+            .limit(Limit::per_window("per_10m", 1, Duration::from_secs(600)))
+            .cooldown(Some(Duration::from_secs(300)))
+            .build()
+            .unwrap();
+        let mut state = CallState::default();
+        let key = CallKey::new("c");
+        assert!(state.decide(&policy, &key, 0).admitted);
+        let refused = state.decide(&policy, &key, 1_000);
+        assert_eq!(refused.retry_after, Some(Duration::from_secs(599)));
+        assert_eq!(refused.limits[0].reset, Duration::from_secs(599));
+    }
+
+    #[test]
+    fn state_expires_after_idle_ttl() {
+        let policy = Policy::default();
+        let mut state = CallState::default();
+        let key = CallKey::new("c").with_function("f");
+        for _ in 0..10 {
+            assert!(state.decide(&policy, &key, 0).admitted);
+        }
+        let d = state.decide(&policy, &key, 1);
+        assert!(!d.admitted);
+        // Cooldown ends at 300 s but the lifetime counts live 30 min.
+        assert!(!state.decide(&policy, &key, 300_001).admitted);
+        assert!(state.decide(&policy, &key, 1_800_000).admitted);
+    }
+}

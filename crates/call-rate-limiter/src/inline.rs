@@ -1,0 +1,76 @@
+//! A short string kept inline (no allocation, no pointer to chase); longer
+//! ones fall back to the heap. Call ids and function names are short, and
+//! keeping them next to the state saves cache misses on every decision.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+const INLINE: usize = 46;
+
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum InlineStr {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Heap(Box<str>),
+}
+
+impl InlineStr {
+    pub(crate) fn new(s: &str) -> Self {
+        if s.len() <= INLINE {
+            let mut bytes = [0; INLINE];
+            bytes[..s.len()].copy_from_slice(s.as_bytes());
+            InlineStr::Inline {
+                len: s.len() as u8,
+                bytes,
+            }
+        } else {
+            InlineStr::Heap(s.into())
+        }
+    }
+
+    /// The bytes (compared without re-checking UTF-8 on the hot path).
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match self {
+            InlineStr::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            InlineStr::Heap(s) => s.as_bytes(),
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
+    }
+}
+
+impl Borrow<[u8]> for InlineStr {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+// Hashes exactly like `[u8]`, as `Borrow<[u8]>` requires.
+impl Hash for InlineStr {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
+
+impl fmt::Debug for InlineStr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&String::from_utf8_lossy(self.as_bytes()), f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_short_and_long() {
+        for s in ["", "call_1", &"x".repeat(46), &"y".repeat(47), "übermorgen"] {
+            let i = InlineStr::new(s);
+            assert_eq!(i.as_str(), s);
+            assert_eq!(matches!(i, InlineStr::Heap(_)), s.len() > 46);
+        }
+    }
+}

@@ -1,0 +1,224 @@
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use http::request::Parts;
+use http::{Request, Response};
+use http_body::Body;
+use pin_project_lite::pin_project;
+use tower_service::Service;
+
+use crate::decision::Decision;
+use crate::layer::extract::KeyExtractor;
+use crate::layer::response::{write_headers, OnRejection, Rejection};
+use crate::layer::{CallRateLimitLayer, MissingCallId};
+use crate::store::Store;
+
+pin_project! {
+    /// The response future of [`CallRateLimit`](crate::CallRateLimit): reads
+    /// the body, waits for the store's decision, then either runs the inner
+    /// service or yields the rejection.
+    pub struct ResponseFuture<S, St, K, R, ReqBody>
+    where
+        S: Service<Request<ReqBody>>,
+        St: Store,
+    {
+        #[pin]
+        state: State<ReqBody, St::Future, S::Future, S::Response>,
+        inner: Option<S>,
+        shared: Arc<CallRateLimitLayer<St, K, R>>,
+        parts: Option<Parts>,
+        buf: BytesMut,
+        decision: Option<Decision>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<B, D, F, Res> {
+        Collecting { #[pin] body: B },
+        Deciding { #[pin] decision: D },
+        Inner { #[pin] future: F },
+        Done { response: Option<Res> },
+    }
+}
+
+impl<S, St, K, R, ReqBody, ResBody> ResponseFuture<S, St, K, R, ReqBody>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    St: Store,
+    K: KeyExtractor,
+    R: OnRejection<ResBody>,
+    ReqBody: Body + From<Bytes>,
+{
+    pub(crate) fn new(
+        inner: S,
+        shared: Arc<CallRateLimitLayer<St, K, R>>,
+        req: Request<ReqBody>,
+    ) -> Self {
+        let (parts, body) = req.into_parts();
+        let limit = shared.max_body_bytes;
+        let declared = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+            .max(body.size_hint().lower());
+        let state = if declared > limit as u64 {
+            State::Done {
+                response: Some(reject(&shared, Rejection::PayloadTooLarge { limit }, None)),
+            }
+        } else {
+            State::Collecting { body }
+        };
+        let capacity = usize::try_from(declared).unwrap_or(0).min(limit);
+        ResponseFuture {
+            state,
+            inner: Some(inner),
+            shared,
+            parts: Some(parts),
+            buf: BytesMut::with_capacity(capacity),
+            decision: None,
+        }
+    }
+}
+
+/// Builds a rejection response with the layer's headers and extensions.
+fn reject<St, K, R: OnRejection<B>, B>(
+    shared: &CallRateLimitLayer<St, K, R>,
+    rejection: Rejection<'_>,
+    decision: Option<&Decision>,
+) -> Response<B> {
+    let kind = rejection.kind();
+    let mut response = shared.rejection.response(rejection);
+    if let Some(decision) = decision {
+        write_headers(decision, response.headers_mut());
+        response.extensions_mut().insert(decision.clone());
+    }
+    response.extensions_mut().insert(kind);
+    response
+}
+
+impl<S, St, K, R, ReqBody, ResBody> Future for ResponseFuture<S, St, K, R, ReqBody>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    St: Store,
+    K: KeyExtractor,
+    R: OnRejection<ResBody>,
+    ReqBody: Body + From<Bytes>,
+{
+    type Output = Result<Response<ResBody>, S::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            let next = match this.state.as_mut().project() {
+                StateProj::Collecting { body } => match ready!(body.poll_frame(cx)) {
+                    Some(Ok(frame)) => {
+                        // Trailers are not passed on; Retell sends none.
+                        if let Ok(mut data) = frame.into_data() {
+                            let limit = this.shared.max_body_bytes;
+                            if this.buf.len() + data.remaining() > limit {
+                                let rejection = Rejection::PayloadTooLarge { limit };
+                                done(reject(this.shared, rejection, None))
+                            } else {
+                                while data.has_remaining() {
+                                    let chunk = data.chunk();
+                                    let n = chunk.len();
+                                    this.buf.put_slice(chunk);
+                                    data.advance(n);
+                                }
+                                continue;
+                            }
+                        } else {
+                            continue;
+                        }
+                    }
+                    Some(Err(_)) => done(reject(this.shared, Rejection::BodyUnreadable, None)),
+                    None => {
+                        let parts = this.parts.as_ref().expect("parts are taken only once");
+                        match this.shared.extractor.extract(parts, this.buf) {
+                            Some(key) => State::Deciding {
+                                decision: this.shared.store.decide(&this.shared.policy, &key),
+                            },
+                            None if this.shared.missing == MissingCallId::PassThrough => {
+                                call_inner(this.inner, this.parts, this.buf, None)
+                            }
+                            None => done(reject(this.shared, Rejection::MissingCallId, None)),
+                        }
+                    }
+                },
+                StateProj::Deciding { decision } => match ready!(decision.poll(cx)) {
+                    Ok(decision) if decision.admitted => {
+                        let state = call_inner(this.inner, this.parts, this.buf, Some(&decision));
+                        *this.decision = Some(decision);
+                        state
+                    }
+                    Ok(decision) => done(reject(
+                        this.shared,
+                        Rejection::RateLimited(&decision),
+                        Some(&decision),
+                    )),
+                    Err(error) => done(reject(this.shared, Rejection::Unavailable(&error), None)),
+                },
+                StateProj::Inner { future } => {
+                    let mut response = ready!(future.poll(cx))?;
+                    if let Some(decision) = this.decision.take() {
+                        write_headers(&decision, response.headers_mut());
+                        response.extensions_mut().insert(decision);
+                    }
+                    return Poll::Ready(Ok(response));
+                }
+                StateProj::Done { response } => {
+                    let response = response.take().expect("future polled after completion");
+                    return Poll::Ready(Ok(response));
+                }
+            };
+            this.state.set(next);
+        }
+    }
+}
+
+fn done<B, D, F, Res>(response: Res) -> State<B, D, F, Res> {
+    State::Done {
+        response: Some(response),
+    }
+}
+
+/// Rebuilds the request with the identical bytes and starts the inner service.
+fn call_inner<S, ReqBody, D>(
+    inner: &mut Option<S>,
+    parts: &mut Option<Parts>,
+    buf: &mut BytesMut,
+    decision: Option<&Decision>,
+) -> State<ReqBody, D, S::Future, S::Response>
+where
+    S: Service<Request<ReqBody>>,
+    ReqBody: From<Bytes>,
+{
+    let mut parts = parts.take().expect("parts are taken only once");
+    if let Some(decision) = decision {
+        parts.extensions.insert(decision.clone());
+    }
+    let body = ReqBody::from(buf.split().freeze());
+    let mut service = inner.take().expect("the inner service is called only once");
+    State::Inner {
+        future: service.call(Request::from_parts(parts, body)),
+    }
+}
+
+impl<S, St, K, R, ReqBody> fmt::Debug for ResponseFuture<S, St, K, R, ReqBody>
+where
+    S: Service<Request<ReqBody>>,
+    St: Store,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture")
+            .field("buffered", &self.buf.len())
+            .finish_non_exhaustive()
+    }
+}

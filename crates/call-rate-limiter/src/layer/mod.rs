@@ -1,0 +1,18 @@
+//! The tower layer: [`CallRateLimitLayer`] and its service.
+
+mod extract;
+mod future;
+#[allow(clippy::module_inception)]
+mod layer;
+mod response;
+mod service;
+
+pub use extract::{
+    is_placeholder_call_id, strip_version_suffix, KeyExtractor, RetellExtractor, CALL_ID_HEADER,
+};
+pub use future::ResponseFuture;
+pub use layer::{CallRateLimitLayer, MissingCallId};
+pub use response::{
+    JsonRejection, OnRejection, Rejection, RejectionKind, RATELIMIT, RATELIMIT_POLICY,
+};
+pub use service::CallRateLimit;

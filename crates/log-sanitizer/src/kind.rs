@@ -1,0 +1,156 @@
+//! The kinds of personal data and secrets the sanitizer knows.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// One kind of personal data or secret. Each kind can be switched off on the
+/// [`SanitizerBuilder`](crate::SanitizerBuilder); all are on by default.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Kind {
+    /// E-mail addresses, including IDN domains and `%40`-encoded forms.
+    Email,
+    /// German and international phone numbers.
+    Phone,
+    /// IBANs that pass the mod-97 check.
+    Iban,
+    /// Payment card numbers that pass the Luhn check.
+    Card,
+    /// Bearer/Basic credentials, JWTs, API keys, private keys and values of
+    /// secret-named keys (`password`, `token`, `api_key`, ...).
+    Secret,
+    /// Names and other personal fields (address, postcode): by key, and after a
+    /// salutation or label in free text.
+    Name,
+    /// Dates of birth next to a label (`geb.`, `Geburtsdatum`, `dob`, ...).
+    Dob,
+    /// IPv4 and IPv6 addresses.
+    Ip,
+}
+
+impl Kind {
+    /// Every kind, in a fixed order.
+    pub const ALL: [Kind; 8] = [
+        Kind::Email,
+        Kind::Phone,
+        Kind::Iban,
+        Kind::Card,
+        Kind::Secret,
+        Kind::Name,
+        Kind::Dob,
+        Kind::Ip,
+    ];
+
+    /// The lower-case name used by [`FromStr`] and the example's `--disable` flag.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Email => "email",
+            Kind::Phone => "phone",
+            Kind::Iban => "iban",
+            Kind::Card => "card",
+            Kind::Secret => "secret",
+            Kind::Name => "name",
+            Kind::Dob => "dob",
+            Kind::Ip => "ip",
+        }
+    }
+
+    /// The marker that replaces a value of this kind, e.g. `[EMAIL_REDACTED]`.
+    /// Secrets use the plain `[REDACTED]` of the original helper.
+    pub fn marker(self) -> &'static str {
+        match self {
+            Kind::Email => "[EMAIL_REDACTED]",
+            Kind::Phone => "[PHONE_REDACTED]",
+            Kind::Iban => "[IBAN_REDACTED]",
+            Kind::Card => "[CARD_REDACTED]",
+            Kind::Secret => "[REDACTED]",
+            Kind::Name => "[NAME_REDACTED]",
+            Kind::Dob => "[DOB_REDACTED]",
+            Kind::Ip => "[IP_REDACTED]",
+        }
+    }
+
+    /// The label inside a pseudonym tag, e.g. `EMAIL` in `[EMAIL:3f9a1c2e]`.
+    pub(crate) fn tag_label(self) -> &'static str {
+        match self {
+            Kind::Email => "EMAIL",
+            Kind::Phone => "PHONE",
+            Kind::Iban => "IBAN",
+            Kind::Card => "CARD",
+            Kind::Secret => "SECRET",
+            Kind::Name => "NAME",
+            Kind::Dob => "DOB",
+            Kind::Ip => "IP",
+        }
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The error returned when a string names no [`Kind`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown kind `{0}`; expected one of email, phone, iban, card, secret, name, dob, ip")]
+pub struct ParseKindError(String);
+
+impl FromStr for Kind {
+    type Err = ParseKindError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| ParseKindError(s.to_owned()))
+    }
+}
+
+/// A small set of kinds (a bit set).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct KindSet(u8);
+
+impl KindSet {
+    pub(crate) const ALL: KindSet = KindSet(0xff);
+
+    pub(crate) fn contains(self, kind: Kind) -> bool {
+        self.0 & kind.bit() != 0
+    }
+
+    pub(crate) fn set(&mut self, kind: Kind, on: bool) {
+        if on {
+            self.0 |= kind.bit();
+        } else {
+            self.0 &= !kind.bit();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for kind in Kind::ALL {
+            assert_eq!(kind.as_str().parse::<Kind>(), Ok(kind));
+            assert_eq!(kind.to_string().to_uppercase().parse::<Kind>(), Ok(kind));
+        }
+        assert!("mail".parse::<Kind>().is_err());
+    }
+
+    #[test]
+    fn set_toggles() {
+        let mut set = KindSet::ALL;
+        set.set(Kind::Ip, false);
+        assert!(!set.contains(Kind::Ip));
+        assert!(set.contains(Kind::Email));
+        set.set(Kind::Ip, true);
+        assert_eq!(set, KindSet::ALL);
+    }
+}
