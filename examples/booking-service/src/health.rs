@@ -1,0 +1,138 @@
+//! `/api/health`, `/api/health/detailed` and `/metrics`.
+
+use std::sync::OnceLock;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use serde_json::{json, Value};
+
+use crate::state::AppState;
+
+/// The process-wide Prometheus recorder (installed on first use).
+pub(crate) fn prometheus() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok().map(|()| handle)
+        })
+        .as_ref()
+}
+
+/// Liveness.
+pub(crate) async fn live() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// Resident memory of this process in bytes (Linux), if known.
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+/// Every check with its status and figures; 503 only when unhealthy.
+pub(crate) async fn detailed(State(state): State<AppState>) -> Response {
+    let inner = &state.inner;
+    let calendars: Vec<Value> = inner
+        .tenants
+        .iter()
+        .map(|(id, t)| {
+            json!({
+                "tenant": id,
+                "source": "demo (in-memory)",
+                "services": t.services.len(),
+                "signature_check": t.retell_api_key.is_some(),
+                "status": "healthy",
+            })
+        })
+        .collect();
+    let redis = match inner.redis.clone() {
+        None => json!({"status": "healthy", "backend": "none (in-memory state)"}),
+        Some(conn) => redis_check(conn).await,
+    };
+    let checks = json!({
+        "redis": redis,
+        "rate_limiter": {
+            "status": "healthy",
+            "backend": inner.limiter.backend(),
+        },
+        "slot_cache": {"status": "healthy", "backend": inner.slot_cache_backend},
+        "breakers": [],
+        "calendars": calendars,
+        "process": {
+            "status": "healthy",
+            "resident_bytes": resident_bytes(),
+        },
+    });
+    // Redis down is "degraded": the limiter falls back to memory.
+    let overall = if checks["redis"]["status"] == "healthy" {
+        "healthy"
+    } else {
+        "degraded"
+    };
+    let body = json!({
+        "status": overall,
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptime_seconds": inner.started.elapsed().as_secs(),
+        "checks": checks,
+    });
+    let status = if overall == "unhealthy" {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    };
+    (status, Json(body)).into_response()
+}
+
+/// PING round trip, server version and used memory, within 500 ms.
+async fn redis_check(mut conn: redis::aio::ConnectionManager) -> Value {
+    let started = std::time::Instant::now();
+    let probe = async {
+        let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+        let ping_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let info: String = redis::cmd("INFO").query_async(&mut conn).await?;
+        Ok::<_, redis::RedisError>((ping_ms, info))
+    };
+    match tokio::time::timeout(std::time::Duration::from_millis(500), probe).await {
+        Ok(Ok((ping_ms, info))) => {
+            let field = |name: &str| {
+                info.lines()
+                    .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+                    .map(str::trim)
+                    .map(str::to_owned)
+            };
+            json!({
+                "status": if ping_ms < 100.0 { "healthy" } else { "degraded" },
+                "backend": "redis",
+                "ping_ms": (ping_ms * 100.0).round() / 100.0,
+                "version": field("redis_version"),
+                "used_memory_bytes": field("used_memory").and_then(|v| v.parse::<u64>().ok()),
+            })
+        }
+        Ok(Err(e)) => {
+            json!({"status": "degraded", "backend": "redis", "error": format!("{:?}", e.kind())})
+        }
+        Err(_) => json!({"status": "degraded", "backend": "redis", "error": "timeout"}),
+    }
+}
+
+/// Prometheus text exposition.
+pub(crate) async fn metrics() -> Response {
+    match prometheus() {
+        Some(handle) => (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            handle.render(),
+        )
+            .into_response(),
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "another metrics recorder is installed\n",
+        )
+            .into_response(),
+    }
+}

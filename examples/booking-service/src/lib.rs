@@ -1,0 +1,141 @@
+//! A voice-booking backend for Retell AI, wired through every crate of the
+//! family: the demo you copy to build your own.
+//!
+//! Retell calls nine functions over HTTP during a phone call
+//! (`check_availability`, `collect_appointment`, `book_appointment`, …). This
+//! crate answers them for one or more tenants:
+//!
+//! - `request-validation` turns spoken arguments ("übermorgen", "halb drei")
+//!   into clean values;
+//! - `appointment-finder` finds the wished slot or the best alternatives in
+//!   the tenant's time zone, through a slot cache;
+//! - `call-rate-limiter` stops looping agents per call id (429);
+//! - `log-sanitizer` redacts every log line before it leaves the process;
+//! - Retell's `X-Retell-Signature` is checked when a tenant has an API key.
+//!
+//! Domain outcomes are HTTP 200 with `{"success","status","message","data"}`,
+//! the `message` being a German sentence the agent can say; protocol
+//! problems are 4xx.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! use appointment_finder::FakeClock;
+//! use booking_service::{app, AppState, ServiceConfig};
+//! use chrono::{TimeZone, Utc};
+//! use tower::ServiceExt;
+//!
+//! // Monday 2026-10-12, 08:00 in Berlin.
+//! let clock = FakeClock::new(Utc.with_ymd_and_hms(2026, 10, 12, 6, 0, 0).unwrap());
+//! let state = AppState::builder(ServiceConfig::demo()).clock(clock).build().unwrap();
+//! let body = r#"{"call":{"call_id":"call_doc1"},"name":"check_availability",
+//!                "args":{"datum":"morgen","uhrzeit":"15 Uhr"}}"#;
+//! let request = http::Request::post("/api/retell/function")
+//!     .header("content-type", "application/json")
+//!     .body(axum::body::Body::from(body))
+//!     .unwrap();
+//! let response = app(state).oneshot(request).await.unwrap();
+//! assert_eq!(response.status(), 200);
+//! # });
+//! ```
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use axum::http::{Request, StatusCode};
+use axum::middleware::{from_fn_with_state, map_response};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use call_rate_limiter::{CallRateLimitLayer, RejectionKind};
+use tower::ServiceBuilder;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+mod config;
+mod health;
+mod reply;
+mod retell;
+mod signature;
+mod state;
+mod telemetry;
+
+pub use config::{
+    demo_hours, CalendarConfig, ConfigError, ServiceConfig, ServiceOffer, TenantConfig,
+};
+pub use signature::{sign, verify_signature, SignatureError, MAX_SKEW_MS, SIGNATURE_HEADER};
+pub use state::{AppState, AppStateBuilder, StateError};
+pub use telemetry::{subscriber, LogFormat};
+
+/// Request ids `req-1`, `req-2`, … (unique per process).
+#[derive(Debug, Clone, Default)]
+struct CountingRequestId {
+    next: Arc<AtomicU64>,
+}
+
+impl MakeRequestId for CountingRequestId {
+    fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("req-{n}").parse().ok().map(RequestId::new)
+    }
+}
+
+async fn count_rejections(response: Response) -> Response {
+    if response.extensions().get::<RejectionKind>() == Some(&RejectionKind::RateLimited) {
+        metrics::counter!("rate_limit_rejections_total").increment(1);
+    }
+    response
+}
+
+async fn not_found() -> Response {
+    reply::protocol_error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "Diese Adresse gibt es nicht.",
+    )
+}
+
+/// The whole service as a router: Retell function routes behind the
+/// signature check and the call rate limiter, health and metrics routes,
+/// and the outer layers (request id → trace → body limit → timeout).
+pub fn app(state: AppState) -> Router {
+    let _ = health::prometheus();
+    let limiter = CallRateLimitLayer::shared(
+        Arc::clone(&state.inner.limiter),
+        Arc::clone(&state.inner.policy),
+    )
+    .with_max_body_bytes(state.inner.max_body_bytes);
+    let retell = Router::new()
+        .route("/api/retell/{function}", post(retell::handle))
+        .layer(
+            ServiceBuilder::new()
+                .layer(from_fn_with_state(state.clone(), signature::verify))
+                .layer(map_response(count_rejections))
+                .layer(limiter),
+        );
+    let max_body = state.inner.max_body_bytes;
+    let timeout = state.inner.request_timeout;
+    Router::new()
+        .route("/api/health", get(health::live))
+        .route("/api/health/detailed", get(health::detailed))
+        .route("/metrics", get(health::metrics))
+        .merge(retell)
+        .fallback(not_found)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(CountingRequestId::default()))
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(TraceLayer::new_for_http())
+                .layer(RequestBodyLimitLayer::new(max_body))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    timeout,
+                )),
+        )
+        .with_state(state)
+}

@@ -1,0 +1,380 @@
+//! Shared state of the service: tenants with their calendars, bookings, clocks.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::Arc;
+use std::time::Instant;
+
+use appointment_finder::{
+    AlternativeFinder, BookingId, CacheConfig, Clock, EventType, EventTypeId, InMemoryCalendar,
+    RedisCacheBackend, SlotCache, SystemClock, Tenant, TenantId, TimeRange,
+};
+use call_rate_limiter::{CallKey, Decision, MemoryStore, Policy, RedisStore, Store, StoreError};
+use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
+use parking_lot::Mutex;
+
+use crate::config::{CalendarConfig, ServiceConfig, TenantConfig};
+
+/// Why a configuration could not be turned into a running state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StateError {
+    /// A configuration value is unusable; `key` names it.
+    #[error("{key}: {problem}")]
+    Invalid {
+        /// Dotted path of the offending key (`tenants[0].id`).
+        key: String,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+fn invalid(key: impl Into<String>, problem: impl fmt::Display) -> StateError {
+    StateError::Invalid {
+        key: key.into(),
+        problem: problem.to_string(),
+    }
+}
+
+/// A bookable service of a running tenant.
+#[derive(Debug, Clone)]
+pub(crate) struct Service {
+    pub(crate) event_type: EventTypeId,
+    pub(crate) name: String,
+    pub(crate) duration: Duration,
+}
+
+/// One tenant at runtime.
+pub(crate) struct TenantRuntime {
+    pub(crate) tenant: Tenant,
+    pub(crate) name: String,
+    pub(crate) services: Vec<Service>,
+    pub(crate) calendar: InMemoryCalendar,
+    pub(crate) finder: AlternativeFinder<InMemoryCalendar>,
+    pub(crate) retell_api_key: Option<String>,
+}
+
+impl fmt::Debug for TenantRuntime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TenantRuntime")
+            .field("tenant", self.tenant.id())
+            .field("services", &self.services.len())
+            .field("signed", &self.retell_api_key.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A booking made through the service.
+#[derive(Debug, Clone)]
+pub(crate) struct BookingRecord {
+    pub(crate) id: BookingId,
+    pub(crate) service: usize,
+    pub(crate) start: DateTime<Utc>,
+}
+
+/// Bookings per tenant, and the idempotency index of `book_appointment`.
+#[derive(Debug, Default)]
+pub(crate) struct Bookings {
+    /// (tenant, public booking id) → booking.
+    pub(crate) by_id: HashMap<(TenantId, String), BookingRecord>,
+    /// (tenant, call id, service, start) → public booking id.
+    pub(crate) by_call: HashMap<(TenantId, String, usize, DateTime<Utc>), String>,
+}
+
+/// Where call limits are counted.
+#[derive(Debug)]
+pub(crate) enum Limiter {
+    Memory(MemoryStore),
+    Redis(RedisStore),
+}
+
+impl Limiter {
+    pub(crate) fn backend(&self) -> &'static str {
+        match self {
+            Limiter::Memory(_) => "in-memory",
+            Limiter::Redis(_) => "redis",
+        }
+    }
+}
+
+type DecisionFuture =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Decision, StoreError>> + Send>>;
+
+impl Store for Limiter {
+    type Future = DecisionFuture;
+
+    fn decide(&self, policy: &Arc<Policy>, key: &CallKey) -> Self::Future {
+        match self {
+            Limiter::Memory(store) => Box::pin(store.decide(policy, key)),
+            Limiter::Redis(store) => Box::pin(store.decide(policy, key)),
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) tenants: BTreeMap<String, Arc<TenantRuntime>>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) limiter: Arc<Limiter>,
+    pub(crate) policy: Arc<Policy>,
+    pub(crate) bookings: Mutex<Bookings>,
+    pub(crate) started: Instant,
+    pub(crate) redis: Option<redis::aio::ConnectionManager>,
+    pub(crate) slot_cache_backend: &'static str,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) request_timeout: std::time::Duration,
+}
+
+/// Everything the handlers share. Cheap to clone.
+///
+/// ```
+/// use booking_service::{AppState, ServiceConfig};
+/// let state = AppState::builder(ServiceConfig::demo()).build().unwrap();
+/// assert_eq!(state.tenant_ids(), vec!["demo".to_owned()]);
+/// ```
+#[derive(Clone)]
+pub struct AppState {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl fmt::Debug for AppState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppState")
+            .field("tenants", &self.inner.tenants.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds an [`AppState`] from a [`ServiceConfig`], with injectable clocks.
+pub struct AppStateBuilder {
+    config: ServiceConfig,
+    clock: Arc<dyn Clock>,
+    limiter: Option<Limiter>,
+    redis: Option<redis::aio::ConnectionManager>,
+    slot_cache: Option<(redis::aio::ConnectionManager, String)>,
+    policy: Policy,
+}
+
+impl fmt::Debug for AppStateBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AppStateBuilder")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Starts building the state for `config`.
+    pub fn builder(config: ServiceConfig) -> AppStateBuilder {
+        AppStateBuilder {
+            config,
+            clock: Arc::new(SystemClock),
+            limiter: None,
+            redis: None,
+            slot_cache: None,
+            policy: Policy::default(),
+        }
+    }
+
+    /// The ids of the configured tenants, sorted.
+    pub fn tenant_ids(&self) -> Vec<String> {
+        self.inner.tenants.keys().cloned().collect()
+    }
+
+    /// Whether any tenant checks Retell signatures.
+    pub fn signatures_enabled(&self) -> bool {
+        self.inner
+            .tenants
+            .values()
+            .any(|t| t.retell_api_key.is_some())
+    }
+
+    /// Where call limits are counted: `in-memory` or `redis`.
+    pub fn limiter_backend(&self) -> &'static str {
+        self.inner.limiter.backend()
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.inner.clock.now()
+    }
+}
+
+impl AppStateBuilder {
+    /// Reads "now" for the finder, the calendar, validation and signature
+    /// freshness from `clock` (tests pass a fixed clock).
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Counts call limits in `store` (e.g. one with a fake clock).
+    pub fn limiter_store(mut self, store: MemoryStore) -> Self {
+        self.limiter = Some(Limiter::Memory(store));
+        self
+    }
+
+    /// Counts call limits in Redis, shared by every replica.
+    pub fn redis_limiter(mut self, store: RedisStore) -> Self {
+        self.limiter = Some(Limiter::Redis(store));
+        self
+    }
+
+    /// Reports this Redis connection in `/api/health/detailed` (ping time,
+    /// version, used memory).
+    pub fn redis_health(mut self, conn: redis::aio::ConnectionManager) -> Self {
+        self.redis = Some(conn);
+        self
+    }
+
+    /// Keeps the slot cache in Redis under `prefix` (keys carry the tenant).
+    ///
+    /// Only sound when every process reads the same calendar (Cal.com); the
+    /// demo calendars live in each process, so the binary keeps this off.
+    pub fn redis_slot_cache(
+        mut self,
+        conn: redis::aio::ConnectionManager,
+        prefix: impl Into<String>,
+    ) -> Self {
+        self.slot_cache = Some((conn, prefix.into()));
+        self
+    }
+
+    /// Uses another call-limit policy (default: [`Policy::default`]).
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// Builds the state: validates tenants, creates calendars and finders.
+    pub fn build(self) -> Result<AppState, StateError> {
+        if self.config.tenants.is_empty() {
+            return Err(invalid("tenants", "at least one tenant is required"));
+        }
+        let mut tenants = BTreeMap::new();
+        for (i, tc) in self.config.tenants.iter().enumerate() {
+            let runtime = build_tenant(i, tc, &self.clock, self.slot_cache.as_ref())?;
+            if tenants.insert(tc.id.clone(), Arc::new(runtime)).is_some() {
+                return Err(invalid(
+                    format!("tenants[{i}].id"),
+                    format!("duplicate tenant id {:?}", tc.id),
+                ));
+            }
+        }
+        Ok(AppState {
+            inner: Arc::new(Inner {
+                tenants,
+                clock: self.clock,
+                limiter: Arc::new(
+                    self.limiter
+                        .unwrap_or_else(|| Limiter::Memory(MemoryStore::new())),
+                ),
+                policy: Arc::new(self.policy),
+                bookings: Mutex::new(Bookings::default()),
+                redis: self.redis,
+                slot_cache_backend: if self.slot_cache.is_some() {
+                    "redis"
+                } else {
+                    "in-memory"
+                },
+                started: Instant::now(),
+                max_body_bytes: self.config.max_body_bytes,
+                request_timeout: self.config.request_timeout,
+            }),
+        })
+    }
+}
+
+fn build_tenant(
+    i: usize,
+    tc: &TenantConfig,
+    clock: &Arc<dyn Clock>,
+    slot_cache: Option<&(redis::aio::ConnectionManager, String)>,
+) -> Result<TenantRuntime, StateError> {
+    let id = TenantId::new(&tc.id).map_err(|e| invalid(format!("tenants[{i}].id"), e))?;
+    if tc.services.is_empty() {
+        return Err(invalid(
+            format!("tenants[{i}].services"),
+            "at least one service is required",
+        ));
+    }
+    let tenant = Tenant::new(id.clone(), tc.hours.clone());
+    let calendar = InMemoryCalendar::new(Arc::clone(clock));
+    calendar.add_tenant(&tenant);
+    let mut services = Vec::with_capacity(tc.services.len());
+    for (j, s) in tc.services.iter().enumerate() {
+        let key = |field: &str| format!("tenants[{i}].services[{j}].{field}");
+        let event_type =
+            EventTypeId::new(&s.event_type).map_err(|e| invalid(key("event_type"), e))?;
+        if !(5..=480).contains(&s.duration_minutes) {
+            return Err(invalid(
+                key("duration_minutes"),
+                "must be between 5 and 480 minutes",
+            ));
+        }
+        if s.name.trim().is_empty() {
+            return Err(invalid(key("name"), "must not be empty"));
+        }
+        let duration = Duration::minutes(i64::from(s.duration_minutes));
+        calendar
+            .add_event_type(
+                &id,
+                event_type.clone(),
+                EventType::new(duration).with_slot_interval(Duration::minutes(30)),
+            )
+            .map_err(|e| invalid(key("event_type"), e))?;
+        services.push(Service {
+            event_type,
+            name: s.name.clone(),
+            duration,
+        });
+    }
+    match tc.calendar {
+        CalendarConfig::Demo { seed_bookings } => {
+            if seed_bookings {
+                seed(&calendar, &tenant, clock.now());
+            }
+        }
+    }
+    let cache = match slot_cache {
+        None => SlotCache::memory(calendar.clone(), Arc::clone(clock)),
+        Some((conn, prefix)) => SlotCache::redis(
+            calendar.clone(),
+            RedisCacheBackend::new(conn.clone()),
+            CacheConfig {
+                prefix: prefix.clone(),
+                ..CacheConfig::default()
+            },
+        ),
+    };
+    let finder = AlternativeFinder::new(cache, Arc::clone(clock));
+    Ok(TenantRuntime {
+        tenant,
+        name: tc.name.clone(),
+        services,
+        calendar,
+        finder,
+        retell_api_key: tc.retell_api_key.clone(),
+    })
+}
+
+/// Blocks 10:00–11:00 and 14:00–14:30 on the open days of the next two
+/// weeks, so the demo shows alternatives.
+fn seed(calendar: &InMemoryCalendar, tenant: &Tenant, now: DateTime<Utc>) {
+    let hours = tenant.hours();
+    let zone = hours.zone();
+    let today = hours.local_date(now);
+    let at = |h: u32, m: u32| NaiveTime::from_hms_opt(h, m, 0).unwrap_or(NaiveTime::MIN);
+    for offset in 0..14 {
+        let day = today + Duration::days(offset);
+        if !hours.is_open_on(day) {
+            continue;
+        }
+        for (from, to) in [(at(10, 0), at(11, 0)), (at(14, 0), at(14, 30))] {
+            let start = zone.from_local_datetime(&day.and_time(from)).earliest();
+            let end = zone.from_local_datetime(&day.and_time(to)).earliest();
+            if let (Some(start), Some(end)) = (start, end) {
+                // Seeding only fails for an unknown tenant, which was just added.
+                let _ = calendar.block(tenant.id(), TimeRange::new(start.to_utc(), end.to_utc()));
+            }
+        }
+    }
+}

@@ -1,0 +1,758 @@
+//! The service through `app(state)` and `oneshot`, with a fixed clock.
+
+use appointment_finder::FakeClock;
+use axum::body::Body;
+use axum::Router;
+use booking_service::{app, sign, AppState, ServiceConfig, TenantConfig};
+use chrono::{DateTime, TimeZone, Utc};
+use http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+/// Monday 2026-10-12, 08:00 in Berlin. The demo blocks 10:00–11:00 and
+/// 14:00–14:30 on every open day.
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 10, 12, 6, 0, 0).unwrap()
+}
+
+fn demo() -> Router {
+    let state = AppState::builder(ServiceConfig::demo())
+        .clock(FakeClock::new(now()))
+        .build()
+        .unwrap();
+    app(state)
+}
+
+fn body(call_id: &str, name: &str, args: Value) -> String {
+    json!({"call": {"call_id": call_id, "agent_id": "agent_1"}, "name": name, "args": args})
+        .to_string()
+}
+
+async fn send(app: &Router, path: &str, body: String) -> (StatusCode, Value) {
+    let request = Request::post(path)
+        .header("content-type", "application/json")
+        .header("content-length", body.len())
+        .body(Body::from(body))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, json)
+}
+
+async fn call(app: &Router, call_id: &str, name: &str, args: Value) -> Value {
+    let (status, json) = send(app, "/api/retell/function", body(call_id, name, args)).await;
+    assert_eq!(status, StatusCode::OK, "{name}: {json}");
+    assert!(
+        json["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{json}"
+    );
+    json
+}
+
+#[tokio::test]
+async fn whole_call_books_and_cancels() {
+    let app = demo();
+    // Tomorrow 10:00 is taken in the demo calendar.
+    let check = call(
+        &app,
+        "call_whole",
+        "check_availability",
+        json!({"datum": "morgen", "uhrzeit": "10 Uhr", "dienstleistung": "Beratung"}),
+    )
+    .await;
+    assert_eq!(check["status"], "unavailable", "{check}");
+    assert_eq!(check["data"]["available"], false);
+    let alternatives = check["data"]["alternatives"].as_array().unwrap();
+    assert!(!alternatives.is_empty());
+    let alt = &alternatives[0];
+    for field in ["start", "date", "time", "spoken"] {
+        assert!(alt[field].is_string(), "{field} in {alt}");
+    }
+    assert_ne!(alt["time"], "10:00");
+    let (date, time) = (alt["date"].as_str().unwrap(), alt["time"].as_str().unwrap());
+
+    // Collect the alternative: first it asks for confirmation.
+    let args = json!({"datum": date, "uhrzeit": time, "dienstleistung": "Beratung",
+                      "name": "Max Müller", "telefonnummer": "0171 1234567"});
+    let collect = call(&app, "call_whole", "collect_appointment", args.clone()).await;
+    assert_eq!(collect["status"], "awaiting_confirmation", "{collect}");
+    assert_eq!(collect["data"]["slot"]["start"], alt["start"]);
+    assert!(collect["message"].as_str().unwrap().contains("buchen"));
+
+    // Confirmed: booked.
+    let mut confirmed = args.clone();
+    confirmed["bestaetigung"] = json!(true);
+    let booked = call(&app, "call_whole", "collect_appointment", confirmed).await;
+    assert_eq!(booked["status"], "booked", "{booked}");
+    assert_eq!(booked["success"], true);
+    let booking_id = booked["data"]["booking_id"].as_str().unwrap().to_owned();
+
+    // The slot is gone.
+    let again = call(
+        &app,
+        "call_whole",
+        "check_availability",
+        json!({"datum": date, "uhrzeit": time, "dienstleistung": "Beratung"}),
+    )
+    .await;
+    assert_eq!(again["status"], "unavailable", "{again}");
+    assert!(again["data"]["alternatives"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|a| a["start"] != alt["start"]));
+
+    // Cancel: the slot is back.
+    let cancel = call(
+        &app,
+        "call_whole",
+        "cancel_appointment",
+        json!({"booking_id": booking_id}),
+    )
+    .await;
+    assert_eq!(cancel["status"], "cancelled", "{cancel}");
+    let back = call(
+        &app,
+        "call_whole",
+        "check_availability",
+        json!({"datum": date, "uhrzeit": time, "dienstleistung": "Beratung"}),
+    )
+    .await;
+    assert_eq!(back["status"], "available", "{back}");
+    assert_eq!(back["data"]["slot"]["start"], alt["start"]);
+
+    // Cancelling twice finds nothing.
+    let twice = call(
+        &app,
+        "call_whole",
+        "cancel_appointment",
+        json!({"booking_id": booking_id}),
+    )
+    .await;
+    assert_eq!(twice["status"], "not_found");
+    assert_eq!(twice["success"], false);
+}
+
+#[tokio::test]
+async fn book_is_idempotent_per_call_and_slot() {
+    let app = demo();
+    let args = json!({"datum": "13.10.2026", "uhrzeit": "15:30", "name": "Erika Muster",
+                      "dienstleistung": "Kontrolle"});
+    let first = call(&app, "call_idem_a", "book_appointment", args.clone()).await;
+    assert_eq!(first["status"], "booked", "{first}");
+    assert_eq!(first["data"]["idempotent_replay"], false);
+    let second = call(&app, "call_idem_a", "book_appointment_v2", args.clone()).await;
+    assert_eq!(second["status"], "booked", "{second}");
+    assert_eq!(second["data"]["booking_id"], first["data"]["booking_id"]);
+    assert_eq!(second["data"]["idempotent_replay"], true);
+
+    // Another call wants the same slot: taken, with alternatives.
+    let other = call(&app, "call_idem_b", "book_appointment", args).await;
+    assert_eq!(other["status"], "slot_taken", "{other}");
+    assert_eq!(other["success"], false);
+    assert!(!other["data"]["alternatives"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn reschedule_moves_the_booking() {
+    let app = demo();
+    let booked = call(
+        &app,
+        "call_resched",
+        "book_appointment",
+        json!({"datum": "14.10.2026", "uhrzeit": "9 Uhr", "name": "Max"}),
+    )
+    .await;
+    assert_eq!(booked["status"], "booked", "{booked}");
+    let old = booked["data"]["booking_id"].as_str().unwrap();
+    let moved = call(
+        &app,
+        "call_resched",
+        "reschedule_appointment",
+        json!({"booking_id": old, "datum": "14.10.2026", "uhrzeit": "11:30"}),
+    )
+    .await;
+    assert_eq!(moved["status"], "rescheduled", "{moved}");
+    assert_eq!(moved["data"]["previous_booking_id"], old);
+    assert_eq!(moved["data"]["slot"]["time"], "11:30");
+    // The old slot is free again, the new one is not.
+    let nine = call(
+        &app,
+        "call_resched",
+        "check_availability",
+        json!({"datum": "14.10.2026", "uhrzeit": "9:00"}),
+    )
+    .await;
+    assert_eq!(nine["status"], "available", "{nine}");
+    let half_twelve = call(
+        &app,
+        "call_resched",
+        "check_availability",
+        json!({"datum": "14.10.2026", "uhrzeit": "11:30"}),
+    )
+    .await;
+    assert_eq!(half_twelve["status"], "unavailable", "{half_twelve}");
+    // Rescheduling into a taken slot offers alternatives.
+    let taken = call(
+        &app,
+        "call_resched",
+        "reschedule_appointment",
+        json!({"booking_id": moved["data"]["booking_id"], "datum": "14.10.2026", "uhrzeit": "10 Uhr"}),
+    )
+    .await;
+    assert_eq!(taken["status"], "slot_taken", "{taken}");
+}
+
+#[tokio::test]
+async fn collect_statuses() {
+    let app = demo();
+    let status = |v: &Value| v["status"].as_str().unwrap().to_owned();
+    let invalid = call(
+        &app,
+        "call_st",
+        "collect_appointment",
+        json!({"datum": "gestern"}),
+    )
+    .await;
+    assert_eq!(status(&invalid), "validation_error");
+    assert!(invalid["data"]["errors"]["datum"].is_array(), "{invalid}");
+    let unknown_field = call(
+        &app,
+        "call_st",
+        "collect_appointment",
+        json!({"datum": "morgen", "hack": "<script>"}),
+    )
+    .await;
+    assert_eq!(status(&unknown_field), "validation_error");
+    let past = call(
+        &app,
+        "call_st",
+        "collect_appointment",
+        json!({"datum": "heute", "uhrzeit": "07:30"}),
+    )
+    .await;
+    assert_eq!(status(&past), "past_time", "{past}");
+    let unavailable = call(
+        &app,
+        "call_st",
+        "collect_appointment",
+        json!({"datum": "morgen", "uhrzeit": "14 Uhr"}),
+    )
+    .await;
+    assert_eq!(status(&unavailable), "unavailable", "{unavailable}");
+    assert!(!unavailable["data"]["alternatives"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let no_name = call(
+        &app,
+        "call_st",
+        "collect_appointment",
+        json!({"datum": "morgen", "uhrzeit": "16 Uhr", "bestaetigung": true}),
+    )
+    .await;
+    assert_eq!(status(&no_name), "validation_error", "{no_name}");
+    assert!(no_name["data"]["errors"]["name"].is_array());
+    let service = call(
+        &app,
+        "call_st",
+        "collect_appointment",
+        json!({"datum": "morgen", "dienstleistung": "Tätowierung"}),
+    )
+    .await;
+    assert_eq!(status(&service), "validation_error");
+    assert!(service["message"].as_str().unwrap().contains("Beratung"));
+    // Saturday is closed: the finder moves the wish, nothing is offered on Saturday.
+    let weekend = call(
+        &app,
+        "call_st",
+        "check_availability",
+        json!({"datum": "17.10.2026", "uhrzeit": "10 Uhr"}),
+    )
+    .await;
+    assert_ne!(weekend["data"]["slot"]["date"], "17.10.2026", "{weekend}");
+}
+
+#[tokio::test]
+async fn every_function_on_its_dashed_route() {
+    let app = demo();
+    let cases = [
+        (
+            "check-availability",
+            json!({"datum": "morgen", "uhrzeit": "16 Uhr"}),
+            "available",
+        ),
+        (
+            "collect-appointment",
+            json!({"datum": "morgen", "uhrzeit": "16 Uhr"}),
+            "awaiting_confirmation",
+        ),
+        (
+            "book-appointment",
+            json!({"datum": "morgen", "uhrzeit": "16 Uhr", "name": "Max"}),
+            "booked",
+        ),
+        (
+            "cancel-appointment",
+            json!({"booking_id": "b999999"}),
+            "not_found",
+        ),
+        (
+            "reschedule-appointment",
+            json!({"booking_id": "b999999", "datum": "morgen", "uhrzeit": "9 Uhr"}),
+            "not_found",
+        ),
+        (
+            "get-alternatives",
+            json!({"datum": "morgen", "uhrzeit": "10 Uhr"}),
+            "alternatives",
+        ),
+        (
+            "find-next-available",
+            json!({"dienstleistung": "Behandlung"}),
+            "available",
+        ),
+        ("get-opening-hours", json!({}), "opening_hours"),
+        ("list-services", json!({}), "services"),
+    ];
+    for (route, args, expected) in cases {
+        let name = route.replace('-', "_");
+        let (code, json) = send(
+            &app,
+            &format!("/api/retell/{route}"),
+            body("call_routes", &name, args),
+        )
+        .await;
+        assert_eq!(code, StatusCode::OK, "{route}: {json}");
+        assert_eq!(json["status"], expected, "{route}: {json}");
+    }
+    let (_, hours) = send(
+        &app,
+        "/api/retell/get-opening-hours",
+        body("call_x", "get_opening_hours", json!({})),
+    )
+    .await;
+    assert_eq!(
+        hours["message"],
+        "Wir haben Montag bis Freitag von 9 bis 18 Uhr geöffnet."
+    );
+    assert_eq!(hours["data"]["time_zone"], "Europe/Berlin");
+    let (_, services) = send(
+        &app,
+        "/api/retell/list-services",
+        body("call_x", "list_services", json!({})),
+    )
+    .await;
+    assert_eq!(services["data"]["services"].as_array().unwrap().len(), 3);
+    // Next available for 08:00 Monday: 09:00 today.
+    let (_, next) = send(
+        &app,
+        "/api/retell/find-next-available",
+        body("call_y", "find_next_available", json!({})),
+    )
+    .await;
+    assert_eq!(next["data"]["slot"]["date"], "12.10.2026", "{next}");
+    assert_eq!(next["data"]["slot"]["time"], "09:00");
+}
+
+#[tokio::test]
+async fn protocol_errors() {
+    let app = demo();
+    let (code, json) = send(&app, "/api/retell/function", "{not json".to_owned()).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST, "{json}");
+    let (code, _) = send(
+        &app,
+        "/api/retell/function",
+        json!({"name": "list_services", "args": {}}).to_string(),
+    )
+    .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+    let (code, _) = send(
+        &app,
+        "/api/retell/function",
+        body("undefined", "list_services", json!({})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+    let (code, json) = send(
+        &app,
+        "/api/retell/function",
+        body("call_p", "order_pizza", json!({})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    assert_eq!(json["status"], "unknown_function");
+    let (code, _) = send(
+        &app,
+        "/api/retell/order-pizza",
+        body("call_p", "order_pizza", json!({})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    let (code, _) = send(
+        &app,
+        "/api/retell/list_services",
+        body("call_p", "list_services", json!({})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    let (code, json) = send(
+        &app,
+        "/api/retell/function?tenant=nobody",
+        body("call_p", "list_services", json!({})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::NOT_FOUND, "{json}");
+    assert_eq!(json["status"], "unknown_tenant");
+    let (code, _) = send(
+        &app,
+        "/api/retell/function?tenant=demo",
+        body("call_p", "list_services", json!({})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+    let huge = body(
+        "call_p",
+        "list_services",
+        json!({"notiz": "x".repeat(100_000)}),
+    );
+    let (code, _) = send(&app, "/api/retell/function", huge).await;
+    assert_eq!(code, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[tokio::test]
+async fn thirty_concurrent_calls_admit_exactly_ten() {
+    let app = demo();
+    let tasks: Vec<_> = (0..30)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move {
+                send(
+                    &app,
+                    "/api/retell/function",
+                    body(
+                        "call_loop",
+                        "check_availability",
+                        json!({"datum": "morgen", "uhrzeit": "16 Uhr"}),
+                    ),
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    let mut limited = 0;
+    for task in tasks {
+        let (code, json) = task.await.unwrap();
+        match code {
+            StatusCode::OK => ok += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                assert_eq!(json["status"], "rate_limited");
+                limited += 1;
+            }
+            other => panic!("unexpected {other}: {json}"),
+        }
+    }
+    assert_eq!((ok, limited), (10, 20));
+    // The call is cooling down: another function is refused too, with Retry-After.
+    let request = Request::post("/api/retell/function")
+        .body(Body::from(body("call_loop", "list_services", json!({}))))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    // Another call is unaffected.
+    let (code, _) = send(
+        &app,
+        "/api/retell/function",
+        body("call_other", "list_services", json!({})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK);
+}
+
+fn signed_app() -> Router {
+    let mut config = ServiceConfig::demo();
+    let mut other = TenantConfig::demo("signed");
+    other.retell_api_key = Some("key_retell_test".to_owned());
+    config.tenants.push(other);
+    let state = AppState::builder(config)
+        .clock(FakeClock::new(now()))
+        .build()
+        .unwrap();
+    app(state)
+}
+
+async fn send_signed(
+    app: &Router,
+    tenant: &str,
+    body: String,
+    signature: Option<String>,
+) -> StatusCode {
+    let mut request = Request::post("/api/retell/function").header("x-tenant-id", tenant);
+    if let Some(signature) = signature {
+        request = request.header("x-retell-signature", signature);
+    }
+    app.clone()
+        .oneshot(request.body(Body::from(body)).unwrap())
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn signatures_are_checked_for_tenants_with_a_key() {
+    let app = signed_app();
+    let ms = now().timestamp_millis();
+    let b = body("call_sig", "list_services", json!({}));
+    let key = "key_retell_test";
+    let cases = [
+        (
+            "valid",
+            b.clone(),
+            Some(sign(key, b.as_bytes(), ms)),
+            StatusCode::OK,
+        ),
+        ("missing", b.clone(), None, StatusCode::UNAUTHORIZED),
+        (
+            "tampered",
+            b.replace("call_sig", "call_sih"),
+            Some(sign(key, b.as_bytes(), ms)),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "wrong key",
+            b.clone(),
+            Some(sign("key_other", b.as_bytes(), ms)),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "stale",
+            b.clone(),
+            Some(sign(key, b.as_bytes(), ms - 6 * 60_000)),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "no timestamp",
+            b.clone(),
+            Some(format!(
+                "d={}",
+                sign(key, b.as_bytes(), ms).split("d=").nth(1).unwrap()
+            )),
+            StatusCode::UNAUTHORIZED,
+        ),
+    ];
+    for (name, body, signature, expected) in cases {
+        assert_eq!(
+            send_signed(&app, "signed", body, signature).await,
+            expected,
+            "{name}"
+        );
+    }
+    // The demo tenant has no key: no signature needed.
+    assert_eq!(send_signed(&app, "demo", b, None).await, StatusCode::OK);
+    // Two tenants and none named: 400.
+    let (code, _) = send(
+        &app,
+        "/api/retell/function",
+        body("call_sig", "list_services", json!({})),
+    )
+    .await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn tenants_do_not_see_each_others_bookings() {
+    let mut config = ServiceConfig::demo();
+    config.tenants.push(TenantConfig::demo("zweite"));
+    let app = app(AppState::builder(config)
+        .clock(FakeClock::new(now()))
+        .build()
+        .unwrap());
+    let args = json!({"datum": "morgen", "uhrzeit": "16 Uhr", "name": "Max"});
+    let (_, booked) = send(
+        &app,
+        "/api/retell/function?tenant=demo",
+        body("call_t", "book_appointment", args),
+    )
+    .await;
+    assert_eq!(booked["status"], "booked");
+    let check = json!({"datum": "morgen", "uhrzeit": "16 Uhr"});
+    let (_, demo) = send(
+        &app,
+        "/api/retell/function?tenant=demo",
+        body("call_t2", "check_availability", check.clone()),
+    )
+    .await;
+    assert_eq!(demo["status"], "unavailable");
+    let (_, other) = send(
+        &app,
+        "/api/retell/function?tenant=zweite",
+        body("call_t2", "check_availability", check),
+    )
+    .await;
+    assert_eq!(other["status"], "available");
+    // The other tenant cannot cancel it either.
+    let (_, cancel) = send(
+        &app,
+        "/api/retell/function?tenant=zweite",
+        body(
+            "call_t2",
+            "cancel_appointment",
+            json!({"booking_id": booked["data"]["booking_id"]}),
+        ),
+    )
+    .await;
+    assert_eq!(cancel["status"], "not_found");
+}
+
+#[tokio::test]
+async fn health_and_metrics() {
+    let app = demo();
+    let get = |path: &'static str| {
+        let app = app.clone();
+        async move {
+            let response = app
+                .oneshot(Request::get(path).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let status = response.status();
+            let request_id = response.headers().get("x-request-id").cloned();
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            (
+                status,
+                String::from_utf8(bytes.to_vec()).unwrap(),
+                request_id,
+            )
+        }
+    };
+    let (code, text, request_id) = get("/api/health").await;
+    assert_eq!(code, StatusCode::OK);
+    assert!(text.contains("ok"));
+    assert!(request_id.is_some());
+    let (code, text, _) = get("/api/health/detailed").await;
+    assert_eq!(code, StatusCode::OK);
+    let detailed: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(detailed["status"], "healthy");
+    assert_eq!(detailed["checks"]["rate_limiter"]["backend"], "in-memory");
+    assert_eq!(detailed["checks"]["calendars"][0]["tenant"], "demo");
+    call(&app, "call_metrics", "list_services", json!({})).await;
+    let (code, text, _) = get("/metrics").await;
+    assert_eq!(code, StatusCode::OK);
+    assert!(text.contains("booking_requests_total"), "{text}");
+    let (code, _, _) = get("/nowhere").await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn cooldown_ends_after_five_minutes_on_the_limiter_clock() {
+    let limiter_clock = call_rate_limiter::FakeClock::new();
+    let state = AppState::builder(ServiceConfig::demo())
+        .clock(FakeClock::new(now()))
+        .limiter_store(call_rate_limiter::MemoryStore::new().with_clock(limiter_clock.clone()))
+        .build()
+        .unwrap();
+    let app = app(state);
+    let list = || body("call_cool", "list_services", json!({}));
+    for _ in 0..10 {
+        assert_eq!(
+            send(&app, "/api/retell/function", list()).await.0,
+            StatusCode::OK
+        );
+    }
+    assert_eq!(
+        send(&app, "/api/retell/function", list()).await.0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    limiter_clock.advance(std::time::Duration::from_secs(299));
+    assert_eq!(
+        send(
+            &app,
+            "/api/retell/function",
+            body("call_cool", "get_opening_hours", json!({}))
+        )
+        .await
+        .0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    limiter_clock.advance(std::time::Duration::from_secs(2));
+    assert_eq!(
+        send(
+            &app,
+            "/api/retell/function",
+            body("call_cool", "get_opening_hours", json!({}))
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_with_the_same_event_types_stay_apart_with_the_redis_cache() {
+    let redis = tokio::task::spawn_blocking(testkit::TestRedis::new)
+        .await
+        .unwrap();
+    let conn = redis::Client::open(redis.url())
+        .unwrap()
+        .get_connection_manager()
+        .await
+        .unwrap();
+    let mut config = ServiceConfig::demo();
+    // Same event type ids ("beratung", …), different calendars.
+    config.tenants.push(TenantConfig::demo("zweite"));
+    let state = AppState::builder(config)
+        .clock(FakeClock::new(now()))
+        .redis_slot_cache(conn.clone(), redis.key("slots"))
+        .build()
+        .unwrap();
+    let app = app(state);
+    let check = json!({"datum": "morgen", "uhrzeit": "16 Uhr"});
+    // Both tenants fill the cache for the same day and event type.
+    for tenant in ["demo", "zweite"] {
+        let (_, r) = send(
+            &app,
+            &format!("/api/retell/function?tenant={tenant}"),
+            body("call_rc", "check_availability", check.clone()),
+        )
+        .await;
+        assert_eq!(r["status"], "available", "{tenant}: {r}");
+    }
+    let (_, booked) = send(
+        &app,
+        "/api/retell/function?tenant=demo",
+        body(
+            "call_rc",
+            "book_appointment",
+            json!({"datum": "morgen", "uhrzeit": "16 Uhr", "name": "Max"}),
+        ),
+    )
+    .await;
+    assert_eq!(booked["status"], "booked", "{booked}");
+    let (_, demo) = send(
+        &app,
+        "/api/retell/function?tenant=demo",
+        body("call_rc2", "check_availability", check.clone()),
+    )
+    .await;
+    assert_eq!(demo["status"], "unavailable", "{demo}");
+    let (_, other) = send(
+        &app,
+        "/api/retell/function?tenant=zweite",
+        body("call_rc2", "check_availability", check),
+    )
+    .await;
+    assert_eq!(other["status"], "available", "{other}");
+    // The cache really is in Redis, one key set per tenant.
+    let mut conn = conn;
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}*", redis.key("slots")))
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(keys.iter().any(|k| k.contains("{demo}")), "{keys:?}");
+    assert!(keys.iter().any(|k| k.contains("{zweite}")), "{keys:?}");
+}
