@@ -4,9 +4,9 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use crate::decision::{Decision, DecisionSource, LimitStatus};
+use crate::decision::{Decision, DecisionSource, LimitStatus, Limits};
 use crate::inline::InlineStr;
-use crate::policy::{CallKey, Policy, MAX_LIMITS};
+use crate::policy::{CallKey, Policy};
 
 /// What a store saw for one applicable limit before deciding.
 #[derive(Debug, Clone, Copy)]
@@ -37,64 +37,166 @@ pub(crate) fn conclude(
     now: u64,
     source: DecisionSource,
 ) -> Decision {
-    let mut retry: u64 = 0;
-    let limits = observed
-        .iter()
-        .map(|o| {
-            let limit = &policy.limits()[o.limit];
-            let quota = u64::from(limit.quota());
-            let exceeded = o.used >= quota;
-            let used = if after.admitted { o.used + 1 } else { o.used };
-            let reset = match limit.window_millis() {
-                Some(w) => {
-                    let oldest = match o.oldest {
-                        Some(t) => Some(t),
-                        None if after.admitted => Some(now),
-                        None => None,
-                    };
-                    oldest.map_or(0, |t| (t + w).saturating_sub(now))
-                }
-                None => after.expires_at.saturating_sub(now),
-            };
-            if exceeded {
-                retry = retry.max(reset);
-            }
-            LimitStatus {
-                name: policy.name_of(o.limit),
-                quota: limit.quota(),
-                window: limit.window_millis().map(Duration::from_millis),
-                used: u32::try_from(used).unwrap_or(u32::MAX),
-                remaining: u32::try_from(quota.saturating_sub(used)).unwrap_or(0),
-                reset: Duration::from_millis(reset),
-                exceeded,
-            }
-        })
-        .collect();
-    let retry_after = if after.admitted {
-        None
-    } else {
-        retry = retry.max(after.cooldown_until.saturating_sub(now));
-        Some(Duration::from_millis(retry.max(1)))
-    };
+    let mut decision = start(&after, source);
+    let mut retry = 0;
+    for &o in observed {
+        decision
+            .limits
+            .push(status(policy, o, &after, now, &mut retry));
+    }
+    finish(&mut decision, &after, now, retry);
+    decision
+}
+
+/// A decision without its limits yet.
+#[inline(always)]
+fn start(after: &After, source: DecisionSource) -> Decision {
     Decision {
         admitted: after.admitted,
         cooldown: after.in_cooldown,
-        retry_after,
-        limits,
+        retry_after: None,
+        limits: Limits::EMPTY,
         source,
     }
 }
 
+/// Where one observed limit stands after the decision; raises `retry` to
+/// its reset if it was full.
+#[inline(always)]
+fn status(policy: &Policy, o: Observed, after: &After, now: u64, retry: &mut u64) -> LimitStatus {
+    let limit = &policy.limits()[o.limit];
+    let quota = u64::from(limit.quota());
+    let exceeded = o.used >= quota;
+    let used = if after.admitted { o.used + 1 } else { o.used };
+    let reset = match limit.window_millis() {
+        Some(w) => {
+            let oldest = match o.oldest {
+                Some(t) => Some(t),
+                None if after.admitted => Some(now),
+                None => None,
+            };
+            oldest.map_or(0, |t| (t + w).saturating_sub(now))
+        }
+        None => after.expires_at.saturating_sub(now),
+    };
+    if exceeded {
+        *retry = (*retry).max(reset);
+    }
+    LimitStatus {
+        name: policy.name_of(o.limit),
+        quota: limit.quota(),
+        window: limit.window_millis().map(Duration::from_millis),
+        used: u32::try_from(used).unwrap_or(u32::MAX),
+        remaining: u32::try_from(quota.saturating_sub(used)).unwrap_or(0),
+        reset: Duration::from_millis(reset),
+        exceeded,
+    }
+}
+
+/// Sets `Retry-After` on a refusal: the later of the limits' resets and the
+/// cooldown's end, at least 1 ms.
+#[inline]
+fn finish(decision: &mut Decision, after: &After, now: u64, retry: u64) {
+    if !after.admitted {
+        let retry = retry.max(after.cooldown_until.saturating_sub(now));
+        decision.retry_after = Some(Duration::from_millis(retry.max(1)));
+    }
+}
+
 /// One counter of one call: a limit, maybe narrowed to a function or part.
+/// Kept to one cache line (64 bytes).
 #[derive(Debug)]
 struct Bucket {
-    limit: usize,
-    part: Option<InlineStr>,
+    limit: u8,
+    part: Option<InlineStr<22>>,
+    counter: Counter,
+}
+
+#[derive(Debug)]
+enum Counter {
     /// Lifetime limits: admitted so far.
-    count: u64,
+    Count(u64),
     /// Window limits: times of admitted requests still in the window, oldest
     /// first; never longer than the quota.
-    log: VecDeque<u64>,
+    Log(VecDeque<u64>),
+}
+
+/// How many buckets a call keeps next to its map entry before spilling to
+/// the heap: the default policy's three (total, per minute, one function).
+const INLINE_BUCKETS: usize = 3;
+
+/// Fills unused inline bucket slots; never visible through the slice.
+const VACANT: Bucket = Bucket {
+    limit: u8::MAX,
+    part: None,
+    counter: Counter::Count(0),
+};
+
+/// A call's buckets: inline up to [`INLINE_BUCKETS`] (no pointer to chase
+/// on the hot path), then on the heap.
+#[derive(Debug)]
+enum Buckets {
+    Inline {
+        len: u8,
+        items: [Bucket; INLINE_BUCKETS],
+    },
+    Heap(Vec<Bucket>),
+}
+
+impl Default for Buckets {
+    fn default() -> Self {
+        Buckets::Inline {
+            len: 0,
+            items: [VACANT; INLINE_BUCKETS],
+        }
+    }
+}
+
+impl Buckets {
+    fn push(&mut self, bucket: Bucket) {
+        match self {
+            Buckets::Inline { len, items } => {
+                let n = usize::from(*len);
+                if n < INLINE_BUCKETS {
+                    items[n] = bucket;
+                    *len += 1;
+                } else {
+                    let mut heap = Vec::with_capacity(INLINE_BUCKETS * 2);
+                    heap.extend(items.iter_mut().map(|b| std::mem::replace(b, VACANT)));
+                    heap.push(bucket);
+                    *self = Buckets::Heap(heap);
+                }
+            }
+            Buckets::Heap(heap) => heap.push(bucket),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Buckets::Inline { len, .. } => usize::from(*len),
+            Buckets::Heap(heap) => heap.len(),
+        }
+    }
+}
+
+impl std::ops::Deref for Buckets {
+    type Target = [Bucket];
+
+    fn deref(&self) -> &[Bucket] {
+        match self {
+            Buckets::Inline { len, items } => &items[..usize::from(*len)],
+            Buckets::Heap(heap) => heap,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Buckets {
+    fn deref_mut(&mut self) -> &mut [Bucket] {
+        match self {
+            Buckets::Inline { len, items } => &mut items[..usize::from(*len)],
+            Buckets::Heap(heap) => heap,
+        }
+    }
 }
 
 /// Everything the limiter remembers about one call.
@@ -103,7 +205,7 @@ pub(crate) struct CallState {
     cooldown_until: u64,
     /// 0 while the state is fresh.
     expires_at: u64,
-    buckets: Vec<Bucket>,
+    buckets: Buckets,
 }
 
 impl CallState {
@@ -112,74 +214,74 @@ impl CallState {
         self.expires_at
     }
 
-    /// Decides one request at `now` and records it: all-or-nothing.
+    /// The bucket of limit `index` for `part`, if it exists.
+    #[inline]
+    fn find(&self, index: usize, part: Option<&str>) -> Option<usize> {
+        let part = part.map(str::as_bytes);
+        self.buckets.iter().position(|b| {
+            usize::from(b.limit) == index && b.part.as_ref().map(InlineStr::as_bytes) == part
+        })
+    }
+
+    /// Admitted requests bucket `i` counts at `now` (dropping window entries
+    /// that left the window), and its oldest entry for window limits.
+    #[inline]
+    fn observe(&mut self, i: Option<usize>, window: Option<u64>, now: u64) -> (u64, Option<u64>) {
+        let Some(i) = i else {
+            return (0, None);
+        };
+        match &mut self.buckets[i].counter {
+            Counter::Count(count) => (*count, None),
+            Counter::Log(log) => {
+                let w = window.unwrap_or(0);
+                while log.front().is_some_and(|&t| t + w <= now) {
+                    log.pop_front();
+                }
+                (log.len() as u64, log.front().copied())
+            }
+        }
+    }
+
+    /// Decides one request at `now` and records it: all-or-nothing. Two
+    /// passes over the policy: the first checks every applicable limit, the
+    /// second records an admission and reports each limit, so nothing is
+    /// collected in between.
+    #[cfg(test)]
     pub(crate) fn decide(&mut self, policy: &Policy, key: &CallKey, now: u64) -> Decision {
+        let mut decision = Decision::unlimited(DecisionSource::Memory);
+        self.decide_into(policy, key, now, &mut decision);
+        decision
+    }
+
+    /// [`decide`](Self::decide) writing into `decision`, which must have no
+    /// limits yet: the caller's value is filled in place, so the rather
+    /// large decision is not copied on its way out.
+    #[inline(always)]
+    pub(crate) fn decide_into(
+        &mut self,
+        policy: &Policy,
+        key: &CallKey,
+        now: u64,
+        decision: &mut Decision,
+    ) {
         if self.expires_at != 0 && now >= self.expires_at {
             *self = CallState::default();
         }
         let in_cooldown = self.cooldown_until > now;
-        let mut observed = [Observed {
-            limit: 0,
-            used: 0,
-            oldest: None,
-        }; MAX_LIMITS];
-        let mut count = 0;
         let mut fits = true;
-        // Where each observed limit's bucket sits (`None`: not yet created).
-        let mut positions = [None; MAX_LIMITS];
         for (index, limit) in policy.limits().iter().enumerate() {
             let Some(part) = key.bucket_for(limit.scope()) else {
                 continue;
             };
-            let position = self.buckets.iter().position(|b| {
-                b.limit == index
-                    && b.part.as_ref().map(InlineStr::as_bytes) == part.map(str::as_bytes)
-            });
-            let (used, oldest) = match (position, limit.window_millis()) {
-                (None, _) => (0, None),
-                (Some(i), None) => (self.buckets[i].count, None),
-                (Some(i), Some(w)) => {
-                    let log = &mut self.buckets[i].log;
-                    while log.front().is_some_and(|&t| t + w <= now) {
-                        log.pop_front();
-                    }
-                    (log.len() as u64, log.front().copied())
-                }
-            };
-            fits &= used < u64::from(limit.quota());
-            observed[count] = Observed {
-                limit: index,
-                used,
-                oldest,
-            };
-            positions[count] = position;
-            count += 1;
+            let position = self.find(index, part);
+            let (used, _) = self.observe(position, limit.window_millis(), now);
+            if used >= u64::from(limit.quota()) {
+                fits = false;
+                break;
+            }
         }
-        let observed = &observed[..count];
         let admitted = fits && !in_cooldown;
         if admitted {
-            for (o, position) in observed.iter().zip(positions) {
-                let limit = &policy.limits()[o.limit];
-                let i = match position {
-                    Some(i) => i,
-                    None => {
-                        let part = key.bucket_for(limit.scope()).flatten();
-                        self.buckets.push(Bucket {
-                            limit: o.limit,
-                            part: part.map(InlineStr::new),
-                            count: 0,
-                            log: VecDeque::new(),
-                        });
-                        self.buckets.len() - 1
-                    }
-                };
-                let bucket = &mut self.buckets[i];
-                if limit.window_millis().is_some() {
-                    bucket.log.push_back(now);
-                } else {
-                    bucket.count += 1;
-                }
-            }
             self.expires_at = now + policy.idle_ttl_millis();
         } else if !in_cooldown && policy.cooldown().is_some() {
             self.cooldown_until = now + policy.cooldown_millis();
@@ -191,7 +293,49 @@ impl CallState {
             cooldown_until: self.cooldown_until,
             expires_at: self.expires_at,
         };
-        conclude(policy, observed, after, now, DecisionSource::Memory)
+        decision.admitted = admitted;
+        decision.cooldown = in_cooldown;
+        decision.retry_after = None;
+        let mut retry = 0;
+        for (index, limit) in policy.limits().iter().enumerate() {
+            let Some(part) = key.bucket_for(limit.scope()) else {
+                continue;
+            };
+            let position = self.find(index, part);
+            let window = limit.window_millis();
+            let (used, oldest) = self.observe(position, window, now);
+            if admitted {
+                let i = match position {
+                    Some(i) => i,
+                    None => {
+                        self.buckets.push(Bucket {
+                            // Policies have at most 16 limits.
+                            limit: index as u8,
+                            part: part.map(InlineStr::new),
+                            counter: if window.is_some() {
+                                Counter::Log(VecDeque::new())
+                            } else {
+                                Counter::Count(0)
+                            },
+                        });
+                        self.buckets.len() - 1
+                    }
+                };
+                match &mut self.buckets[i].counter {
+                    Counter::Count(count) => *count += 1,
+                    Counter::Log(log) => log.push_back(now),
+                }
+            }
+            let observed = Observed {
+                limit: index,
+                used,
+                oldest,
+            };
+            decision
+                .limits
+                .push(status(policy, observed, &after, now, &mut retry));
+        }
+        finish(decision, &after, now, retry);
     }
 }
 

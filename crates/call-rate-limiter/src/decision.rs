@@ -19,13 +19,13 @@ pub struct Decision {
     /// When a refused request is worth retrying.
     pub retry_after: Option<Duration>,
     /// Every limit of the policy that applied to the request, in policy order.
-    pub limits: Vec<LimitStatus>,
+    pub limits: Limits,
     /// Which backend decided.
     pub source: DecisionSource,
 }
 
 /// Where one limit stands after a decision.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LimitStatus {
     /// The limit's name.
@@ -67,7 +67,7 @@ impl Decision {
             admitted: true,
             cooldown: false,
             retry_after: None,
-            limits: Vec::new(),
+            limits: Limits::default(),
             source,
         }
     }
@@ -92,6 +92,123 @@ impl Decision {
     /// watch), if any applied.
     pub fn tightest(&self) -> Option<&LimitStatus> {
         self.limits.iter().min_by_key(|l| (l.remaining, l.reset))
+    }
+}
+
+/// How many statuses a [`Limits`] holds without allocating.
+const INLINE_LIMITS: usize = 3;
+
+/// The statuses of the limits that applied to one [`Decision`], in policy
+/// order. It dereferences to a slice (`decision.limits[0]`,
+/// `decision.limits.iter()`); up to three (the default policy's number) are kept inline, so a decision
+/// under a typical policy costs no allocation.
+#[derive(Clone)]
+pub struct Limits(LimitsRepr);
+
+#[derive(Clone)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "inline on purpose: the common case must not allocate"
+)]
+enum LimitsRepr {
+    Inline {
+        len: u8,
+        items: [LimitStatus; INLINE_LIMITS],
+    },
+    Heap(Vec<LimitStatus>),
+}
+
+/// Fills unused inline slots; never visible through the slice.
+const VACANT: LimitStatus = LimitStatus {
+    name: LimitName {
+        len: 0,
+        bytes: [0; LimitName::MAX_LEN],
+    },
+    quota: 0,
+    window: None,
+    used: 0,
+    remaining: 0,
+    reset: Duration::ZERO,
+    exceeded: false,
+};
+
+impl Limits {
+    #[inline(always)]
+    pub(crate) fn push(&mut self, status: LimitStatus) {
+        match &mut self.0 {
+            LimitsRepr::Inline { len, items } => {
+                let n = usize::from(*len);
+                if n < INLINE_LIMITS {
+                    items[n] = status;
+                    *len += 1;
+                } else {
+                    let mut heap = Vec::with_capacity(INLINE_LIMITS * 2);
+                    heap.extend_from_slice(&items[..]);
+                    heap.push(status);
+                    self.0 = LimitsRepr::Heap(heap);
+                }
+            }
+            LimitsRepr::Heap(heap) => heap.push(status),
+        }
+    }
+}
+
+impl Limits {
+    /// No limits (a constant, so it is written straight into place).
+    pub(crate) const EMPTY: Limits = Limits(LimitsRepr::Inline {
+        len: 0,
+        items: [VACANT; INLINE_LIMITS],
+    });
+}
+
+impl Default for Limits {
+    #[inline(always)]
+    fn default() -> Self {
+        Limits::EMPTY
+    }
+}
+
+impl Deref for Limits {
+    type Target = [LimitStatus];
+
+    fn deref(&self) -> &[LimitStatus] {
+        match &self.0 {
+            LimitsRepr::Inline { len, items } => &items[..usize::from(*len)],
+            LimitsRepr::Heap(heap) => heap,
+        }
+    }
+}
+
+impl PartialEq for Limits {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Limits {}
+
+impl fmt::Debug for Limits {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl FromIterator<LimitStatus> for Limits {
+    fn from_iter<I: IntoIterator<Item = LimitStatus>>(iter: I) -> Self {
+        let mut limits = Limits::default();
+        for status in iter {
+            limits.push(status);
+        }
+        limits
+    }
+}
+
+impl<'a> IntoIterator for &'a Limits {
+    type Item = &'a LimitStatus;
+    type IntoIter = std::slice::Iter<'a, LimitStatus>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
     }
 }
 
@@ -156,5 +273,40 @@ impl PartialEq<str> for LimitName {
 impl PartialEq<&str> for LimitName {
     fn eq(&self, other: &&str) -> bool {
         self.as_str() == *other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(name: &str, used: u32) -> LimitStatus {
+        LimitStatus {
+            name: LimitName::new(name).unwrap(),
+            used,
+            ..VACANT
+        }
+    }
+
+    #[test]
+    fn limits_spill_to_the_heap_past_four_and_keep_order() {
+        for n in [0_u32, 1, 3, 4, 16] {
+            let limits: Limits = (0..n).map(|i| status(&format!("l{i}"), i)).collect();
+            assert_eq!(limits.len(), n as usize);
+            assert_eq!(
+                matches!(limits.0, LimitsRepr::Heap(_)),
+                n as usize > INLINE_LIMITS
+            );
+            for (i, l) in limits.iter().enumerate() {
+                assert_eq!(l.name, format!("l{i}").as_str());
+                assert_eq!(l.used as usize, i);
+            }
+            let same: Limits = (0..n).map(|i| status(&format!("l{i}"), i)).collect();
+            assert_eq!(limits, same);
+        }
+        let a: Limits = [status("a", 1)].into_iter().collect();
+        let b: Limits = [status("a", 2)].into_iter().collect();
+        assert_ne!(a, b);
+        assert_eq!(format!("{a:?}"), format!("{:?}", [status("a", 1)]));
     }
 }

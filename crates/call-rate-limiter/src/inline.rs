@@ -6,18 +6,19 @@ use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
-const INLINE: usize = 46;
-
+/// Up to `N` bytes inline (`N` < 256): 46 for call ids (48 bytes in all,
+/// so 37-byte Retell ids stay inline), 22 for function names and parts in
+/// the per-call buckets (24 bytes in all).
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) enum InlineStr {
-    Inline { len: u8, bytes: [u8; INLINE] },
+pub(crate) enum InlineStr<const N: usize = 46> {
+    Inline { len: u8, bytes: [u8; N] },
     Heap(Box<str>),
 }
 
-impl InlineStr {
+impl<const N: usize> InlineStr<N> {
     pub(crate) fn new(s: &str) -> Self {
-        if s.len() <= INLINE {
-            let mut bytes = [0; INLINE];
+        if s.len() <= N {
+            let mut bytes = [0; N];
             bytes[..s.len()].copy_from_slice(s.as_bytes());
             InlineStr::Inline {
                 len: s.len() as u8,
@@ -42,20 +43,20 @@ impl InlineStr {
     }
 }
 
-impl Borrow<[u8]> for InlineStr {
+impl<const N: usize> Borrow<[u8]> for InlineStr<N> {
     fn borrow(&self) -> &[u8] {
         self.as_bytes()
     }
 }
 
 // Hashes exactly like `[u8]`, as `Borrow<[u8]>` requires.
-impl Hash for InlineStr {
+impl<const N: usize> Hash for InlineStr<N> {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.as_bytes().hash(state);
     }
 }
 
-impl fmt::Debug for InlineStr {
+impl<const N: usize> fmt::Debug for InlineStr<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&String::from_utf8_lossy(self.as_bytes()), f)
     }
@@ -68,9 +69,14 @@ mod tests {
     #[test]
     fn round_trips_short_and_long() {
         for s in ["", "call_1", &"x".repeat(46), &"y".repeat(47), "übermorgen"] {
-            let i = InlineStr::new(s);
+            let i: InlineStr = InlineStr::new(s);
             assert_eq!(i.as_str(), s);
             assert_eq!(matches!(i, InlineStr::Heap(_)), s.len() > 46);
+            let short = InlineStr::<22>::new(s);
+            assert_eq!(short.as_str(), s);
+            assert_eq!(matches!(short, InlineStr::Heap(_)), s.len() > 22);
         }
+        assert_eq!(std::mem::size_of::<InlineStr>(), 48);
+        assert_eq!(std::mem::size_of::<Option<InlineStr<22>>>(), 24);
     }
 }

@@ -105,7 +105,7 @@ mod policy;
 mod store;
 
 pub use clock::{Clock, FakeClock, SystemClock};
-pub use decision::{Decision, DecisionSource, LimitName, LimitStatus};
+pub use decision::{Decision, DecisionSource, LimitName, LimitStatus, Limits};
 pub use layer::{
     is_placeholder_call_id, strip_version_suffix, CallRateLimit, CallRateLimitLayer, JsonRejection,
     KeyExtractor, MissingCallId, OnRejection, Rejection, RejectionKind, ResponseFuture,

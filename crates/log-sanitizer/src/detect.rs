@@ -21,10 +21,70 @@ pub(crate) fn is_word(c: u8) -> bool {
 }
 
 pub(crate) fn word_end(b: &[u8], mut p: usize) -> usize {
+    // Eight bytes at a time: most words end within the first chunk.
+    while let Some(chunk) = b.get(p..p + 8) {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(chunk);
+        let stop = !word_bytes(u64::from_le_bytes(bytes)) & HIGH;
+        if stop != 0 {
+            return p + (stop.trailing_zeros() / 8) as usize;
+        }
+        p += 8;
+    }
     while p < b.len() && is_word(b[p]) {
         p += 1;
     }
     p
+}
+
+/// The start of the run of key-name bytes (word bytes, `-`, `.`) that ends
+/// at `end`, not reaching before `limit`.
+pub(crate) fn key_start(b: &[u8], limit: usize, end: usize) -> usize {
+    let mut q = end;
+    // Eight bytes at a time, backwards.
+    while q >= limit + 8 {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&b[q - 8..q]);
+        let v = u64::from_le_bytes(bytes);
+        let key = word_bytes(v) | in_range(v & !HIGH, b'-', b'.');
+        let stop = !key & HIGH;
+        if stop != 0 {
+            return q - 8 + (63 - stop.leading_zeros() as usize) / 8 + 1;
+        }
+        q -= 8;
+    }
+    while q > limit && is_key_byte(b[q - 1]) {
+        q -= 1;
+    }
+    q
+}
+
+/// A byte of a key name: a word byte, `-` or `.`.
+pub(crate) fn is_key_byte(c: u8) -> bool {
+    is_word(c) || c == b'-' || c == b'.'
+}
+
+const HIGH: u64 = 0x8080_8080_8080_8080;
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// The high bit of each byte of `v` that is in `lo..=hi`; every byte of `v`
+/// must be below 0x80 (so the additions never carry into the next byte).
+#[inline]
+fn in_range(v: u64, lo: u8, hi: u8) -> u64 {
+    let at_least_lo = v + ONES * u64::from(0x80 - lo);
+    let above_hi = v + ONES * u64::from(0x7f - hi);
+    at_least_lo & !above_hi & HIGH
+}
+
+/// The high bit of each byte of `v` that [`is_word`] accepts (SWAR).
+#[inline]
+fn word_bytes(v: u64) -> u64 {
+    let low = v & !HIGH;
+    let folded = low | (ONES * 0x20);
+    (v & HIGH)
+        | in_range(low, b'0', b'9')
+        | in_range(folded, b'a', b'z')
+        | in_range(low, b'_', b'_')
 }
 
 fn digit_at(b: &[u8], p: usize) -> bool {
@@ -439,12 +499,47 @@ pub(crate) fn ipv4_end(b: &[u8], start: usize) -> Option<usize> {
 /// An IPv6 address starting at `start` (validated by the standard library);
 /// loopback and unspecified do not match.
 pub(crate) fn ipv6_end(b: &[u8], start: usize) -> Option<usize> {
+    // 1: hex digit, 2: colon, 3: dot.
+    static CLASS: [u8; 256] = {
+        let mut t = [0u8; 256];
+        let mut c = 0;
+        while c < 256 {
+            let b = c as u8;
+            t[c] = if b.is_ascii_hexdigit() {
+                1
+            } else if b == b':' {
+                2
+            } else if b == b'.' {
+                3
+            } else {
+                0
+            };
+            c += 1;
+        }
+        t
+    };
+    let limit = b.len().min(start + 45);
     let mut p = start;
-    while p < b.len()
-        && (b[p].is_ascii_hexdigit() || b[p] == b':' || b[p] == b'.')
-        && p - start < 45
-    {
+    let mut colons = 0usize;
+    let mut double = false;
+    let mut prev = 0u8;
+    while p < limit {
+        let class = CLASS[usize::from(b[p])];
+        if class == 0 {
+            break;
+        }
+        if class == 2 {
+            colons += 1;
+            double |= prev == 2;
+        }
+        prev = class;
         p += 1;
+    }
+    // Quick reject (times like `11:03:23`): trimming below only removes
+    // colons, so a run without `::` and with fewer than six colons, or with
+    // fewer than two, can never pass the checks further down.
+    if colons < 2 || (!double && colons < 6) {
+        return None;
     }
     let mut end = p;
     while end > start && b[end - 1] == b'.' {
@@ -614,5 +709,47 @@ mod tests {
         assert_eq!(ipv4_end(b"1.2.3.4.5", 0), None);
         assert_eq!(ipv6_end(b"11:03:23", 0), None);
         assert_eq!(ipv6_end(b"::1", 0), None);
+    }
+
+    // The eight-bytes-at-a-time scans agree with the plain byte loops.
+    proptest::proptest! {
+        #[test]
+        fn word_end_matches_byte_loop(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            start in 0usize..40,
+        ) {
+            let start = start.min(bytes.len());
+            let mut p = start;
+            while p < bytes.len() && is_word(bytes[p]) {
+                p += 1;
+            }
+            proptest::prop_assert_eq!(word_end(&bytes, start), p);
+        }
+
+        #[test]
+        fn key_start_matches_byte_loop(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(b"aZ09_-. :=\x80\xff/@".to_vec()), 0..40),
+            limit in 0usize..40,
+            end in 0usize..40,
+        ) {
+            let end = end.min(bytes.len());
+            let limit = limit.min(end);
+            let mut q = end;
+            while q > limit && is_key_byte(bytes[q - 1]) {
+                q -= 1;
+            }
+            proptest::prop_assert_eq!(key_start(&bytes, limit, end), q);
+        }
+    }
+
+    #[test]
+    fn word_end_stops_at_every_non_word_byte() {
+        for c in 0..=255u8 {
+            let mut text = *b"abcdefghijklmnop";
+            text[5] = c;
+            let expect = if is_word(c) { 16 } else { 5 };
+            assert_eq!(word_end(&text, 0), expect, "byte {c:#x}");
+        }
     }
 }

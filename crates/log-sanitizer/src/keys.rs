@@ -47,10 +47,25 @@ const fn rule(kind: Kind, style: ValueStyle) -> KeyRule {
 }
 
 /// Classifies a key; `None` when its value is not sensitive.
+#[inline(always)]
 pub(crate) fn classify_key(raw: &[u8]) -> Option<KeyRule> {
     if raw.is_empty() {
         return None;
     }
+    let table = table();
+    // Quick reject before normalizing: every sensitive key either ends in a
+    // known last four bytes or has `pass`/`secr` in one piece (see
+    // `segment_rule`, which needs a whole `password`/`secret` segment).
+    if !table.may_end(raw) && !has_secret_stem(raw) {
+        return None;
+    }
+    classify_normalized(raw)
+}
+
+/// The full classification, for keys that passed the quick reject.
+#[inline(never)]
+fn classify_normalized(raw: &[u8]) -> Option<KeyRule> {
+    let table = table();
     // One pass: lower-case, drop separators, and keep only the last component
     // of a dotted path (`call.customer_name`).
     let mut buf = [0u8; MAX_KEY];
@@ -76,7 +91,7 @@ pub(crate) fn classify_key(raw: &[u8]) -> Option<KeyRule> {
         return None;
     }
     let norm = &buf[..len];
-    if let Some(rule) = full_key(norm) {
+    if let Some(rule) = table.full_key(norm) {
         return Some(rule);
     }
     segment_rule(&raw[component..], norm)
@@ -86,6 +101,133 @@ struct Table {
     rules: HashMap<&'static [u8], KeyRule, BuildFnv>,
     /// Per key length, a bit per first-byte bucket: a quick "surely not".
     shapes: [u32; MAX_KEY + 1],
+    /// A hashed bit per last four bytes (zero-padded in front for shorter
+    /// keys) of every full key and of the longer segment suffixes.
+    endings: [u64; ENDING_WORDS],
+}
+
+/// Suffixes that make a composite key sensitive (see `segment_rule`).
+const SUFFIXES: &[&[u8]] = &[
+    b"token",
+    b"pwd",
+    b"cvv",
+    b"cvc",
+    b"mail",
+    b"phone",
+    b"telefon",
+    b"telefonnummer",
+    b"mobile",
+    b"handy",
+    b"iban",
+];
+
+/// Endings of composite keys that always hold a secret.
+const SECRET_ENDINGS: &[&[u8]] = &[b"apikey", b"secretkey", b"privatekey"];
+
+/// Suffixes of three bytes, checked directly (they have no fixed fourth byte).
+const SHORT_SUFFIXES: &[&[u8; 3]] = &[b"pwd", b"cvv", b"cvc"];
+
+const ENDING_WORDS: usize = 64;
+
+/// The last four bytes of `key`, zero-padded in front.
+fn last_four(key: &[u8]) -> u32 {
+    key.iter()
+        .rev()
+        .take(4)
+        .rev()
+        .fold(0u32, |acc, &c| (acc << 8) | u32::from(c))
+}
+
+/// Multiplicative hash of the last four bytes: the top bits pick the bit.
+fn ending_bit(last: u32) -> usize {
+    const SHIFT: u32 = 32 - (ENDING_WORDS * 64).trailing_zeros();
+    (last.wrapping_mul(0x9e37_79b1) >> SHIFT) as usize
+}
+
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let rules = build_table();
+        let mut shapes = [0u32; MAX_KEY + 1];
+        let mut endings = [0u64; ENDING_WORDS];
+        let mut mark = |key: &[u8]| {
+            let e = ending_bit(last_four(key));
+            endings[e >> 6] |= 1 << (e & 63);
+        };
+        for key in rules.keys() {
+            shapes[key.len()] |= 1 << bucket(key[0]);
+            mark(key);
+        }
+        for key in SUFFIXES.iter().chain(SECRET_ENDINGS) {
+            if key.len() >= 4 {
+                mark(key);
+            }
+        }
+        Table {
+            rules,
+            shapes,
+            endings,
+        }
+    })
+}
+
+impl Table {
+    /// Whether the normalized form of `raw` (see `classify_key`) may end
+    /// like some sensitive key; read from the back of `raw` directly.
+    #[inline]
+    fn may_end(&self, raw: &[u8]) -> bool {
+        // Fast path: no separator among the last four bytes, so they are the
+        // last four normalized bytes once lower-cased (SWAR on one word).
+        if let Some(&[a, b, c, d]) = raw.get(raw.len().wrapping_sub(4)..) {
+            const ONES: u32 = 0x0101_0101;
+            const HIGH: u32 = 0x8080_8080;
+            let v = u32::from_be_bytes([a, b, c, d]);
+            let low = v & !HIGH;
+            // High bit of each byte of `low` in `lo..=hi` (no carries: every
+            // byte is below 0x80).
+            let range = |lo: u8, hi: u8| {
+                (low + ONES * u32::from(0x80 - lo)) & !(low + ONES * u32::from(0x7f - hi)) & HIGH
+            };
+            let sep = (range(b'_', b'_') | range(b'-', b'.') | range(b' ', b' ')) & !(v & HIGH);
+            if sep == 0 {
+                return self.may_end_with(v | (range(b'A', b'Z') & !(v & HIGH)) >> 2);
+            }
+        }
+        let mut last = 0u32;
+        let mut got = 0;
+        for &c in raw.iter().rev() {
+            match c {
+                b'_' | b'-' | b' ' => {}
+                b'.' => break,
+                _ => {
+                    last |= u32::from(c.to_ascii_lowercase()) << (8 * got);
+                    got += 1;
+                    if got == 4 {
+                        break;
+                    }
+                }
+            }
+        }
+        got > 0 && self.may_end_with(last)
+    }
+
+    /// `last` holds the last (up to) four normalized bytes, zero-padded in front.
+    fn may_end_with(&self, last: u32) -> bool {
+        let e = ending_bit(last);
+        if self.endings[e >> 6] & (1 << (e & 63)) != 0 {
+            return true;
+        }
+        let [_, a, b, c] = last.to_be_bytes();
+        a != 0 && SHORT_SUFFIXES.contains(&&[a, b, c])
+    }
+
+    fn full_key(&self, norm: &[u8]) -> Option<KeyRule> {
+        let first = *norm.first()?;
+        if self.shapes[norm.len()] & (1 << bucket(first)) == 0 {
+            return None;
+        }
+        self.rules.get(norm).copied()
+    }
 }
 
 fn bucket(c: u8) -> u32 {
@@ -94,23 +236,6 @@ fn bucket(c: u8) -> u32 {
         b'0'..=b'9' => 26,
         _ => 27,
     }
-}
-
-fn full_key(norm: &[u8]) -> Option<KeyRule> {
-    static TABLE: OnceLock<Table> = OnceLock::new();
-    let table = TABLE.get_or_init(|| {
-        let rules = build_table();
-        let mut shapes = [0u32; MAX_KEY + 1];
-        for key in rules.keys() {
-            shapes[key.len()] |= 1 << bucket(key[0]);
-        }
-        Table { rules, shapes }
-    });
-    let first = *norm.first()?;
-    if table.shapes[norm.len()] & (1 << bucket(first)) == 0 {
-        return None;
-    }
-    table.rules.get(norm).copied()
 }
 
 fn build_table() -> HashMap<&'static [u8], KeyRule, BuildFnv> {
@@ -347,27 +472,71 @@ impl Hasher for Fnv {
     }
 }
 
+/// `pass` or `secr` (any case) in one piece somewhere in `raw`.
+#[inline(never)]
+fn has_secret_stem(raw: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const LOW: u64 = ONES * 0x7f;
+    // `password`/`passwd`/`secret`/`passwort`: six bytes at least.
+    if raw.len() < 6 {
+        return false;
+    }
+    let folded = |k: usize| {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&raw[k..k + 4]);
+        u32::from_le_bytes(w) | 0x2020_2020
+    };
+    let stem_at = |k: usize| {
+        (k + 4 <= raw.len() && folded(k) == u32::from_le_bytes(*b"secr"))
+            || (k >= 2 && k + 2 <= raw.len() && folded(k - 2) == u32::from_le_bytes(*b"pass"))
+    };
+    // Eight bytes at a time (the last eight overlapping the one before),
+    // visiting only the `s`/`S` positions. Short keys are packed in a
+    // register; a partial copy through memory would stall the load.
+    let visit = |at: usize, v: u64| {
+        let x = (v | (ONES * 0x20)) ^ (ONES * u64::from(b's'));
+        // Exactly the zero bytes of `x`.
+        let mut zero = !(((x & LOW) + LOW) | x) & (ONES * 0x80);
+        while zero != 0 {
+            let k = at + zero.trailing_zeros() as usize / 8;
+            if k < raw.len() && stem_at(k) {
+                return true;
+            }
+            zero &= zero - 1;
+        }
+        false
+    };
+    let n = raw.len();
+    if n < 8 {
+        let v = raw
+            .iter()
+            .rev()
+            .fold(0u64, |acc, &c| (acc << 8) | u64::from(c));
+        return visit(0, v);
+    }
+    let load = |k: usize| {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&raw[k..k + 8]);
+        u64::from_le_bytes(bytes)
+    };
+    let mut k = 0;
+    while k + 8 < n {
+        if visit(k, load(k)) {
+            return true;
+        }
+        k += 8;
+    }
+    visit(n - 8, load(n - 8))
+}
+
 /// Segment rules for composite keys (`stripe_api_key`, `db_password_hash`,
 /// `csrfToken`, `attendeeEmail`, `customer_phone`).
 fn segment_rule(raw: &[u8], norm: &[u8]) -> Option<KeyRule> {
     use ValueStyle::Word;
-    if norm.ends_with(b"apikey") || norm.ends_with(b"secretkey") || norm.ends_with(b"privatekey") {
+    if SECRET_ENDINGS.iter().any(|e| norm.ends_with(e)) {
         return Some(rule(Kind::Secret, Word));
     }
     // Cheap pre-filter: most keys (`eventTypeId`, `call_id`) end here.
-    const SUFFIXES: &[&[u8]] = &[
-        b"token",
-        b"pwd",
-        b"cvv",
-        b"cvc",
-        b"mail",
-        b"phone",
-        b"telefon",
-        b"telefonnummer",
-        b"mobile",
-        b"handy",
-        b"iban",
-    ];
     let secret_inside = || {
         norm.windows(6)
             .any(|w| w == b"passwd" || w == b"passwo" || w == b"secret")
@@ -543,6 +712,50 @@ mod tests {
         }
         for h in ["content-type", "user-agent", "x-request-id", "tokenizer"] {
             assert!(!is_secret_header(h), "{h}");
+        }
+    }
+
+    // The quick reject in `classify_key` never drops a key the full
+    // classification would flag.
+    proptest::proptest! {
+        #[test]
+        fn quick_reject_is_exact(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "pass", "word", "Secret", "sec", "ret", "token", "TOKEN", "api", "Key",
+                    "mail", "e", "phone", "name", "Name", "first", "iban", "pwd", "cvv", "ip",
+                    "id", "call", "x", "_", "-", ".", " ", "wd", "tel", "efon", "nummer",
+                    "customer", "Private", "handy", "s",
+                ]),
+                1..6,
+            )
+        ) {
+            let key = parts.concat();
+            proptest::prop_assert_eq!(
+                classify_key(key.as_bytes()),
+                classify_normalized(key.as_bytes()),
+                "{}", key
+            );
+        }
+    }
+
+    #[test]
+    fn quick_reject_keeps_every_listed_key() {
+        for key in table().rules.keys() {
+            assert!(
+                classify_key(key).is_some(),
+                "{}",
+                String::from_utf8_lossy(key)
+            );
+        }
+        for key in [
+            "db_password_hash",
+            "stripe_api_key",
+            "x-api-key",
+            "customer.phone",
+            "userPwd",
+        ] {
+            assert!(classify_key(key.as_bytes()).is_some(), "{key}");
         }
     }
 }

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use crate::detect::{
     card_end, date_end, email_domain_end, email_local_start, iban_end, ipv4_end, ipv6_end,
-    is_marker, is_word, marker_len, phone_end, word_end,
+    is_key_byte, is_marker, is_word, key_start, marker_len, phone_end, word_end,
 };
 use crate::keys::{classify_key, KeyRule, ValueStyle};
 use crate::kind::Kind;
@@ -67,6 +67,75 @@ static INTERESTING_FIRST: [bool; 256] = {
     t
 };
 
+/// A bit per (first, second) byte pair of the words a word-level matcher can
+/// fire on (besides IBANs and IPv6 groups, checked by shape): key prefixes
+/// (`eyJ`, `cal_`, `sk_`, `rk_`, `whsec_`, `AKIA`/`ASIA`/`AIza`, `gh?_`,
+/// `github_pat_`, `xox`, `key_`), `Bearer`/`Basic`/`BEGIN`, salutations
+/// (`Herr`, `Frau`, `Dr.`, `Prof.`), `name ist`/`heiße` and the
+/// date-of-birth labels, the last ones in any case.
+static WORD_PAIRS: [u64; 1024] = {
+    let mut t = [0u64; 1024];
+    let exact: &[&[u8; 2]] = &[
+        b"ey", b"ca", b"sk", b"rk", b"wh", b"AK", b"AS", b"AI", b"gh", b"gi", b"xo", b"ke", b"He",
+        b"Fr", b"Dr", b"Pr",
+    ];
+    let any_case: &[&[u8; 2]] = &[b"be", b"ba", b"na", b"he", b"ge", b"bi", b"do", b"bo"];
+    let mut k = 0;
+    while k < exact.len() {
+        let p = (exact[k][0] as usize) << 8 | exact[k][1] as usize;
+        t[p >> 6] |= 1 << (p & 63);
+        k += 1;
+    }
+    k = 0;
+    while k < any_case.len() {
+        let mut m = 0;
+        while m < 4 {
+            let a = if m & 1 == 0 {
+                any_case[k][0]
+            } else {
+                any_case[k][0] - 32
+            };
+            let c = if m & 2 == 0 {
+                any_case[k][1]
+            } else {
+                any_case[k][1] - 32
+            };
+            let p = (a as usize) << 8 | c as usize;
+            t[p >> 6] |= 1 << (p & 63);
+            m += 1;
+        }
+        k += 1;
+    }
+    t
+};
+
+/// Whether some word-level matcher may fire on the word `b[i..end]`: a
+/// superset of the conditions in [`Scan::word`], cheap enough to run on
+/// every word.
+fn word_may_match(b: &[u8], i: usize, end: usize) -> bool {
+    let first = b[i];
+    if !INTERESTING_FIRST[usize::from(first)] {
+        return false;
+    }
+    let len = end - i;
+    if len <= 4 && b.get(end) == Some(&b':') {
+        // Maybe an IPv6 group (`dead:beef::1`): judged in full.
+        return true;
+    }
+    if len < 2 {
+        return false;
+    }
+    let p = usize::from(first) << 8 | usize::from(b[i + 1]);
+    if WORD_PAIRS[p >> 6] & (1 << (p & 63)) != 0 {
+        return true;
+    }
+    // IBAN: two capitals, two digits.
+    len >= 4
+        && b[i + 1].is_ascii_uppercase()
+        && b[i + 2].is_ascii_digit()
+        && b[i + 3].is_ascii_digit()
+}
+
 /// How a replacement is wrapped so the surrounding structure stays valid.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Quote {
@@ -93,6 +162,7 @@ pub(crate) fn sanitize<'a>(text: &'a str, cfg: &Inner) -> Cow<'a, str> {
         cfg,
         out: None,
         copied: 0,
+        word: (0, 0),
     };
     sc.run();
     match sc.out {
@@ -111,6 +181,9 @@ struct Scan<'a, 'c> {
     out: Option<String>,
     /// Everything before this index is already decided (copied or redacted).
     copied: usize,
+    /// The last run of word bytes the main loop stepped over, as
+    /// `(start, end)`: a key right before `:`/`=` is usually that run.
+    word: (usize, usize),
 }
 
 impl Scan<'_, '_> {
@@ -128,11 +201,14 @@ impl Scan<'_, '_> {
                 break;
             }
             let c = b[i];
-            if CLASS[c as usize] == WORD
-                && !INTERESTING_FIRST[c as usize]
-                && !(i > 0 && b[i - 1] == b'\\')
-            {
-                i = word_end(b, i);
+            if CLASS[c as usize] == WORD && !(i > 0 && b[i - 1] == b'\\') {
+                let end = word_end(b, i);
+                self.word = (i, end);
+                i = if word_may_match(b, i, end) {
+                    self.word(i, end)
+                } else {
+                    end
+                };
                 continue;
             }
             i = self.dispatch(i);
@@ -143,7 +219,7 @@ impl Scan<'_, '_> {
         let b = self.b;
         match CLASS[b[i] as usize] {
             WORD if i > 0 && b[i - 1] == b'\\' => escape_end(b, i),
-            WORD => self.word(i),
+            WORD => self.word(i, word_end(b, i)),
             DIGIT => self.digits(i),
             AT => self.at(i, i + 1),
             PERCENT if b[i + 1..].starts_with(b"40") => self.at(i, i + 3),
@@ -188,9 +264,9 @@ impl Scan<'_, '_> {
 
     // ------------------------------------------------------------ words
 
-    fn word(&mut self, i: usize) -> usize {
+    /// The word `b[i..end]`.
+    fn word(&mut self, i: usize, end: usize) -> usize {
         let b = self.b;
-        let end = word_end(b, i);
         let w = &b[i..end];
         let next = b.get(end).copied().unwrap_or(0);
         let first = w[0];
@@ -343,20 +419,31 @@ impl Scan<'_, '_> {
 
     fn digits(&mut self, i: usize) -> usize {
         let b = self.b;
+        if i == 0 || !is_word(b[i - 1]) {
+            if let Some(e) = timestamp_end(b, i) {
+                return e;
+            }
+        }
         // Bytes before `copied` were redacted: a later pass sees a marker
         // there, so they must not count as digits now either.
         let digit_before = i >= 2 && i - 2 >= self.copied && b[i - 2].is_ascii_digit();
         let continuation = digit_before && matches!(b[i - 1], b'-' | b'/' | b'.' | b':' | b',');
         let after_dot = digit_before && b[i - 1] == b'.';
+        let glen = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let after = b.get(i + glen).copied().unwrap_or(0);
         if !after_dot && self.on(Kind::Ip) {
-            let glen = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-            let after = b.get(i + glen).copied().unwrap_or(0);
             if after == b'.' && glen <= 3 {
                 if let Some(e) = ipv4_end(b, i) {
                     return self.redact_kind(i, e, Kind::Ip);
                 }
             }
-            if !continuation && glen <= 4 && (after == b':' || after.is_ascii_hexdigit()) {
+            // An IPv6 address opens with at most four hex digits and a colon
+            // (`2001:db8::1`); long hex ids and plain numbers are not tried.
+            if !continuation
+                && glen <= 4
+                && (after == b':' || after.is_ascii_hexdigit())
+                && hex_group_then_colon(b, i)
+            {
                 if let Some(e) = ipv6_end(b, i) {
                     return self.redact_kind(i, e, Kind::Ip);
                 }
@@ -368,7 +455,11 @@ impl Scan<'_, '_> {
             let negative = i >= 1
                 && b[i - 1] == b'-'
                 && !(i >= 2 && i - 2 >= self.copied && b[i - 2].is_ascii_alphanumeric());
-            if (b'2'..=b'6').contains(&first) && !negative && self.on(Kind::Card) {
+            // The shape card_end starts with: `dddd dddd…`/`dddd-dddd…` or
+            // 13 to 19 digits in one run.
+            let card_shape =
+                (glen == 4 && matches!(after, b' ' | b'-')) || (13..=19).contains(&glen);
+            if (b'2'..=b'6').contains(&first) && card_shape && !negative && self.on(Kind::Card) {
                 if let Some(e) = card_end(b, i) {
                     // `port=6379 4823 8930 4916 0000`: a card that starts a
                     // group later and reaches further wins.
@@ -384,7 +475,13 @@ impl Scan<'_, '_> {
                 }
             }
         }
-        word_end(b, i)
+        let end = if b.get(i + glen).is_some_and(|&c| is_word(c)) {
+            word_end(b, i + glen)
+        } else {
+            i + glen
+        };
+        self.word = (i, end);
+        end
     }
 
     fn plus(&mut self, i: usize) -> usize {
@@ -491,10 +588,22 @@ impl Scan<'_, '_> {
                 return i + 1;
             }
             let limit = floor.max(i.saturating_sub(49));
-            let mut q = i;
-            while q > limit && is_key_byte(b[q - 1]) {
-                q -= 1;
-            }
+            let (ws, we) = self.word;
+            let q = if we == i && ws > limit && ws < i && !is_key_byte(b[ws - 1]) {
+                // The word just stepped over is the whole key.
+                ws
+            } else {
+                // A key starts with a letter: `11:03` and `:23` end here
+                // after a look at the digits alone.
+                let mut d = i;
+                while d > limit && b[d - 1].is_ascii_digit() {
+                    d -= 1;
+                }
+                if d < i && (d == limit || !is_key_byte(b[d - 1])) {
+                    return i + 1;
+                }
+                key_start(b, limit, i)
+            };
             if i - q > 48 || (q == limit && q > floor && is_key_byte(b[q - 1])) {
                 return i + 1;
             }
@@ -645,6 +754,57 @@ fn url_password(b: &[u8], start: usize, floor: usize) -> bool {
     !user.is_empty() && !user.iter().any(|&c| matches!(c, b'/' | b'@' | b':' | b' '))
 }
 
+/// The end of an ISO date (`2025-10-01`) or a time (`11:03`, `11:03:23`,
+/// `11:03:23.123`) starting at the digit `i`, when the byte after it ends
+/// every numeric matcher's scan. No matcher can fire inside such a stamp
+/// (no card or phone shape, too few colons for IPv6, too few dots for
+/// IPv4), so the whole of it is stepped over at once.
+fn timestamp_end(b: &[u8], i: usize) -> Option<usize> {
+    let d = |k: usize| b.get(k).is_some_and(u8::is_ascii_digit);
+    let at = |k: usize, c: u8| b.get(k) == Some(&c);
+    let end = if matches!(b[i], b'1' | b'2')
+        && d(i + 1)
+        && d(i + 2)
+        && d(i + 3)
+        && at(i + 4, b'-')
+        && d(i + 5)
+        && d(i + 6)
+        && at(i + 7, b'-')
+        && d(i + 8)
+        && d(i + 9)
+    {
+        i + 10
+    } else if d(i + 1) && at(i + 2, b':') && d(i + 3) && d(i + 4) {
+        let mut e = i + 5;
+        if at(e, b':') && d(e + 1) && d(e + 2) {
+            e += 3;
+            if at(e, b'.') && d(e + 1) {
+                e += 1;
+                while d(e) {
+                    e += 1;
+                }
+            }
+        }
+        e
+    } else {
+        return None;
+    };
+    match b.get(end) {
+        Some(&c) if is_word(c) || matches!(c, b'.' | b':' | b'-' | b'/' | b',') => None,
+        _ => Some(end),
+    }
+}
+
+/// At most four hex digits at `i`, then a colon.
+fn hex_group_then_colon(b: &[u8], i: usize) -> bool {
+    let h = b[i..]
+        .iter()
+        .take(5)
+        .take_while(|c| c.is_ascii_hexdigit())
+        .count();
+    h <= 4 && b.get(i + h) == Some(&b':')
+}
+
 /// When the digit run goes on after a card found at `start..end`, a card
 /// starting at one of the next groups that ends further along.
 fn later_card(b: &[u8], start: usize, end: usize) -> Option<(usize, usize)> {
@@ -718,10 +878,6 @@ fn escape_end(b: &[u8], i: usize) -> usize {
     } else {
         word_end(b, i)
     }
-}
-
-fn is_key_byte(c: u8) -> bool {
-    is_word(c) || c == b'-' || c == b'.'
 }
 
 /// End of an unquoted value.

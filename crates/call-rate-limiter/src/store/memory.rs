@@ -4,14 +4,14 @@ use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::{ready, Ready};
-use std::hash::BuildHasher;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
 
 use crate::clock::{Clock, SystemClock};
 use crate::core::CallState;
-use crate::decision::Decision;
+use crate::decision::{Decision, DecisionSource};
 use crate::inline::InlineStr;
 use crate::policy::{CallKey, Policy};
 use crate::store::{Store, StoreError};
@@ -19,7 +19,9 @@ use crate::store::{Store, StoreError};
 /// One shard, on its own cache lines so threads on neighbouring shards do
 /// not slow each other down.
 #[repr(align(128))]
-struct Shard(Mutex<HashMap<InlineStr, CallState>>);
+struct Shard(Mutex<Map>);
+
+type Map = HashMap<InlineStr, CallState, SeededState>;
 
 const DEFAULT_MAX_KEYS: usize = 100_000;
 const DEFAULT_SHARDS: usize = 64;
@@ -44,7 +46,7 @@ pub struct MemoryStore {
     shards: Box<[Shard]>,
     per_shard_cap: usize,
     max_keys: usize,
-    seed: u64,
+    hasher: SeededState,
     clock: Arc<dyn Clock>,
 }
 
@@ -57,13 +59,14 @@ impl MemoryStore {
     fn build(shards: usize, max_keys: usize, clock: Arc<dyn Clock>) -> Self {
         let shards = shards.clamp(1, 4096).next_power_of_two();
         let max_keys = max_keys.max(1);
+        let hasher = SeededState::random();
         MemoryStore {
             shards: (0..shards)
-                .map(|_| Shard(Mutex::new(HashMap::new())))
+                .map(|_| Shard(Mutex::new(HashMap::with_hasher(hasher.clone()))))
                 .collect(),
             per_shard_cap: max_keys.div_ceil(shards).max(1),
             max_keys,
-            seed: RandomState::new().hash_one(0x5eed_u64),
+            hasher,
             clock,
         }
     }
@@ -106,38 +109,146 @@ impl MemoryStore {
         let now = self.clock.now_millis();
         let index = self.shard_of(key.call_id());
         let mut shard = self.shards[index].0.lock();
+        // Filled in place and returned from one exit, so the decision is
+        // built right in the caller's slot.
+        let mut decision = Decision::unlimited(DecisionSource::Memory);
         if let Some(state) = shard.get_mut(key.call_id().as_bytes()) {
-            return state.decide(policy, key, now);
-        }
-        if shard.len() >= self.per_shard_cap {
-            evict(&mut shard, self.per_shard_cap, now);
-        }
-        let mut state = CallState::default();
-        let decision = state.decide(policy, key, now);
-        if state.expires_at() != 0 {
-            shard.insert(InlineStr::new(key.call_id()), state);
+            state.decide_into(policy, key, now, &mut decision);
+        } else {
+            if shard.len() >= self.per_shard_cap {
+                evict(&mut shard, self.per_shard_cap, now);
+            }
+            let mut state = CallState::default();
+            state.decide_into(policy, key, now, &mut decision);
+            if state.expires_at() != 0 {
+                shard.insert(InlineStr::new(key.call_id()), state);
+            }
         }
         decision
     }
 
-    /// Picks a shard with a cheap multiplicative hash. It need not resist
-    /// crafted keys: the maps inside use the standard keyed hasher, so the
-    /// worst an attacker gets is more lock sharing, never slow lookups.
+    /// Picks a shard from bits of the call id's hash that the map inside
+    /// does not use (it takes the low bits for the slot and the top seven
+    /// for its tags), so keys in one shard still spread over its slots.
     fn shard_of(&self, call_id: &str) -> usize {
-        let mut h = self.seed;
-        for chunk in call_id.as_bytes().chunks(8) {
-            let mut word = [0_u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        let h = self.hasher.hash_one(call_id.as_bytes());
+        ((h >> 32) as usize) & (self.shards.len() - 1)
+    }
+}
+
+/// A fast keyed hash for short keys (call ids): 16 bytes per folded 64×64→128
+/// bit multiply, keyed by two random words per store. Far cheaper than
+/// SipHash for ids of a few dozen bytes; the random key keeps an attacker
+/// who cannot read it from choosing ids that collide.
+#[derive(Clone)]
+struct SeededState {
+    k0: u64,
+    k1: u64,
+}
+
+impl SeededState {
+    fn random() -> Self {
+        let random = RandomState::new();
+        SeededState {
+            k0: random.hash_one(0x5eed_u64) | 1,
+            k1: random.hash_one(0xf01d_u64),
         }
-        ((h ^ (h >> 32)) as usize) & (self.shards.len() - 1)
+    }
+}
+
+impl BuildHasher for SeededState {
+    type Hasher = SeededHasher;
+
+    fn build_hasher(&self) -> SeededHasher {
+        SeededHasher {
+            h: self.k1,
+            k0: self.k0,
+            k1: self.k1,
+        }
+    }
+}
+
+struct SeededHasher {
+    h: u64,
+    k0: u64,
+    k1: u64,
+}
+
+/// The high and low halves of the 128-bit product, folded together.
+#[inline]
+fn fold(a: u64, b: u64) -> u64 {
+    let product = u128::from(a) * u128::from(b);
+    (product as u64) ^ ((product >> 64) as u64)
+}
+
+/// Eight bytes from `at` (the caller checks the length): a fixed-size copy
+/// the compiler turns into one load.
+#[inline]
+fn read8(bytes: &[u8], at: usize) -> u64 {
+    let mut w = [0_u8; 8];
+    w.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+#[inline]
+fn read4(bytes: &[u8], at: usize) -> u64 {
+    let mut w = [0_u8; 4];
+    w.copy_from_slice(&bytes[at..at + 4]);
+    u64::from(u32::from_le_bytes(w))
+}
+
+impl Hasher for SeededHasher {
+    /// Whole 16-byte blocks, then the last 16 bytes (or fewer, read as
+    /// overlapping words), so no byte-by-byte tail and no copy.
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let len = bytes.len();
+        let mut h = self.h;
+        let (a, b) = if len > 16 {
+            let mut at = 0;
+            while len - at > 16 {
+                h = fold(
+                    read8(bytes, at) ^ h ^ self.k0,
+                    read8(bytes, at + 8) ^ self.k1,
+                );
+                at += 16;
+            }
+            (read8(bytes, len - 16), read8(bytes, len - 8))
+        } else if len >= 8 {
+            (read8(bytes, 0), read8(bytes, len - 8))
+        } else if len >= 4 {
+            (read4(bytes, 0), read4(bytes, len - 4))
+        } else if len > 0 {
+            let tail = u64::from(bytes[0])
+                | u64::from(bytes[len / 2]) << 8
+                | u64::from(bytes[len - 1]) << 16;
+            (tail, 0)
+        } else {
+            (0, 0)
+        };
+        // The length goes in too, so overlapping reads stay unambiguous.
+        self.h = fold(a ^ h ^ self.k0, b ^ self.k1 ^ (len as u64));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.h = fold(n ^ self.h ^ self.k0, self.k1);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        fold(self.h, self.k0 ^ 0x9e37_79b9_7f4a_7c15)
     }
 }
 
 /// Makes room in a full shard: expired calls first, then the eighth of the
 /// shard that would expire soonest (those idle longest).
-fn evict(shard: &mut HashMap<InlineStr, CallState>, cap: usize, now: u64) {
+fn evict(shard: &mut Map, cap: usize, now: u64) {
     shard.retain(|_, s| s.expires_at() > now);
     if shard.len() < cap {
         return;
@@ -263,6 +374,30 @@ mod tests {
         clock.advance(Duration::from_secs(1));
         store.purge_expired();
         assert!(store.is_empty());
+    }
+
+    #[test]
+    fn the_hash_spreads_ids_over_shards_and_tells_near_keys_apart() {
+        let store = MemoryStore::new();
+        let mut per_shard = [0_usize; DEFAULT_SHARDS];
+        for i in 0..64_000 {
+            per_shard[store.shard_of(&format!("call_{i:08x}"))] += 1;
+        }
+        // 1000 expected per shard; a broken mix leaves shards empty or full.
+        assert!(
+            per_shard.iter().all(|&n| (700..1300).contains(&n)),
+            "{per_shard:?}"
+        );
+        let h = |b: &[u8]| store.hasher.hash_one(b);
+        assert_ne!(h(b"a"), h(b"a\0"));
+        assert_ne!(h(b""), h(b"\0"));
+        assert_ne!(h(&[7; 17]), h(&[7; 16]));
+        assert_ne!(h(b"call_0000000000000001"), h(b"call_0000000000000002"));
+        assert_ne!(
+            h(b"call_1"),
+            MemoryStore::new().hasher.hash_one(b"call_1".as_slice()),
+            "every store has its own key"
+        );
     }
 
     #[test]

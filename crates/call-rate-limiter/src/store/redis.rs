@@ -142,7 +142,12 @@ impl RedisStore {
 
     /// The hash-tagged key stem of a call: `{prefix}:{<call_id>}`.
     fn stem(&self, call_id: &str) -> String {
-        format!("{}:{{{}}}", self.prefix, call_id)
+        let mut stem = String::with_capacity(self.prefix.len() + call_id.len() + 8);
+        stem.push_str(&self.prefix);
+        stem.push_str(":{");
+        stem.push_str(call_id);
+        stem.push('}');
+        stem
     }
 }
 
@@ -184,35 +189,40 @@ impl Store for RedisStore {
     type Future = RedisDecision;
 
     fn decide(&self, policy: &Arc<Policy>, key: &CallKey) -> Self::Future {
-        let stem = self.stem(key.call_id());
-        let keys = vec![format!("{stem}:m")];
-        let mut args: Vec<String> = vec![
-            self.clock
-                .as_ref()
-                .map(|c| c.now_millis().to_string())
-                .unwrap_or_default(),
-            policy.idle_ttl_millis().to_string(),
-            policy.cooldown_millis().to_string(),
-        ];
+        // The invocation is built here, writing numbers straight into the
+        // command (no intermediate strings), and owned by the future.
+        let mut invocation = SCRIPT.key(self.stem(key.call_id()) + ":m");
+        match &self.clock {
+            Some(clock) => invocation.arg(clock.now_millis()),
+            None => invocation.arg(""),
+        };
+        invocation
+            .arg(policy.idle_ttl_millis())
+            .arg(policy.cooldown_millis());
         let mut applicable = Vec::with_capacity(policy.limits().len());
+        let mut field = String::with_capacity(64);
         for (index, limit) in policy.limits().iter().enumerate() {
             let Some(part) = key.bucket_for(limit.scope()) else {
                 continue;
             };
-            let field = match part {
-                None => format!("l:{}", limit.name()),
-                Some(part) => format!("l:{}:{part}", limit.name()),
-            };
-            args.push(limit.window_millis().unwrap_or(0).to_string());
-            args.push(limit.quota().to_string());
-            args.push(field);
+            field.clear();
+            field.push_str("l:");
+            field.push_str(limit.name());
+            if let Some(part) = part {
+                field.push(':');
+                field.push_str(part);
+            }
+            invocation
+                .arg(limit.window_millis().unwrap_or(0))
+                .arg(limit.quota())
+                .arg(field.as_str());
             applicable.push(index);
         }
         let store = self.clone();
         let policy = Arc::clone(policy);
         let key = key.clone();
         let inner = Box::pin(async move {
-            let run = run_script(store.conn.clone(), keys, args);
+            let run = run_script(store.conn.clone(), &invocation);
             let error = match tokio::time::timeout(store.timeout, run).await {
                 Ok(Ok(reply)) => match parse(&policy, &applicable, &reply) {
                     Some(decision) => {
@@ -247,16 +257,8 @@ impl Store for RedisStore {
 
 async fn run_script(
     conn: Connection,
-    keys: Vec<String>,
-    args: Vec<String>,
+    invocation: &redis::ScriptInvocation<'static>,
 ) -> redis::RedisResult<Vec<i64>> {
-    let mut invocation = SCRIPT.prepare_invoke();
-    for key in &keys {
-        invocation.key(key);
-    }
-    for arg in &args {
-        invocation.arg(arg);
-    }
     match conn {
         Connection::Standalone(mut c) => invocation.invoke_async(&mut c).await,
         Connection::Cluster(mut c) => invocation.invoke_async(&mut c).await,
