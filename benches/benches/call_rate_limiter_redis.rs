@@ -19,17 +19,9 @@ const FUNCTIONS: [&str; 4] = [
 ];
 
 fn redis(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let server = benches::redis_url_from_env()
-        .is_none()
-        .then(testkit::RedisServer::start);
-    let url = benches::redis_url_from_env()
-        .or_else(|| server.as_ref().map(testkit::RedisServer::url))
-        .expect("a Redis URL");
+    let rt = benches::runtime(2);
+    let server = benches::BenchRedis::start();
+    let url = server.url().to_owned();
     let client = redis::Client::open(url).expect("redis url");
     let conn = rt
         .block_on(client.get_connection_manager())

@@ -15,17 +15,9 @@ async fn upstream(x: u64) -> Result<u64, ()> {
 }
 
 fn closed_call(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let server = benches::redis_url_from_env()
-        .is_none()
-        .then(testkit::RedisServer::start);
-    let url = benches::redis_url_from_env()
-        .or_else(|| server.as_ref().map(testkit::RedisServer::url))
-        .expect("a Redis URL");
+    let rt = benches::runtime(1);
+    let server = benches::BenchRedis::start();
+    let url = server.url().to_owned();
 
     let memory = CircuitBreaker::builder("bench").build_with(&MemoryStore::new());
     let redis = rt.block_on(async {
