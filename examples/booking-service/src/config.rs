@@ -18,7 +18,57 @@ pub struct ServiceConfig {
     pub max_body_bytes: usize,
     /// Time a request may take before it is answered with 408.
     pub request_timeout: Duration,
+    /// Where shared state lives (limiter counters, breaker state); `None`
+    /// keeps everything in this process.
+    pub redis: Option<RedisSettings>,
+    /// When the Cal.com breakers open and for how long.
+    pub calcom_breaker: BreakerSettings,
 }
+
+/// The `[calcom_breaker]` table: when a tenant's Cal.com breaker opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BreakerSettings {
+    /// Failures in a row that open it (default 5).
+    pub consecutive_failures: u32,
+    /// How long it stays open before probes pass (default 60 s).
+    pub open_duration: Duration,
+}
+
+impl Default for BreakerSettings {
+    fn default() -> Self {
+        BreakerSettings {
+            consecutive_failures: 5,
+            open_duration: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Redis for the call limiter and the circuit breakers, from the `[redis]`
+/// table or `REDIS_URL` / `REDIS_CLUSTER_NODES` / `BOOKING_REDIS_PREFIX`
+/// (the environment wins).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedisSettings {
+    /// A standalone server or a Cluster.
+    pub target: RedisTarget,
+    /// Key prefix; the limiter uses `<prefix>:rl`, the breakers `<prefix>:cb`.
+    pub prefix: String,
+    /// The most one call-limit decision waits for Redis before the limiter
+    /// falls back to counting in memory (default 50 ms).
+    pub timeout: Duration,
+}
+
+/// Which Redis to connect to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RedisTarget {
+    /// One server (`redis://host:port`).
+    Standalone(String),
+    /// Cluster seed nodes (`redis://host:port` each).
+    Cluster(Vec<String>),
+}
+
+/// The default key prefix.
+pub const DEFAULT_REDIS_PREFIX: &str = "booking";
 
 /// One company whose calendar the agent books into.
 #[derive(Debug, Clone)]
@@ -49,8 +99,8 @@ pub struct ServiceOffer {
     pub duration_minutes: u32,
 }
 
-/// Where a tenant's slots and bookings live.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a tenant's slots and bookings live. `Debug` never shows the API key.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CalendarConfig {
     /// An in-memory calendar with 30-minute slots; `seed_bookings` blocks a
@@ -59,6 +109,38 @@ pub enum CalendarConfig {
         /// Pre-book some slots.
         seed_bookings: bool,
     },
+    /// Cal.com API v2: free slots from `GET /v2/slots`, bookings created,
+    /// cancelled and moved there; every call goes through the tenant's
+    /// circuit breaker (`calcom:<tenant>`).
+    Calcom {
+        /// The API key (read from the env var named by `api_key_env`).
+        api_key: String,
+        /// Base URL (default `https://api.cal.com`; tests point it at a fake).
+        base_url: Option<String>,
+        /// Cal.com event type id per service (`event_type` → id).
+        event_type_ids: std::collections::BTreeMap<String, u64>,
+    },
+}
+
+impl std::fmt::Debug for CalendarConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CalendarConfig::Demo { seed_bookings } => f
+                .debug_struct("Demo")
+                .field("seed_bookings", seed_bookings)
+                .finish(),
+            CalendarConfig::Calcom {
+                base_url,
+                event_type_ids,
+                ..
+            } => f
+                .debug_struct("Calcom")
+                .field("api_key", &"<redacted>")
+                .field("base_url", base_url)
+                .field("event_type_ids", event_type_ids)
+                .finish(),
+        }
+    }
 }
 
 impl ServiceConfig {
@@ -69,6 +151,8 @@ impl ServiceConfig {
             tenants: vec![TenantConfig::demo("demo")],
             max_body_bytes: 64 * 1024,
             request_timeout: Duration::from_secs(10),
+            redis: None,
+            calcom_breaker: BreakerSettings::default(),
         }
     }
 }
@@ -152,8 +236,26 @@ struct FileConfig {
     bind: Option<String>,
     max_body_bytes: Option<usize>,
     request_timeout_ms: Option<u64>,
+    redis: Option<FileRedis>,
+    calcom_breaker: Option<FileBreaker>,
     #[serde(default)]
     tenants: Vec<FileTenant>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileBreaker {
+    consecutive_failures: Option<u32>,
+    open_seconds: Option<u64>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRedis {
+    url: Option<String>,
+    cluster_nodes: Option<Vec<String>>,
+    prefix: Option<String>,
+    timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -170,6 +272,8 @@ struct FileTenant {
     services: Vec<FileService>,
     calendar: Option<String>,
     seed_bookings: Option<bool>,
+    api_key_env: Option<String>,
+    base_url: Option<String>,
     retell_api_key_env: Option<String>,
 }
 
@@ -179,6 +283,7 @@ struct FileService {
     event_type: String,
     name: String,
     duration_minutes: u32,
+    event_type_id: Option<u64>,
 }
 
 const WEEKDAYS: [(&str, Weekday); 7] = [
@@ -190,6 +295,62 @@ const WEEKDAYS: [(&str, Weekday); 7] = [
     ("sat", Weekday::Sat),
     ("sun", Weekday::Sun),
 ];
+
+fn check_redis_url(key: &str, url: &str) -> Result<String, ConfigError> {
+    let url = url.trim();
+    if url.starts_with("redis://") || url.starts_with("rediss://") || url.starts_with("unix://") {
+        Ok(url.to_owned())
+    } else {
+        Err(ConfigError::new(
+            key,
+            format!("{url:?} is not a URL like redis://127.0.0.1:6379"),
+        ))
+    }
+}
+
+fn check_nodes(key: &str, nodes: Vec<String>) -> Result<Vec<String>, ConfigError> {
+    let nodes: Vec<String> = nodes
+        .iter()
+        .map(|n| n.trim())
+        .filter(|n| !n.is_empty())
+        .map(|n| check_redis_url(key, n))
+        .collect::<Result<_, _>>()?;
+    if nodes.is_empty() {
+        return Err(ConfigError::new(key, "at least one node is required"));
+    }
+    Ok(nodes)
+}
+
+/// How long a call-limit decision waits for Redis unless configured.
+const DEFAULT_REDIS_TIMEOUT: Duration = Duration::from_millis(50);
+
+fn check_redis_timeout(key: &str, ms: Option<u64>) -> Result<Duration, ConfigError> {
+    match ms {
+        None => Ok(DEFAULT_REDIS_TIMEOUT),
+        Some(ms @ 1..=10_000) => Ok(Duration::from_millis(ms)),
+        Some(ms) => Err(ConfigError::new(
+            key,
+            format!("{ms} is out of range: give 1 to 10000 milliseconds"),
+        )),
+    }
+}
+
+fn check_prefix(key: &str, prefix: Option<String>) -> Result<String, ConfigError> {
+    match prefix {
+        None => Ok(DEFAULT_REDIS_PREFIX.to_owned()),
+        Some(p)
+            if !p.is_empty()
+                && p.len() <= 64
+                && !p.chars().any(|c| c.is_whitespace() || c == '{' || c == '}') =>
+        {
+            Ok(p)
+        }
+        Some(p) => Err(ConfigError::new(
+            key,
+            format!("{p:?} is not a key prefix (1–64 characters, no spaces or braces)"),
+        )),
+    }
+}
 
 fn parse_hm(text: &str) -> Option<(u32, u32)> {
     let (h, m) = text.trim().split_once(':')?;
@@ -256,6 +417,51 @@ impl ServiceConfig {
             }
             config.request_timeout = Duration::from_millis(ms);
         }
+        if let Some(breaker) = file.calcom_breaker {
+            if let Some(n) = breaker.consecutive_failures {
+                if !(1..=100).contains(&n) {
+                    return Err(ConfigError::new(
+                        "calcom_breaker.consecutive_failures",
+                        "must be between 1 and 100",
+                    ));
+                }
+                config.calcom_breaker.consecutive_failures = n;
+            }
+            if let Some(secs) = breaker.open_seconds {
+                if !(1..=3600).contains(&secs) {
+                    return Err(ConfigError::new(
+                        "calcom_breaker.open_seconds",
+                        "must be between 1 and 3600",
+                    ));
+                }
+                config.calcom_breaker.open_duration = Duration::from_secs(secs);
+            }
+        }
+        if let Some(redis) = file.redis {
+            let target = match (redis.url, redis.cluster_nodes) {
+                (Some(_), Some(_)) => {
+                    return Err(ConfigError::new(
+                        "redis",
+                        "set either url or cluster_nodes, not both",
+                    ))
+                }
+                (Some(url), None) => RedisTarget::Standalone(check_redis_url("redis.url", &url)?),
+                (None, Some(nodes)) => {
+                    RedisTarget::Cluster(check_nodes("redis.cluster_nodes", nodes)?)
+                }
+                (None, None) => {
+                    return Err(ConfigError::new(
+                        "redis",
+                        "needs url (standalone) or cluster_nodes (Cluster)",
+                    ))
+                }
+            };
+            config.redis = Some(RedisSettings {
+                target,
+                prefix: check_prefix("redis.prefix", redis.prefix)?,
+                timeout: check_redis_timeout("redis.timeout_ms", redis.timeout_ms)?,
+            });
+        }
         if file.tenants.is_empty() {
             return Err(ConfigError::new(
                 "tenants",
@@ -272,8 +478,64 @@ impl ServiceConfig {
         Ok(config)
     }
 
-    /// Applies `BOOKING_BIND` from `env`.
+    /// Applies `BOOKING_BIND`, `REDIS_URL`, `REDIS_CLUSTER_NODES` (comma
+    /// separated) and `BOOKING_REDIS_PREFIX` from `env`; they override the
+    /// file.
+    ///
+    /// ```
+    /// use booking_service::{RedisTarget, ServiceConfig};
+    /// let mut config = ServiceConfig::demo();
+    /// config
+    ///     .apply_env(|name| (name == "REDIS_URL").then(|| "redis://10.0.0.5:6379".to_owned()))
+    ///     .unwrap();
+    /// let redis = config.redis.unwrap();
+    /// assert_eq!(redis.target, RedisTarget::Standalone("redis://10.0.0.5:6379".into()));
+    /// assert_eq!(redis.prefix, "booking");
+    /// ```
     pub fn apply_env(&mut self, env: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        let set = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let target = match (set("REDIS_URL"), set("REDIS_CLUSTER_NODES")) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::new(
+                    "REDIS_URL",
+                    "set either REDIS_URL or REDIS_CLUSTER_NODES, not both",
+                ))
+            }
+            (Some(url), None) => Some(RedisTarget::Standalone(check_redis_url("REDIS_URL", &url)?)),
+            (None, Some(nodes)) => Some(RedisTarget::Cluster(check_nodes(
+                "REDIS_CLUSTER_NODES",
+                nodes.split(',').map(|n| n.trim().to_owned()).collect(),
+            )?)),
+            (None, None) => None,
+        };
+        let prefix = set("BOOKING_REDIS_PREFIX");
+        if let Some(target) = target {
+            let prefix = match (prefix.clone(), &self.redis) {
+                (Some(p), _) => check_prefix("BOOKING_REDIS_PREFIX", Some(p))?,
+                (None, Some(file)) => file.prefix.clone(),
+                (None, None) => DEFAULT_REDIS_PREFIX.to_owned(),
+            };
+            let timeout = self
+                .redis
+                .as_ref()
+                .map_or(DEFAULT_REDIS_TIMEOUT, |file| file.timeout);
+            self.redis = Some(RedisSettings {
+                target,
+                prefix,
+                timeout,
+            });
+        } else if let (Some(p), Some(redis)) = (prefix, self.redis.as_mut()) {
+            redis.prefix = check_prefix("BOOKING_REDIS_PREFIX", Some(p))?;
+        }
+        if let (Some(ms), Some(redis)) = (set("BOOKING_REDIS_TIMEOUT_MS"), self.redis.as_mut()) {
+            let ms = ms.trim().parse().map_err(|_| {
+                ConfigError::new(
+                    "BOOKING_REDIS_TIMEOUT_MS",
+                    format!("{ms:?} is not a number of milliseconds"),
+                )
+            })?;
+            redis.timeout = check_redis_timeout("BOOKING_REDIS_TIMEOUT_MS", Some(ms))?;
+        }
         if let Some(bind) = env("BOOKING_BIND") {
             self.bind = bind.parse().map_err(|_| {
                 ConfigError::new(
@@ -346,22 +608,57 @@ fn tenant_from_file(
         })?;
         hours = hours.with_closed_date(date);
     }
-    let calendar =
-        match t.calendar.as_deref() {
-            None | Some("demo") => CalendarConfig::Demo {
-                seed_bookings: t.seed_bookings.unwrap_or(false),
-            },
-            Some("calcom") => return Err(ConfigError::new(
-                key("calendar"),
-                "\"calcom\" is not wired into this version of the demo service yet (use \"demo\")",
-            )),
-            Some(other) => {
+    let calendar = match t.calendar.as_deref() {
+        None | Some("demo") => CalendarConfig::Demo {
+            seed_bookings: t.seed_bookings.unwrap_or(false),
+        },
+        Some("calcom") => {
+            let Some(var) = &t.api_key_env else {
                 return Err(ConfigError::new(
-                    key("calendar"),
-                    format!("unknown calendar {other:?} (use \"demo\")"),
-                ))
+                    key("api_key_env"),
+                    "a \"calcom\" tenant needs the name of the env var holding its API key",
+                ));
+            };
+            let api_key = match env(var) {
+                Some(value) if !value.trim().is_empty() => value,
+                _ => {
+                    return Err(ConfigError::new(
+                        key("api_key_env"),
+                        format!("environment variable {var} is not set"),
+                    ))
+                }
+            };
+            if let Some(url) = &t.base_url {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(ConfigError::new(
+                        key("base_url"),
+                        format!("{url:?} is not an http(s) URL"),
+                    ));
+                }
             }
-        };
+            let mut event_type_ids = std::collections::BTreeMap::new();
+            for (j, s) in t.services.iter().enumerate() {
+                let Some(id) = s.event_type_id else {
+                    return Err(ConfigError::new(
+                        key(&format!("services[{j}].event_type_id")),
+                        "required for a \"calcom\" tenant (the Cal.com event type id)",
+                    ));
+                };
+                event_type_ids.insert(s.event_type.clone(), id);
+            }
+            CalendarConfig::Calcom {
+                api_key,
+                base_url: t.base_url.clone(),
+                event_type_ids,
+            }
+        }
+        Some(other) => {
+            return Err(ConfigError::new(
+                key("calendar"),
+                format!("unknown calendar {other:?} (use \"demo\" or \"calcom\")"),
+            ))
+        }
+    };
     let retell_api_key = match &t.retell_api_key_env {
         None => None,
         Some(var) => match env(var) {

@@ -42,12 +42,42 @@ pub(crate) async fn detailed(State(state): State<AppState>) -> Response {
         .tenants
         .iter()
         .map(|(id, t)| {
+            let breaker = t.breaker().map(|b| b.state());
+            let status = match breaker {
+                Some(circuit_breaker::State::Open | circuit_breaker::State::ForcedOpen) => {
+                    "degraded"
+                }
+                _ => "healthy",
+            };
             json!({
                 "tenant": id,
-                "source": "demo (in-memory)",
+                "source": t.backend.label(),
+                "breaker": t.breaker().map(|b| b.name().to_owned()),
                 "services": t.services.len(),
                 "signature_check": t.retell_api_key.is_some(),
-                "status": "healthy",
+                "status": status,
+            })
+        })
+        .collect();
+    let breakers: Vec<Value> = inner
+        .breakers
+        .metrics()
+        .iter()
+        .map(|m| {
+            let open = matches!(
+                m.state,
+                circuit_breaker::State::Open | circuit_breaker::State::ForcedOpen
+            );
+            json!({
+                "name": &*m.name,
+                "state": m.state.as_str(),
+                "status": if open { "degraded" } else { "healthy" },
+                "backend": inner.breaker_backend,
+                "consecutive_failures": m.consecutive_failures,
+                "rejected_calls": m.rejected_calls,
+                "time_until_half_open_ms": m
+                    .time_until_half_open
+                    .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
             })
         })
         .collect();
@@ -62,15 +92,18 @@ pub(crate) async fn detailed(State(state): State<AppState>) -> Response {
             "backend": inner.limiter.backend(),
         },
         "slot_cache": {"status": "healthy", "backend": inner.slot_cache_backend},
-        "breakers": [],
+        "breakers": breakers,
         "calendars": calendars,
         "process": {
             "status": "healthy",
             "resident_bytes": resident_bytes(),
         },
     });
-    // Redis down is "degraded": the limiter falls back to memory.
-    let overall = if checks["redis"]["status"] == "healthy" {
+    // Redis down is "degraded": the limiter falls back to memory. An open
+    // breaker is "degraded" too: the agent still answers, with the
+    // "nicht verfügbar" sentence.
+    let breaker_open = breakers.iter().any(|b| b["status"] != "healthy");
+    let overall = if checks["redis"]["status"] == "healthy" && !breaker_open {
         "healthy"
     } else {
         "degraded"
@@ -121,8 +154,24 @@ async fn redis_check(mut conn: redis::aio::ConnectionManager) -> Value {
     }
 }
 
-/// Prometheus text exposition.
-pub(crate) async fn metrics() -> Response {
+/// Prometheus text exposition (breaker states refreshed on each scrape).
+pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
+    for m in state.inner.breakers.metrics() {
+        for candidate in [
+            circuit_breaker::State::Closed,
+            circuit_breaker::State::Open,
+            circuit_breaker::State::HalfOpen,
+            circuit_breaker::State::ForcedOpen,
+            circuit_breaker::State::Disabled,
+        ] {
+            metrics::gauge!(
+                "circuit_breaker_state",
+                "breaker" => m.name.to_string(),
+                "state" => candidate.as_str()
+            )
+            .set(if m.state == candidate { 1.0 } else { 0.0 });
+        }
+    }
     match prometheus() {
         Some(handle) => (
             [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

@@ -66,7 +66,8 @@ mod state;
 mod telemetry;
 
 pub use config::{
-    demo_hours, CalendarConfig, ConfigError, ServiceConfig, ServiceOffer, TenantConfig,
+    demo_hours, BreakerSettings, CalendarConfig, ConfigError, RedisSettings, RedisTarget,
+    ServiceConfig, ServiceOffer, TenantConfig, DEFAULT_REDIS_PREFIX,
 };
 pub use signature::{sign, verify_signature, SignatureError, MAX_SKEW_MS, SIGNATURE_HEADER};
 pub use state::{AppState, AppStateBuilder, StateError};
@@ -85,9 +86,29 @@ impl MakeRequestId for CountingRequestId {
     }
 }
 
+/// Counts 429s by the limit that refused them (`cooldown`, or the policy's
+/// limit names from the limiter's [`Decision`](call_rate_limiter::Decision)).
 async fn count_rejections(response: Response) -> Response {
     if response.extensions().get::<RejectionKind>() == Some(&RejectionKind::RateLimited) {
-        metrics::counter!("rate_limit_rejections_total").increment(1);
+        let mut limits: Vec<String> = Vec::new();
+        if let Some(decision) = response.extensions().get::<call_rate_limiter::Decision>() {
+            if decision.cooldown {
+                limits.push("cooldown".to_owned());
+            }
+            limits.extend(
+                decision
+                    .limits
+                    .iter()
+                    .filter(|l| l.exceeded)
+                    .map(|l| l.name.as_str().to_owned()),
+            );
+        }
+        if limits.is_empty() {
+            limits.push("unknown".to_owned());
+        }
+        for limit in limits {
+            metrics::counter!("rate_limit_rejections_total", "limit" => limit).increment(1);
+        }
     }
     response
 }

@@ -7,8 +7,11 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use booking_service::{app, subscriber, AppState, ConfigError, LogFormat, ServiceConfig};
+use booking_service::{
+    app, subscriber, AppState, ConfigError, LogFormat, RedisTarget, ServiceConfig,
+};
 use call_rate_limiter::{OutagePolicy, RedisStore};
+use circuit_breaker::{BreakerRegistry, RedisStore as BreakerStore};
 
 /// `--config <path>` (or `BOOKING_CONFIG`), else the built-in demo; then
 /// the environment overrides.
@@ -69,62 +72,70 @@ fn main() -> ExitCode {
     };
     runtime.block_on(async move {
         let mut builder = AppState::builder(config.clone());
-        if let Some(url) = std::env::var("REDIS_URL").ok().filter(|u| !u.is_empty()) {
-            let prefix =
-                std::env::var("BOOKING_REDIS_PREFIX").unwrap_or_else(|_| "booking:rl".to_owned());
-            let health = match redis::Client::open(url.as_str()) {
-                Ok(client) => client.get_connection_manager().await.ok(),
-                Err(e) => {
-                    eprintln!("booking-service: config error: REDIS_URL: {e}");
-                    return ExitCode::from(2);
+        if let Some(redis) = &config.redis {
+            let limiter_prefix = format!("{}:rl", redis.prefix);
+            let breaker_prefix = format!("{}:cb", redis.prefix);
+            match &redis.target {
+                RedisTarget::Standalone(url) => {
+                    let health = match redis::Client::open(url.as_str()) {
+                        Ok(client) => client.get_connection_manager().await.ok(),
+                        Err(e) => {
+                            eprintln!("booking-service: config error: redis url: {e}");
+                            return ExitCode::from(2);
+                        }
+                    };
+                    if let Some(conn) = health {
+                        builder = builder.redis_health(conn);
+                    }
+                    let limiter = RedisStore::connect(url).await.map_err(|e| e.to_string());
+                    let breakers = BreakerStore::connect(url, &breaker_prefix)
+                        .await
+                        .map_err(|e| e.to_string());
+                    match (limiter, breakers) {
+                        (Ok(limiter), Ok(breakers)) => {
+                            builder = builder
+                                .redis_limiter(
+                                    limiter
+                                        .with_prefix(limiter_prefix)
+                                        .with_outage_policy(OutagePolicy::FallbackToMemory)
+                                        .with_timeout(redis.timeout),
+                                )
+                                .breaker_registry(BreakerRegistry::new(breakers), "redis");
+                        }
+                        (Err(e), _) | (_, Err(e)) => {
+                            eprintln!("booking-service: config error: redis url: cannot connect: {e}");
+                            return ExitCode::from(2);
+                        }
+                    }
                 }
-            };
-            if let Some(conn) = health {
-                builder = builder.redis_health(conn);
-            }
-            match RedisStore::connect(&url).await {
-                Ok(store) => {
-                    builder = builder.redis_limiter(
-                        store
-                            .with_prefix(prefix)
-                            .with_outage_policy(OutagePolicy::FallbackToMemory),
-                    );
+                RedisTarget::Cluster(nodes) => {
+                    let connected = match redis::cluster::ClusterClient::new(nodes.clone()) {
+                        Ok(client) => client.get_async_connection().await,
+                        Err(e) => Err(e),
+                    };
+                    let breakers = BreakerStore::connect_cluster(nodes.iter(), &breaker_prefix)
+                        .await
+                        .map_err(|e| e.to_string());
+                    match (connected.map_err(|e| e.to_string()), breakers) {
+                        (Ok(conn), Ok(breakers)) => {
+                            builder = builder
+                                .redis_limiter(
+                                    RedisStore::cluster(conn)
+                                        .with_prefix(limiter_prefix)
+                                        .with_outage_policy(OutagePolicy::FallbackToMemory)
+                                        .with_timeout(redis.timeout),
+                                )
+                                .breaker_registry(BreakerRegistry::new(breakers), "redis");
+                        }
+                        (Err(e), _) | (_, Err(e)) => {
+                            eprintln!(
+                                "booking-service: config error: redis cluster_nodes: cannot connect: {e}"
+                            );
+                            return ExitCode::from(2);
+                        }
+                    }
                 }
-                Err(e) => {
-                    eprintln!("booking-service: config error: REDIS_URL: cannot connect: {e}");
-                    return ExitCode::from(2);
-                }
-            }
-        }
-        if let Some(nodes) = std::env::var("REDIS_CLUSTER_NODES")
-            .ok()
-            .filter(|n| !n.is_empty())
-        {
-            let prefix =
-                std::env::var("BOOKING_REDIS_PREFIX").unwrap_or_else(|_| "booking:rl".to_owned());
-            let nodes: Vec<&str> = nodes
-                .split(',')
-                .map(str::trim)
-                .filter(|n| !n.is_empty())
-                .collect();
-            let connected = match redis::cluster::ClusterClient::new(nodes) {
-                Ok(client) => client.get_async_connection().await,
-                Err(e) => Err(e),
-            };
-            match connected {
-                Ok(conn) => {
-                    builder = builder.redis_limiter(
-                        RedisStore::cluster(conn)
-                            .with_prefix(prefix)
-                            .with_outage_policy(OutagePolicy::FallbackToMemory),
-                    );
-                }
-                Err(e) => {
-                    eprintln!(
-                        "booking-service: config error: REDIS_CLUSTER_NODES: cannot connect: {e}"
-                    );
-                    return ExitCode::from(2);
-                }
+                _ => {}
             }
         }
         let state = match builder.build() {
@@ -150,6 +161,7 @@ fn main() -> ExitCode {
         } else {
             println!("Retell signature checking: off (no retell_api_key configured)");
         }
+        println!("circuit breakers: {}", state.breaker_backend());
         let served = axum::serve(listener, app(state))
             .with_graceful_shutdown(shutdown_signal())
             .await;

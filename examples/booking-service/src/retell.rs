@@ -3,11 +3,17 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use appointment_finder::{CalendarError, FindRequest, Lang as FinderLang, Offer, Outcome};
+use appointment_finder::{
+    CalendarError, FindRequest, Lang as FinderLang, Offer, Outcome, TenantId,
+};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use calcom_client::{
+    Attendee, CalcomError, CancelBookingRequest, CreateBookingRequest,
+    ErrorKind as CalcomErrorKind, EventTypeTarget, Lang as CalcomLang, RescheduleBookingRequest,
+};
 use call_rate_limiter::{is_placeholder_call_id, strip_version_suffix};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use request_validation::{
@@ -17,7 +23,7 @@ use request_validation::{
 use serde_json::{json, Map, Value};
 
 use crate::reply::{protocol_error, spoken_de, time_de, weekday_de, Reply};
-use crate::state::{AppState, BookingRecord, Service, TenantRuntime};
+use crate::state::{AppState, Backend, BookingHandle, BookingRecord, Service, TenantRuntime};
 
 /// The functions, by their Retell name.
 pub(crate) const FUNCTIONS: [&str; 9] = [
@@ -184,6 +190,29 @@ fn single_error(field: &str, error: ValidationError) -> Reply {
     let mut errors = ValidationErrors::new();
     errors.push(FieldError::new(field, error));
     validation_reply(&errors)
+}
+
+/// Who books (from `collect_appointment` / `book_appointment`).
+struct Customer {
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+}
+
+/// A Cal.com failure (or its open breaker) as the agent's sentence.
+fn calcom_unavailable(err: &CalcomError) -> Reply {
+    tracing::warn!(kind = ?err.kind(), "cal.com request failed");
+    source_unavailable(err.user_message(CalcomLang::De))
+}
+
+fn record_upstream(tenant: &TenantId, operation: &'static str, started: std::time::Instant) {
+    metrics::histogram!(
+        "upstream_request_seconds",
+        "tenant" => tenant.to_string(),
+        "source" => "calcom",
+        "operation" => operation
+    )
+    .record(started.elapsed().as_secs_f64());
 }
 
 fn source_unavailable(message: impl Into<String>) -> Reply {
@@ -370,6 +399,10 @@ impl Call<'_> {
             if request.name.is_none() {
                 return single_error("name", ValidationError::Required);
             }
+            // Cal.com needs an attendee e-mail address for every booking.
+            if matches!(self.tenant.backend, Backend::Calcom { .. }) && request.email.is_none() {
+                return single_error("email", ValidationError::Required);
+            }
             let Some(start) = self.instant(wished) else {
                 return Reply::fail(
                     "slot_taken",
@@ -377,7 +410,12 @@ impl Call<'_> {
                     json!({}),
                 );
             };
-            return self.book(index, start, wished).await;
+            let customer = Customer {
+                name: request.name.clone().unwrap_or_default(),
+                email: request.email.clone(),
+                phone: request.phone.clone(),
+            };
+            return self.book(index, start, wished, Some(&customer)).await;
         }
         let outcome = self.find(service, wished, 3).await;
         let message = outcome.speak(FinderLang::De);
@@ -412,34 +450,102 @@ impl Call<'_> {
     }
 
     /// Books `start` for this call, idempotently per call id + slot.
-    async fn book(&self, index: usize, start: DateTime<Utc>, wished: NaiveDateTime) -> Reply {
+    async fn book(
+        &self,
+        index: usize,
+        start: DateTime<Utc>,
+        wished: NaiveDateTime,
+        customer: Option<&Customer>,
+    ) -> Reply {
         let service = &self.tenant.services[index];
         let tenant_id = self.tenant.tenant.id().clone();
         let call_key = (tenant_id.clone(), self.call_id.to_owned(), index, start);
-        let booked = {
-            let mut bookings = self.state.inner.bookings.lock();
-            if let Some(existing) = bookings.by_call.get(&call_key) {
-                Ok((existing.clone(), true))
-            } else {
-                match self
-                    .tenant
-                    .calendar
-                    .book(&tenant_id, &service.event_type, start)
-                {
-                    Ok(id) => {
-                        let public = id.to_string();
-                        bookings.by_id.insert(
-                            (tenant_id.clone(), public.clone()),
-                            BookingRecord {
-                                id,
-                                service: index,
-                                start,
-                            },
-                        );
-                        bookings.by_call.insert(call_key, public.clone());
-                        Ok((public, false))
+        let booked = match &self.tenant.backend {
+            Backend::Demo(calendar) => {
+                let mut bookings = self.state.inner.bookings.lock();
+                if let Some(existing) = bookings.by_call.get(&call_key) {
+                    Ok((existing.clone(), true))
+                } else {
+                    match calendar.book(&tenant_id, &service.event_type, start) {
+                        Ok(id) => {
+                            let public = id.to_string();
+                            bookings.by_id.insert(
+                                (tenant_id.clone(), public.clone()),
+                                BookingRecord {
+                                    id: BookingHandle::Demo(id),
+                                    service: index,
+                                    start,
+                                },
+                            );
+                            bookings.by_call.insert(call_key, public.clone());
+                            Ok((public, false))
+                        }
+                        Err(e) => Err(e),
                     }
-                    Err(e) => Err(e),
+                }
+            }
+            Backend::Calcom {
+                client,
+                event_types,
+                ..
+            } => {
+                let existing = self
+                    .state
+                    .inner
+                    .bookings
+                    .lock()
+                    .by_call
+                    .get(&call_key)
+                    .cloned();
+                if let Some(existing) = existing {
+                    Ok((existing, true))
+                } else {
+                    let Some(cal_id) = event_types.get(&service.event_type) else {
+                        return source_unavailable(
+                            CalendarError::UnknownEventType(service.event_type.clone())
+                                .user_message(FinderLang::De),
+                        );
+                    };
+                    let zone = self.tenant.tenant.hours().zone().name();
+                    let name = customer.map_or("Anrufer", |c| c.name.as_str());
+                    let mut attendee = Attendee::new(name, zone).language("de");
+                    if let Some(email) = customer.and_then(|c| c.email.as_deref()) {
+                        attendee = attendee.email(email);
+                    }
+                    if let Some(phone) = customer.and_then(|c| c.phone.as_deref()) {
+                        attendee = attendee.phone_number(phone);
+                    }
+                    let request =
+                        CreateBookingRequest::new(EventTypeTarget::Id(*cal_id), start, attendee)
+                            .metadata("call_id", self.call_id);
+                    let started = std::time::Instant::now();
+                    let result = client.create_booking(&request).await;
+                    record_upstream(self.tenant.tenant.id(), "bookings.create", started);
+                    match result {
+                        Ok(booking) => {
+                            let public = booking.uid.clone();
+                            let mut bookings = self.state.inner.bookings.lock();
+                            bookings.by_id.insert(
+                                (tenant_id.clone(), public.clone()),
+                                BookingRecord {
+                                    id: BookingHandle::Calcom(booking.uid),
+                                    service: index,
+                                    start,
+                                },
+                            );
+                            bookings.by_call.insert(call_key, public.clone());
+                            Ok((public, false))
+                        }
+                        Err(e)
+                            if matches!(
+                                e.kind(),
+                                CalcomErrorKind::SlotTaken | CalcomErrorKind::Conflict
+                            ) =>
+                        {
+                            Err(CalendarError::SlotNotFree)
+                        }
+                        Err(e) => return calcom_unavailable(&e),
+                    }
                 }
             }
         };
@@ -515,6 +621,29 @@ impl Call<'_> {
         }
     }
 
+    /// Cancels a booking in the tenant's calendar; the reply is what to
+    /// answer when that fails.
+    async fn cancel_upstream(&self, handle: &BookingHandle) -> Result<(), Reply> {
+        let tenant_id = self.tenant.tenant.id();
+        match (&self.tenant.backend, handle) {
+            (Backend::Demo(calendar), BookingHandle::Demo(id)) => calendar
+                .cancel(tenant_id, *id)
+                .map_err(|e| source_unavailable(e.user_message(FinderLang::De))),
+            (Backend::Calcom { client, .. }, BookingHandle::Calcom(uid)) => {
+                let started = std::time::Instant::now();
+                let result = client
+                    .cancel_booking(
+                        uid,
+                        &CancelBookingRequest::with_reason("Vom Anrufer storniert"),
+                    )
+                    .await;
+                record_upstream(self.tenant.tenant.id(), "bookings.cancel", started);
+                result.map(drop).map_err(|e| calcom_unavailable(&e))
+            }
+            _ => Err(Self::not_found()),
+        }
+    }
+
     fn not_found() -> Reply {
         Reply::fail(
             "not_found",
@@ -529,32 +658,23 @@ impl Call<'_> {
             Err(errors) => return validation_reply(&errors),
         };
         let tenant_id = self.tenant.tenant.id().clone();
-        let removed = {
-            let mut bookings = self.state.inner.bookings.lock();
-            match bookings
-                .by_id
-                .get(&(tenant_id.clone(), args.booking_id.clone()))
-            {
-                None => None,
-                Some(record) => {
-                    let record = record.clone();
-                    match self.tenant.calendar.cancel(&tenant_id, record.id) {
-                        Ok(()) => {
-                            bookings
-                                .by_id
-                                .remove(&(tenant_id.clone(), args.booking_id.clone()));
-                            bookings.by_call.retain(|_, v| *v != args.booking_id);
-                            Some(Ok(record))
-                        }
-                        Err(e) => Some(Err(e)),
-                    }
+        let key = (tenant_id.clone(), args.booking_id.clone());
+        let record = self.state.inner.bookings.lock().by_id.get(&key).cloned();
+        let removed = match record {
+            None => None,
+            Some(record) => match self.cancel_upstream(&record.id).await {
+                Ok(()) => {
+                    let mut bookings = self.state.inner.bookings.lock();
+                    bookings.by_id.remove(&key);
+                    bookings.by_call.retain(|_, v| *v != args.booking_id);
+                    Some(record)
                 }
-            }
+                Err(reply) => return reply,
+            },
         };
         match removed {
             None => Self::not_found(),
-            Some(Err(e)) => source_unavailable(e.user_message(FinderLang::De)),
-            Some(Ok(record)) => {
+            Some(record) => {
                 self.invalidate(record.start).await;
                 let service = &self.tenant.services[record.service];
                 Reply::ok(
@@ -586,24 +706,68 @@ impl Call<'_> {
         let Some(start) = self.instant(wished) else {
             return Self::not_found();
         };
-        let reply = self.book(old.service, start, wished).await;
-        if reply.status != "booked" {
-            return reply;
-        }
-        let new_id = reply.data["booking_id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        if new_id == args.booking_id {
-            return reply;
-        }
-        {
-            let mut bookings = self.state.inner.bookings.lock();
-            if self.tenant.calendar.cancel(&tenant_id, old.id).is_ok() {
-                bookings.by_id.remove(&key);
-                bookings.by_call.retain(|_, v| *v != args.booking_id);
+        let new_id = match &self.tenant.backend {
+            Backend::Demo(_) => {
+                let reply = self.book(old.service, start, wished, None).await;
+                if reply.status != "booked" {
+                    return reply;
+                }
+                let new_id = reply.data["booking_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                if new_id == args.booking_id {
+                    return reply;
+                }
+                if self.cancel_upstream(&old.id).await.is_ok() {
+                    let mut bookings = self.state.inner.bookings.lock();
+                    bookings.by_id.remove(&key);
+                    bookings.by_call.retain(|_, v| *v != args.booking_id);
+                }
+                new_id
             }
-        }
+            Backend::Calcom { client, .. } => {
+                let BookingHandle::Calcom(uid) = &old.id else {
+                    return Self::not_found();
+                };
+                let started = std::time::Instant::now();
+                let result = client
+                    .reschedule_booking(uid, &RescheduleBookingRequest::new(start))
+                    .await;
+                record_upstream(self.tenant.tenant.id(), "bookings.reschedule", started);
+                let booking = match result {
+                    Ok(booking) => booking,
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            CalcomErrorKind::SlotTaken | CalcomErrorKind::Conflict
+                        ) =>
+                    {
+                        return Reply::fail(
+                            "slot_taken",
+                            CalendarError::SlotNotFree.user_message(FinderLang::De),
+                            json!({"alternatives": []}),
+                        );
+                    }
+                    Err(e) => return calcom_unavailable(&e),
+                };
+                {
+                    let mut bookings = self.state.inner.bookings.lock();
+                    bookings.by_id.remove(&key);
+                    bookings.by_call.retain(|_, v| *v != args.booking_id);
+                    bookings.by_id.insert(
+                        (tenant_id.clone(), booking.uid.clone()),
+                        BookingRecord {
+                            id: BookingHandle::Calcom(booking.uid.clone()),
+                            service: old.service,
+                            start,
+                        },
+                    );
+                }
+                self.invalidate(start).await;
+                booking.uid
+            }
+        };
         self.invalidate(old.start).await;
         let service = &self.tenant.services[old.service];
         Reply::ok(

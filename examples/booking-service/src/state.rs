@@ -6,11 +6,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use appointment_finder::{
-    AlternativeFinder, BookingId, CacheConfig, Clock, EventType, EventTypeId, InMemoryCalendar,
-    RedisCacheBackend, SlotCache, SystemClock, Tenant, TenantId, TimeRange,
+    AlternativeFinder, AvailabilitySource, BookingId, CacheConfig, CalcomSource, Clock, EventType,
+    EventTypeId, InMemoryCalendar, RedisCacheBackend, Slot, SlotCache, SourceError, SystemClock,
+    Tenant, TenantId, TimeRange,
 };
+use calcom_client::{CalcomClient, Credentials, RetryPolicy};
 use call_rate_limiter::{CallKey, Decision, MemoryStore, Policy, RedisStore, Store, StoreError};
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
+use circuit_breaker::{BreakerRegistry, CircuitBreaker, Event as BreakerEvent};
 use parking_lot::Mutex;
 
 use crate::config::{CalendarConfig, ServiceConfig, TenantConfig};
@@ -44,13 +47,83 @@ pub(crate) struct Service {
     pub(crate) duration: Duration,
 }
 
+/// Where a tenant's free slots come from.
+#[derive(Debug, Clone)]
+pub(crate) enum Source {
+    Demo(InMemoryCalendar),
+    Calcom(CalcomSource),
+}
+
+impl AvailabilitySource for Source {
+    async fn free_slots(
+        &self,
+        tenant: &TenantId,
+        event_type: &EventTypeId,
+        range: TimeRange,
+    ) -> Result<Vec<Slot>, SourceError> {
+        let started = Instant::now();
+        let (source, result) = match self {
+            Source::Demo(calendar) => {
+                ("demo", calendar.free_slots(tenant, event_type, range).await)
+            }
+            Source::Calcom(cal) => ("calcom", cal.free_slots(tenant, event_type, range).await),
+        };
+        metrics::histogram!(
+            "upstream_request_seconds",
+            "tenant" => tenant.to_string(),
+            "source" => source,
+            "operation" => "slots"
+        )
+        .record(started.elapsed().as_secs_f64());
+        metrics::counter!(
+            "slot_source_fetches_total",
+            "tenant" => tenant.to_string(),
+            "source" => source,
+            "result" => if result.is_ok() { "ok" } else { "error" }
+        )
+        .increment(1);
+        result
+    }
+}
+
+/// Where a tenant's bookings are made.
+#[derive(Debug, Clone)]
+pub(crate) enum Backend {
+    Demo(InMemoryCalendar),
+    Calcom {
+        client: CalcomClient,
+        breaker: CircuitBreaker,
+        /// Cal.com event type id per service event type.
+        event_types: HashMap<EventTypeId, u64>,
+    },
+}
+
+impl TenantRuntime {
+    /// The tenant's Cal.com breaker, if it is on Cal.com.
+    pub(crate) fn breaker(&self) -> Option<&CircuitBreaker> {
+        match &self.backend {
+            Backend::Demo(_) => None,
+            Backend::Calcom { breaker, .. } => Some(breaker),
+        }
+    }
+}
+
+impl Backend {
+    pub(crate) fn label(&self) -> &'static str {
+        match self {
+            Backend::Demo(_) => "demo (in-memory)",
+            Backend::Calcom { .. } => "calcom",
+        }
+    }
+}
+
 /// One tenant at runtime.
 pub(crate) struct TenantRuntime {
     pub(crate) tenant: Tenant,
     pub(crate) name: String,
     pub(crate) services: Vec<Service>,
-    pub(crate) calendar: InMemoryCalendar,
-    pub(crate) finder: AlternativeFinder<InMemoryCalendar>,
+    pub(crate) backend: Backend,
+    pub(crate) finder: AlternativeFinder<Source>,
     pub(crate) retell_api_key: Option<String>,
 }
 
@@ -67,9 +140,16 @@ impl fmt::Debug for TenantRuntime {
 /// A booking made through the service.
 #[derive(Debug, Clone)]
 pub(crate) struct BookingRecord {
-    pub(crate) id: BookingId,
+    pub(crate) id: BookingHandle,
     pub(crate) service: usize,
     pub(crate) start: DateTime<Utc>,
+}
+
+/// The calendar's own id of a booking.
+#[derive(Debug, Clone)]
+pub(crate) enum BookingHandle {
+    Demo(BookingId),
+    Calcom(String),
 }
 
 /// Bookings per tenant, and the idempotency index of `book_appointment`.
@@ -120,6 +200,8 @@ pub(crate) struct Inner {
     pub(crate) started: Instant,
     pub(crate) redis: Option<redis::aio::ConnectionManager>,
     pub(crate) slot_cache_backend: &'static str,
+    pub(crate) breakers: BreakerRegistry,
+    pub(crate) breaker_backend: &'static str,
     pub(crate) max_body_bytes: usize,
     pub(crate) request_timeout: std::time::Duration,
 }
@@ -152,6 +234,8 @@ pub struct AppStateBuilder {
     redis: Option<redis::aio::ConnectionManager>,
     slot_cache: Option<(redis::aio::ConnectionManager, String)>,
     policy: Policy,
+    breakers: Option<(BreakerRegistry, &'static str)>,
+    calcom_retry: Option<RetryPolicy>,
 }
 
 impl fmt::Debug for AppStateBuilder {
@@ -172,6 +256,8 @@ impl AppState {
             redis: None,
             slot_cache: None,
             policy: Policy::default(),
+            breakers: None,
+            calcom_retry: None,
         }
     }
 
@@ -191,6 +277,11 @@ impl AppState {
     /// Where call limits are counted: `in-memory` or `redis`.
     pub fn limiter_backend(&self) -> &'static str {
         self.inner.limiter.backend()
+    }
+
+    /// Where the Cal.com breakers keep their state: `in-memory` or `redis`.
+    pub fn breaker_backend(&self) -> &'static str {
+        self.inner.breaker_backend
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
@@ -244,14 +335,53 @@ impl AppStateBuilder {
         self
     }
 
+    /// Takes the Cal.com circuit breakers (one per tenant, named
+    /// `calcom:<tenant>`, with the configuration's `calcom_breaker`
+    /// settings as the registry's defaults) from `registry`, e.g. one over a
+    /// [`circuit_breaker::RedisStore`] so every replica shares their state,
+    /// or one with a [`circuit_breaker::FakeClock`] in tests. `backend`
+    /// names its store in `/api/health/detailed` (`in-memory`, `redis`).
+    /// Default: an in-memory registry with default settings.
+    pub fn breaker_registry(mut self, registry: BreakerRegistry, backend: &'static str) -> Self {
+        self.breakers = Some((registry, backend));
+        self
+    }
+
+    /// How the Cal.com clients retry (default: `calcom-client`'s default).
+    /// Every attempt counts in the tenant's breaker.
+    pub fn calcom_retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.calcom_retry = Some(retry);
+        self
+    }
+
     /// Builds the state: validates tenants, creates calendars and finders.
     pub fn build(self) -> Result<AppState, StateError> {
         if self.config.tenants.is_empty() {
             return Err(invalid("tenants", "at least one tenant is required"));
         }
+        let (registry, breaker_backend) = self.breakers.unwrap_or_else(|| {
+            (
+                BreakerRegistry::new(circuit_breaker::MemoryStore::new()),
+                "in-memory",
+            )
+        });
+        let settings = self.config.calcom_breaker;
+        let breaker_config = circuit_breaker::Config::builder()
+            .consecutive_failures(settings.consecutive_failures)
+            .open_duration(settings.open_duration)
+            .open_backoff(1.0, settings.open_duration)
+            .build()
+            .map_err(|e| invalid("calcom_breaker", e))?;
+        let breakers = registry
+            .with_default_config(breaker_config)
+            .on_event(record_breaker_event);
+        let calcom = CalcomWiring {
+            breakers: &breakers,
+            retry: self.calcom_retry.as_ref(),
+        };
         let mut tenants = BTreeMap::new();
         for (i, tc) in self.config.tenants.iter().enumerate() {
-            let runtime = build_tenant(i, tc, &self.clock, self.slot_cache.as_ref())?;
+            let runtime = build_tenant(i, tc, &self.clock, self.slot_cache.as_ref(), &calcom)?;
             if tenants.insert(tc.id.clone(), Arc::new(runtime)).is_some() {
                 return Err(invalid(
                     format!("tenants[{i}].id"),
@@ -275,6 +405,8 @@ impl AppStateBuilder {
                 } else {
                     "in-memory"
                 },
+                breakers,
+                breaker_backend,
                 started: Instant::now(),
                 max_body_bytes: self.config.max_body_bytes,
                 request_timeout: self.config.request_timeout,
@@ -283,11 +415,41 @@ impl AppStateBuilder {
     }
 }
 
+/// Counts breaker transitions and rejections for `/metrics`.
+fn record_breaker_event(event: &BreakerEvent) {
+    match event {
+        BreakerEvent::StateTransition { breaker, from, to } => {
+            metrics::counter!(
+                "circuit_breaker_transitions_total",
+                "breaker" => breaker.to_string(),
+                "from" => from.as_str(),
+                "to" => to.as_str()
+            )
+            .increment(1);
+        }
+        BreakerEvent::Rejected { breaker, .. } => {
+            metrics::counter!(
+                "circuit_breaker_rejections_total",
+                "breaker" => breaker.to_string()
+            )
+            .increment(1);
+        }
+        _ => {}
+    }
+}
+
+/// What a Cal.com tenant needs from the builder.
+struct CalcomWiring<'a> {
+    breakers: &'a BreakerRegistry,
+    retry: Option<&'a RetryPolicy>,
+}
+
 fn build_tenant(
     i: usize,
     tc: &TenantConfig,
     clock: &Arc<dyn Clock>,
     slot_cache: Option<&(redis::aio::ConnectionManager, String)>,
+    calcom: &CalcomWiring<'_>,
 ) -> Result<TenantRuntime, StateError> {
     let id = TenantId::new(&tc.id).map_err(|e| invalid(format!("tenants[{i}].id"), e))?;
     if tc.services.is_empty() {
@@ -327,17 +489,65 @@ fn build_tenant(
             duration,
         });
     }
-    match tc.calendar {
+    let (source, backend) = match &tc.calendar {
         CalendarConfig::Demo { seed_bookings } => {
-            if seed_bookings {
+            if *seed_bookings {
                 seed(&calendar, &tenant, clock.now());
             }
+            (
+                Source::Demo(calendar.clone()),
+                Backend::Demo(calendar.clone()),
+            )
         }
-    }
+        CalendarConfig::Calcom {
+            api_key,
+            base_url,
+            event_type_ids,
+        } => {
+            let breaker = calcom.breakers.get(&format!("calcom:{}", tc.id));
+            let mut builder = CalcomClient::builder(Credentials::api_key(api_key.clone()))
+                .circuit_breaker(breaker.clone());
+            if let Some(url) = base_url {
+                builder = builder.base_url(url.clone());
+            }
+            if let Some(retry) = calcom.retry {
+                builder = builder.retry_policy(retry.clone());
+            }
+            let client = builder
+                .build()
+                .map_err(|e| invalid(format!("tenants[{i}].base_url"), e))?;
+            let mut event_types = HashMap::new();
+            for (j, s) in services.iter().enumerate() {
+                let Some(cal_id) = event_type_ids.get(s.event_type.as_str()) else {
+                    return Err(invalid(
+                        format!("tenants[{i}].services[{j}].event_type_id"),
+                        "required for a Cal.com tenant",
+                    ));
+                };
+                event_types.insert(s.event_type.clone(), *cal_id);
+            }
+            let mut source = CalcomSource::new().with_tenant(id.clone(), client.clone());
+            for (event_type, cal_id) in &event_types {
+                source = source.with_event_type(
+                    &id,
+                    event_type.clone(),
+                    calcom_client::EventTypeTarget::Id(*cal_id),
+                );
+            }
+            (
+                Source::Calcom(source),
+                Backend::Calcom {
+                    client,
+                    breaker,
+                    event_types,
+                },
+            )
+        }
+    };
     let cache = match slot_cache {
-        None => SlotCache::memory(calendar.clone(), Arc::clone(clock)),
+        None => SlotCache::memory(source, Arc::clone(clock)),
         Some((conn, prefix)) => SlotCache::redis(
-            calendar.clone(),
+            source,
             RedisCacheBackend::new(conn.clone()),
             CacheConfig {
                 prefix: prefix.clone(),
@@ -350,7 +560,7 @@ fn build_tenant(
         tenant,
         name: tc.name.clone(),
         services,
-        calendar,
+        backend,
         finder,
         retell_api_key: tc.retell_api_key.clone(),
     })

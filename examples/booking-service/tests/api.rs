@@ -472,6 +472,23 @@ async fn thirty_concurrent_calls_admit_exactly_ten() {
     )
     .await;
     assert_eq!(code, StatusCode::OK);
+    // Rejections are counted by the limit that refused them (the recorder is
+    // shared by every test in this binary, hence "at least").
+    let response = app
+        .clone()
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let count = |limit: &str| -> u64 {
+        let prefix = format!("rate_limit_rejections_total{{limit=\"{limit}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .map_or(0, |v| v.trim().parse().unwrap())
+    };
+    assert!(count("per_function") >= 20, "{text}");
+    assert!(count("cooldown") >= 1, "{text}");
 }
 
 fn signed_app() -> Router {

@@ -25,6 +25,10 @@ impl Server {
             .env("BOOKING_BIND", "127.0.0.1:0")
             .env(var, redis)
             .env("BOOKING_REDIS_PREFIX", prefix)
+            // Exactness across processes needs every decision to reach Redis:
+            // a generous timeout keeps a loaded CI machine from falling back
+            // to per-process counting (the production default is 50 ms).
+            .env("BOOKING_REDIS_TIMEOUT_MS", "3000")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .spawn()
@@ -137,4 +141,55 @@ fn two_processes_share_the_limits_on_a_redis_cluster() {
     assert_eq!((ok, limited), (10, 20), "{codes:?}");
     assert_eq!(post(&b.addr, "call_cluster_1", "list_services"), 429);
     assert_eq!(post(&a.addr, "call_cluster_2", "list_services"), 200);
+}
+
+/// `[redis]` in `booking.toml` moves the limiter and the breakers to Redis
+/// without any environment variable; two processes share the limits.
+#[test]
+fn redis_from_the_config_file() {
+    let redis = testkit::TestRedis::new();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("booking.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[redis]\nurl = \"{}\"\nprefix = \"{}\"\ntimeout_ms = 3000\n[[tenants]]\nid = \"demo\"\nseed_bookings = true\n[[tenants.services]]\nevent_type = \"beratung\"\nname = \"Beratung\"\nduration_minutes = 30\n",
+            redis.url(),
+            redis.prefix()
+        ),
+    )
+    .unwrap();
+    let start = || {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_booking-service"))
+            .env_remove("REDIS_URL")
+            .env_remove("REDIS_CLUSTER_NODES")
+            .env_remove("BOOKING_REDIS_PREFIX")
+            .env("BOOKING_CONFIG", &path)
+            .env("BOOKING_BIND", "127.0.0.1:0")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().unwrap().unwrap();
+        let addr = first.rsplit("http://").next().unwrap().trim().to_owned();
+        let head: Vec<String> = lines.by_ref().take(4).map(Result::unwrap).collect();
+        std::thread::spawn(move || for _ in lines {});
+        assert!(head.iter().any(|l| l == "call limits: redis"), "{head:?}");
+        assert!(
+            head.iter().any(|l| l == "circuit breakers: redis"),
+            "{head:?}"
+        );
+        Server { child, addr }
+    };
+    let a = start();
+    let b = start();
+    let codes: Vec<u16> = (0..12)
+        .map(|i| {
+            let addr = if i % 2 == 0 { &a.addr } else { &b.addr };
+            post(addr, "call_file_1", "check_availability")
+        })
+        .collect();
+    assert_eq!(codes.iter().filter(|c| **c == 200).count(), 10, "{codes:?}");
+    assert_eq!(codes.iter().filter(|c| **c == 429).count(), 2, "{codes:?}");
 }
