@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::decision::{Decision, DecisionSource, LimitStatus, Limits};
 use crate::inline::InlineStr;
-use crate::policy::{CallKey, Policy};
+use crate::policy::{CallKey, Policy, MAX_LIMITS};
 
 /// What a store saw for one applicable limit before deciding.
 #[derive(Debug, Clone, Copy)]
@@ -199,6 +199,11 @@ impl std::ops::DerefMut for Buckets {
     }
 }
 
+/// A limit the first pass of a decision did not reach.
+const NOT_LOOKED: u8 = u8::MAX;
+/// A limit the first pass found no bucket for.
+const ABSENT: u8 = u8::MAX - 1;
+
 /// Everything the limiter remembers about one call.
 #[derive(Debug, Default)]
 pub(crate) struct CallState {
@@ -269,11 +274,23 @@ impl CallState {
         }
         let in_cooldown = self.cooldown_until > now;
         let mut fits = true;
+        // Where the first pass found each limit's bucket, so the second
+        // does not search (and compare parts) again. Buckets added in the
+        // second pass go to the end, so these positions stay valid.
+        let mut found = [NOT_LOOKED; MAX_LIMITS];
         for (index, limit) in policy.limits().iter().enumerate() {
             let Some(part) = key.bucket_for(limit.scope()) else {
                 continue;
             };
             let position = self.find(index, part);
+            // A call with hundreds of buckets searches again instead.
+            found[index] = match position {
+                None => ABSENT,
+                Some(i) => u8::try_from(i)
+                    .ok()
+                    .filter(|&i| i < ABSENT)
+                    .unwrap_or(NOT_LOOKED),
+            };
             let (used, _) = self.observe(position, limit.window_millis(), now);
             if used >= u64::from(limit.quota()) {
                 fits = false;
@@ -301,7 +318,11 @@ impl CallState {
             let Some(part) = key.bucket_for(limit.scope()) else {
                 continue;
             };
-            let position = self.find(index, part);
+            let position = match found[index] {
+                NOT_LOOKED => self.find(index, part),
+                ABSENT => None,
+                i => Some(usize::from(i)),
+            };
             let window = limit.window_millis();
             let (used, oldest) = self.observe(position, window, now);
             if admitted {

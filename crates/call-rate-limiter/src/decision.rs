@@ -118,14 +118,16 @@ enum LimitsRepr {
     Heap(Vec<LimitStatus>),
 }
 
-/// Fills unused inline slots; never visible through the slice.
+/// Fills unused inline slots; never visible through the slice. All zero
+/// bytes (so `Some(ZERO)`, not `None`, as the window), which lets an empty
+/// [`Limits`] be made by clearing memory instead of copying a constant.
 const VACANT: LimitStatus = LimitStatus {
     name: LimitName {
         len: 0,
         bytes: [0; LimitName::MAX_LEN],
     },
     quota: 0,
-    window: None,
+    window: Some(Duration::ZERO),
     used: 0,
     remaining: 0,
     reset: Duration::ZERO,

@@ -4,7 +4,7 @@ use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::{ready, Ready};
-use std::hash::{BuildHasher, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use parking_lot::Mutex;
@@ -21,7 +21,69 @@ use crate::store::{Store, StoreError};
 #[repr(align(128))]
 struct Shard(Mutex<Map>);
 
-type Map = HashMap<InlineStr, CallState, SeededState>;
+type Map = HashMap<Key, CallState, PassThrough>;
+
+/// A call id with its hash, computed once per decision: the same hash picks
+/// the shard and the slot, and lookups compare the hashes before the bytes.
+#[derive(Debug)]
+struct Key {
+    hash: u64,
+    id: InlineStr,
+}
+
+impl PartialEq for Key {
+    #[inline]
+    fn eq(&self, other: &Key) -> bool {
+        // Whole inline buffers (zero past the length) compare in a few
+        // fixed-size loads; an id is inline exactly when it is short enough,
+        // so equal ids always take the same form.
+        self.hash == other.hash && self.id == other.id
+    }
+}
+
+impl Eq for Key {}
+
+impl Hash for Key {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// The map's hasher: [`Key`] carries its hash already, so this only passes
+/// it on.
+#[derive(Clone, Copy, Default)]
+struct PassThrough;
+
+impl BuildHasher for PassThrough {
+    type Hasher = PassThroughHasher;
+
+    fn build_hasher(&self) -> PassThroughHasher {
+        PassThroughHasher(0)
+    }
+}
+
+struct PassThroughHasher(u64);
+
+impl Hasher for PassThroughHasher {
+    /// Not used by [`Key`]; mixes bytes in anyway so any other use stays
+    /// a hash.
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 const DEFAULT_MAX_KEYS: usize = 100_000;
 const DEFAULT_SHARDS: usize = 64;
@@ -62,7 +124,7 @@ impl MemoryStore {
         let hasher = SeededState::random();
         MemoryStore {
             shards: (0..shards)
-                .map(|_| Shard(Mutex::new(HashMap::with_hasher(hasher.clone()))))
+                .map(|_| Shard(Mutex::new(HashMap::with_hasher(PassThrough))))
                 .collect(),
             per_shard_cap: max_keys.div_ceil(shards).max(1),
             max_keys,
@@ -107,12 +169,16 @@ impl MemoryStore {
     /// Decides synchronously (the [`Store`] impl wraps this in a ready future).
     pub fn decide_now(&self, policy: &Policy, key: &CallKey) -> Decision {
         let now = self.clock.now_millis();
-        let index = self.shard_of(key.call_id());
-        let mut shard = self.shards[index].0.lock();
+        let hash = self.hasher.hash_one(key.call_id().as_bytes());
+        let map_key = Key {
+            hash,
+            id: InlineStr::new(key.call_id()),
+        };
+        let mut shard = self.shards[self.shard_index(hash)].0.lock();
         // Filled in place and returned from one exit, so the decision is
         // built right in the caller's slot.
         let mut decision = Decision::unlimited(DecisionSource::Memory);
-        if let Some(state) = shard.get_mut(key.call_id().as_bytes()) {
+        if let Some(state) = shard.get_mut(&map_key) {
             state.decide_into(policy, key, now, &mut decision);
         } else {
             if shard.len() >= self.per_shard_cap {
@@ -121,7 +187,7 @@ impl MemoryStore {
             let mut state = CallState::default();
             state.decide_into(policy, key, now, &mut decision);
             if state.expires_at() != 0 {
-                shard.insert(InlineStr::new(key.call_id()), state);
+                shard.insert(map_key, state);
             }
         }
         decision
@@ -130,9 +196,14 @@ impl MemoryStore {
     /// Picks a shard from bits of the call id's hash that the map inside
     /// does not use (it takes the low bits for the slot and the top seven
     /// for its tags), so keys in one shard still spread over its slots.
+    #[inline]
+    fn shard_index(&self, hash: u64) -> usize {
+        ((hash >> 32) as usize) & (self.shards.len() - 1)
+    }
+
+    #[cfg(test)]
     fn shard_of(&self, call_id: &str) -> usize {
-        let h = self.hasher.hash_one(call_id.as_bytes());
-        ((h >> 32) as usize) & (self.shards.len() - 1)
+        self.shard_index(self.hasher.hash_one(call_id.as_bytes()))
     }
 }
 
