@@ -1,6 +1,6 @@
 //! Reply shapes: domain outcomes (HTTP 200) and protocol errors (4xx).
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike, Weekday};
@@ -35,15 +35,39 @@ impl Reply {
     }
 }
 
+/// The wire shape of a [`Reply`], serialized straight from borrowed fields
+/// (no intermediate `Value` map).
+#[derive(serde::Serialize)]
+struct Wire<'a> {
+    success: bool,
+    status: &'a str,
+    message: &'a str,
+    data: &'a Value,
+}
+
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
-        let body = json!({
-            "success": self.success,
-            "status": self.status,
-            "message": self.message,
-            "data": self.data,
-        });
-        (StatusCode::OK, Json(body)).into_response()
+        let wire = Wire {
+            success: self.success,
+            status: self.status,
+            message: &self.message,
+            data: &self.data,
+        };
+        // One allocation sized for a typical reply (a check_availability
+        // answer with three alternatives is ~800 bytes).
+        let mut body = Vec::with_capacity(1024);
+        match serde_json::to_writer(&mut body, &wire) {
+            Ok(()) => (
+                StatusCode::OK,
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
+                body,
+            )
+                .into_response(),
+            Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        }
     }
 }
 
@@ -64,6 +88,16 @@ pub(crate) fn weekday_de(day: Weekday) -> &'static str {
         Weekday::Sat => "Samstag",
         Weekday::Sun => "Sonntag",
     }
+}
+
+/// `dd.mm.yyyy` (what `%d.%m.%Y` gives, without parsing a format string).
+pub(crate) fn date_de(date: NaiveDate) -> String {
+    format!("{:02}.{:02}.{:04}", date.day(), date.month(), date.year())
+}
+
+/// `HH:MM` (what `%H:%M` gives).
+pub(crate) fn clock_hm(time: NaiveTime) -> String {
+    format!("{:02}:{:02}", time.hour(), time.minute())
 }
 
 /// "14:30 Uhr", "9 Uhr".
@@ -94,6 +128,18 @@ pub(crate) fn spoken_de(date: NaiveDate, time: NaiveTime, today: NaiveDate) -> S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn date_and_clock_match_strftime() {
+        for (y, m, d) in [(2026, 1, 5), (2026, 12, 31), (999, 7, 9)] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(date_de(date), date.format("%d.%m.%Y").to_string());
+        }
+        for (h, m) in [(0, 0), (9, 5), (23, 59)] {
+            let time = NaiveTime::from_hms_opt(h, m, 0).unwrap();
+            assert_eq!(clock_hm(time), time.format("%H:%M").to_string());
+        }
+    }
 
     #[test]
     fn spoken_forms() {

@@ -22,7 +22,7 @@ use request_validation::{
 };
 use serde_json::{json, Map, Value};
 
-use crate::reply::{protocol_error, spoken_de, time_de, weekday_de, Reply};
+use crate::reply::{clock_hm, date_de, protocol_error, spoken_de, time_de, weekday_de, Reply};
 use crate::state::{AppState, Backend, BookingHandle, BookingRecord, Service, TenantRuntime};
 
 /// The functions, by their Retell name.
@@ -232,8 +232,8 @@ impl Call<'_> {
         json!({
             "start": offer.iso_instant(),
             "end": offer.end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "date": offer.local_date.format("%d.%m.%Y").to_string(),
-            "time": offer.local_time.format("%H:%M").to_string(),
+            "date": date_de(offer.local_date),
+            "time": clock_hm(offer.local_time),
             "spoken": spoken_de(offer.local_date, offer.local_time, self.today()),
             "service": service.name,
         })
@@ -244,8 +244,8 @@ impl Call<'_> {
         json!({
             "start": start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             "end": (start + service.duration).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "date": local.date().format("%d.%m.%Y").to_string(),
-            "time": local.time().format("%H:%M").to_string(),
+            "date": date_de(local.date()),
+            "time": clock_hm(local.time()),
             "spoken": spoken_de(local.date(), local.time(), self.today()),
             "service": service.name,
         })
