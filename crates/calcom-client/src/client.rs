@@ -593,20 +593,8 @@ impl CalcomClient {
         uid: &str,
         request: &CancelBookingRequest,
     ) -> Result<Booking, CalcomError> {
-        let call = Call {
-            name: "bookings.cancel",
-            method: Method::POST,
-            path: segments(&["v2", "bookings", uid, "cancel"]),
-            query: Vec::new(),
-            body: Some(to_body(request)?),
-            version: Some(BOOKINGS_API_VERSION),
-            class: OpClass::Write,
-            repeat: Repeat::ConnectOnly,
-        };
-        let success = self.send(&call).await?;
-        let data: BookingData = decode(&success)?;
-        data.into_first()
-            .ok_or_else(|| decode_error("empty booking list", &success))
+        self.booking_action("bookings.cancel", uid, "cancel", to_body(request)?)
+            .await
     }
 
     /// Moves a booking (`POST /v2/bookings/{uid}/reschedule`). Returns the new booking;
@@ -619,12 +607,25 @@ impl CalcomClient {
         uid: &str,
         request: &RescheduleBookingRequest,
     ) -> Result<Booking, CalcomError> {
+        self.booking_action("bookings.reschedule", uid, "reschedule", to_body(request)?)
+            .await
+    }
+
+    /// `POST /v2/bookings/{uid}/{action}` with `body`, answering one booking.
+    /// Only connection errors are retried: the action may have happened.
+    async fn booking_action(
+        &self,
+        name: &'static str,
+        uid: &str,
+        action: &str,
+        body: Vec<u8>,
+    ) -> Result<Booking, CalcomError> {
         let call = Call {
-            name: "bookings.reschedule",
+            name,
             method: Method::POST,
-            path: segments(&["v2", "bookings", uid, "reschedule"]),
+            path: segments(&["v2", "bookings", uid, action]),
             query: Vec::new(),
-            body: Some(to_body(request)?),
+            body: Some(body),
             version: Some(BOOKINGS_API_VERSION),
             class: OpClass::Write,
             repeat: Repeat::ConnectOnly,
