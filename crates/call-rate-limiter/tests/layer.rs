@@ -301,6 +301,56 @@ async fn large_bodies_get_413_without_reaching_the_service() {
     );
 }
 
+/// A body that a body-limit layer in front has wrapped: it fails with
+/// `http_body_util`'s length-limit error once its own limit is crossed.
+struct LimitedChunks(http_body_util::Limited<Chunks>);
+
+impl From<Bytes> for LimitedChunks {
+    fn from(bytes: Bytes) -> Self {
+        LimitedChunks(http_body_util::Limited::new(
+            Chunks(vec![bytes]),
+            usize::MAX,
+        ))
+    }
+}
+
+impl http_body::Body for LimitedChunks {
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, BoxError>>> {
+        Pin::new(&mut self.0).poll_frame(cx)
+    }
+}
+
+#[tokio::test]
+async fn a_body_limit_in_front_still_gets_413_not_400() {
+    let clock = FakeClock::new();
+    let inner = service_fn(|_req: Request<LimitedChunks>| async {
+        panic!("an oversized request must not reach the service");
+        #[allow(unreachable_code)]
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::new())))
+    });
+    let svc = ServiceBuilder::new()
+        .layer(layer(&clock).with_max_body_bytes(64 * 1024))
+        .service(inner);
+    // The front limit (1000 bytes) is crossed long before this layer's.
+    let chunks = (0..10).map(|_| Bytes::from(vec![b'x'; 200])).collect();
+    let body = LimitedChunks(http_body_util::Limited::new(Chunks(chunks), 1000));
+    let res = svc
+        .oneshot(Request::post("/f").body(body).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        res.extensions().get::<RejectionKind>(),
+        Some(&RejectionKind::PayloadTooLarge)
+    );
+}
+
 #[tokio::test]
 async fn streamed_body_under_the_limit_arrives_whole() {
     let clock = FakeClock::new();

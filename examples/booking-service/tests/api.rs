@@ -419,8 +419,23 @@ async fn protocol_errors() {
         "list_services",
         json!({"notiz": "x".repeat(100_000)}),
     );
-    let (code, _) = send(&app, "/api/retell/function", huge).await;
+    let (code, _) = send(&app, "/api/retell/function", huge.clone()).await;
     assert_eq!(code, StatusCode::PAYLOAD_TOO_LARGE);
+    // The same body streamed in chunks without a Content-Length.
+    let chunks: Vec<Result<http_body::Frame<bytes::Bytes>, std::io::Error>> = huge
+        .into_bytes()
+        .chunks(8 * 1024)
+        .map(|c| Ok(http_body::Frame::data(bytes::Bytes::copy_from_slice(c))))
+        .collect();
+    let streamed = Body::new(http_body_util::StreamBody::new(futures_util::stream::iter(
+        chunks,
+    )));
+    let request = Request::post("/api/retell/function")
+        .header("content-type", "application/json")
+        .body(streamed)
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }
 
 #[tokio::test]

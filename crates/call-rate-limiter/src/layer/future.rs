@@ -53,6 +53,7 @@ where
     K: KeyExtractor,
     R: OnRejection<ResBody>,
     ReqBody: Body + From<Bytes>,
+    ReqBody::Error: Into<BoxError>,
 {
     pub(crate) fn new(
         inner: S,
@@ -110,6 +111,7 @@ where
     K: KeyExtractor,
     R: OnRejection<ResBody>,
     ReqBody: Body + From<Bytes>,
+    ReqBody::Error: Into<BoxError>,
 {
     type Output = Result<Response<ResBody>, S::Error>;
 
@@ -138,7 +140,20 @@ where
                             continue;
                         }
                     }
-                    Some(Err(_)) => done(reject(this.shared, Rejection::BodyUnreadable, None)),
+                    Some(Err(err)) => {
+                        // A body-limit layer in front of this one (tower-http's
+                        // `RequestBodyLimitLayer`, axum's `DefaultBodyLimit`)
+                        // reports an oversized chunked body as a read error:
+                        // that is still "too large", not "unreadable".
+                        let rejection = if is_length_limit(&*err.into()) {
+                            Rejection::PayloadTooLarge {
+                                limit: this.shared.max_body_bytes,
+                            }
+                        } else {
+                            Rejection::BodyUnreadable
+                        };
+                        done(reject(this.shared, rejection, None))
+                    }
                     None => {
                         let parts = this.parts.as_ref().expect("parts are taken only once");
                         match this.shared.extractor.extract(parts, this.buf) {
@@ -221,4 +236,20 @@ where
             .field("buffered", &self.buf.len())
             .finish_non_exhaustive()
     }
+}
+
+/// Errors a body may fail with, as a body-limit layer boxes them.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Whether `err`, or an error it wraps, is `http_body_util`'s length-limit
+/// error.
+fn is_length_limit(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut current = Some(err);
+    while let Some(e) = current {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        current = e.source();
+    }
+    false
 }

@@ -8,7 +8,7 @@ use http_body::Body;
 use tower_service::Service;
 
 use crate::layer::extract::KeyExtractor;
-use crate::layer::future::ResponseFuture;
+use crate::layer::future::{BoxError, ResponseFuture};
 use crate::layer::response::OnRejection;
 use crate::layer::CallRateLimitLayer;
 use crate::store::Store;
@@ -65,6 +65,7 @@ where
     K: KeyExtractor,
     R: OnRejection<ResBody>,
     ReqBody: Body + From<Bytes>,
+    ReqBody::Error: Into<BoxError>,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
