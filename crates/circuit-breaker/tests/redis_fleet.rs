@@ -24,13 +24,42 @@ fn fleet_config() -> Config {
         .unwrap()
 }
 
-async fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) -> Duration {
+async fn wait_until(what: &str, limit: Duration, done: impl FnMut() -> bool) -> Duration {
+    wait_or_explain(what, limit, done, String::new).await
+}
+
+/// Like [`wait_until`], and on timeout says what each replica saw.
+async fn wait_or_explain(
+    what: &str,
+    limit: Duration,
+    mut done: impl FnMut() -> bool,
+    explain: impl Fn() -> String,
+) -> Duration {
     let start = Instant::now();
     while !done() {
-        assert!(start.elapsed() < limit, "{what}: not within {limit:?}");
+        assert!(
+            start.elapsed() < limit,
+            "{what}: not within {limit:?}; {}",
+            explain()
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     start.elapsed()
+}
+
+fn explain(fleet: &[CircuitBreaker]) -> String {
+    fleet
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let m = b.metrics();
+            format!(
+                "replica {i}: {:?} gen {} consecutive failures {} rejected {}",
+                m.state, m.generation, m.consecutive_failures, m.rejected_calls
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn states(fleet: &[CircuitBreaker]) -> Vec<State> {
@@ -62,9 +91,12 @@ async fn fleet_scenario(stores: Vec<RedisStore>) {
         let r = fleet[i % 4].call(async { Err::<(), _>("502") }).await;
         assert!(matches!(r, Err(BreakerError::Inner("502"))), "call {i} ran");
     }
-    let took = wait_until("all four open", Duration::from_secs(1), || {
-        states(&fleet).iter().all(|s| *s == State::Open)
-    })
+    let took = wait_or_explain(
+        "all four open",
+        Duration::from_secs(1),
+        || states(&fleet).iter().all(|s| *s == State::Open),
+        || explain(&fleet),
+    )
     .await;
     assert!(took < Duration::from_secs(1));
 
