@@ -237,6 +237,12 @@ impl<S: AvailabilitySource> Days<'_, S> {
         // The opening instants of the day, resolved once.
         let open: Vec<(DateTime<Utc>, DateTime<Utc>)> = hours.instants_on(day).collect();
         let duration = self.duration;
+        let (first, last) = raw
+            .iter()
+            .fold((raw[0].start, raw[0].start), |(lo, hi), s| {
+                (lo.min(s.start), hi.max(s.start))
+            });
+        let span = hours.local_span(first, last);
         let verified: Arc<[Verified]> = raw
             .iter()
             .filter(|s| {
@@ -247,7 +253,7 @@ impl<S: AvailabilitySource> Days<'_, S> {
             })
             .map(|s| Verified {
                 slot: *s,
-                local: hours.local(s.start),
+                local: span.local(s.start),
             })
             .filter(|v| v.local.date() == day)
             .collect();

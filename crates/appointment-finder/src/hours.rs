@@ -4,7 +4,9 @@ use std::collections::BTreeSet;
 use std::fmt;
 
 use chrono::offset::LocalResult;
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{
+    DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
+};
 use chrono_tz::Tz;
 
 use crate::holidays::{holiday_on, Bundesland, Holiday};
@@ -391,6 +393,20 @@ impl BusinessHours {
         instant.with_timezone(&self.zone).naive_local()
     }
 
+    /// A converter to local wall time for instants in `[first, last]`: when
+    /// the zone's UTC offset is the same at both ends (any day without a
+    /// clock change), each conversion is an addition instead of a zone
+    /// lookup.
+    pub(crate) fn local_span(&self, first: DateTime<Utc>, last: DateTime<Utc>) -> LocalSpan {
+        let offset = |t: DateTime<Utc>| t.with_timezone(&self.zone).offset().fix();
+        let at_first = offset(first);
+        LocalSpan {
+            zone: self.zone,
+            fixed: (at_first == offset(last))
+                .then(|| Duration::seconds(i64::from(at_first.local_minus_utc()))),
+        }
+    }
+
     /// The first interval start at or after `from` that leaves room for
     /// `duration`, within about a year.
     fn next_opening(&self, from: DateTime<Utc>, duration: Duration) -> Option<DateTime<Utc>> {
@@ -480,11 +496,51 @@ impl BusinessHours {
     }
 }
 
+/// See [`BusinessHours::local_span`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LocalSpan {
+    zone: Tz,
+    fixed: Option<Duration>,
+}
+
+impl LocalSpan {
+    /// The local wall time of `instant` (which lies in the span).
+    pub(crate) fn local(&self, instant: DateTime<Utc>) -> NaiveDateTime {
+        match self.fixed {
+            Some(offset) => instant.naive_utc() + offset,
+            None => instant.with_timezone(&self.zone).naive_local(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::Weekday;
 
     use super::*;
+
+    #[test]
+    fn a_local_span_agrees_with_the_zone_on_every_day_of_a_year() {
+        for zone in [chrono_tz::Europe::Berlin, chrono_tz::America::New_York] {
+            let hours = BusinessHours::closed(zone);
+            let mut day = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+            let mut fixed_days = 0;
+            while day.year() == 2026 {
+                // The slots of a day: every 20 minutes of its UTC span and a
+                // little beyond, so clock changes fall inside.
+                let start = day.and_hms_opt(0, 0, 0).unwrap().and_utc() - Duration::hours(6);
+                let slots: Vec<_> = (0..90).map(|i| start + Duration::minutes(20 * i)).collect();
+                let span = hours.local_span(slots[0], slots[89]);
+                fixed_days += usize::from(span.fixed.is_some());
+                for t in &slots {
+                    assert_eq!(span.local(*t), hours.local(*t), "{zone} {t}");
+                }
+                day = day.succ_opt().unwrap();
+            }
+            // Only the days around the two clock changes take the slow path.
+            assert!((360..=364).contains(&fixed_days), "{zone}: {fixed_days}");
+        }
+    }
 
     fn at(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
         NaiveDate::from_ymd_opt(y, m, d)

@@ -50,13 +50,18 @@ pub(crate) async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Ok(json) = serde_json::from_slice::<Value>(&body) else {
+    let Ok(mut json) = serde_json::from_slice::<Value>(&body) else {
         return protocol_error(
             StatusCode::BAD_REQUEST,
             "malformed_json",
             "Die Anfrage war kein gültiges JSON.",
         );
     };
+    // The arguments are moved out, not copied.
+    let args = json
+        .as_object_mut()
+        .and_then(|o| o.remove("args"))
+        .unwrap_or_else(|| json!({}));
     let Some(call_id) = json
         .get("call")
         .and_then(|c| c.get("call_id"))
@@ -97,7 +102,6 @@ pub(crate) async fn handle(
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
-    let args = json.get("args").cloned().unwrap_or_else(|| json!({}));
     // Raw arguments and headers at debug level: the log writer redacts them.
     tracing::debug!(function = name, call_id, args = %args, headers = ?headers, "function call");
     let call = Call {
