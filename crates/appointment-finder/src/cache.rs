@@ -245,6 +245,34 @@ pub struct SlotCache<S> {
     backend: Backend,
     config: CacheConfig,
     flights: Mutex<HashMap<CacheKey, Arc<tokio::sync::Mutex<()>>>>,
+    counters: Counters,
+}
+
+/// How a [`SlotCache`] has answered so far (for metrics).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheStats {
+    /// Lookups answered from the cache, including those that waited for
+    /// another caller's fetch of the same day.
+    pub hits: u64,
+    /// Lookups that asked the source (a disabled or unreachable cache
+    /// makes every lookup a miss).
+    pub misses: u64,
+    /// Source calls that failed.
+    pub source_errors: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    source_errors: AtomicU64,
+}
+
+impl Counters {
+    fn hit(&self) {
+        self.hits.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 impl<S: AvailabilitySource> SlotCache<S> {
@@ -265,6 +293,7 @@ impl<S: AvailabilitySource> SlotCache<S> {
             }),
             config,
             flights: Mutex::new(HashMap::new()),
+            counters: Counters::default(),
         }
     }
 
@@ -276,6 +305,7 @@ impl<S: AvailabilitySource> SlotCache<S> {
             backend: Backend::Disabled,
             config: CacheConfig::default(),
             flights: Mutex::new(HashMap::new()),
+            counters: Counters::default(),
         }
     }
 
@@ -287,6 +317,7 @@ impl<S: AvailabilitySource> SlotCache<S> {
             backend: Backend::Redis(backend),
             config,
             flights: Mutex::new(HashMap::new()),
+            counters: Counters::default(),
         }
     }
 
@@ -300,6 +331,39 @@ impl<S: AvailabilitySource> SlotCache<S> {
         &self.config
     }
 
+    /// Hits, misses and source errors since the cache was made.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use appointment_finder::{
+    ///     BusinessHours, EventType, EventTypeId, FakeClock, InMemoryCalendar, SlotCache, Tenant,
+    ///     TenantId,
+    /// };
+    /// use chrono::{Duration, NaiveDate, TimeZone, Utc};
+    ///
+    /// let clock = FakeClock::new(Utc.with_ymd_and_hms(2026, 10, 12, 6, 0, 0).unwrap());
+    /// let calendar = InMemoryCalendar::new(clock.clone());
+    /// let tenant = Tenant::new(TenantId::new("praxis").unwrap(), BusinessHours::default());
+    /// calendar.add_tenant(&tenant);
+    /// let consult = EventTypeId::from(30_u64);
+    /// calendar.add_event_type(tenant.id(), consult.clone(), EventType::new(Duration::minutes(30))).unwrap();
+    /// let cache = SlotCache::memory(calendar, clock);
+    /// let day = NaiveDate::from_ymd_opt(2026, 10, 12).unwrap();
+    /// for _ in 0..3 {
+    ///     cache.day_slots(tenant.id(), &consult, day, tenant.hours().zone()).await.unwrap();
+    /// }
+    /// let stats = cache.stats();
+    /// assert_eq!((stats.hits, stats.misses), (2, 1));
+    /// # });
+    /// ```
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.counters.hits.load(Ordering::Relaxed),
+            misses: self.counters.misses.load(Ordering::Relaxed),
+            source_errors: self.counters.source_errors.load(Ordering::Relaxed),
+        }
+    }
+
     /// The free slots starting on local `day` (in `zone`) of `event_type`
     /// of `tenant`, from the cache or the source.
     pub async fn day_slots(
@@ -311,6 +375,7 @@ impl<S: AvailabilitySource> SlotCache<S> {
     ) -> Result<DaySlots, SourceError> {
         let key = CacheKey::new(tenant, event_type, day);
         if let Some(hit) = self.get(&key).await {
+            self.counters.hit();
             return Ok(hit);
         }
         let flight = Arc::clone(self.flights.lock().entry(key.clone()).or_default());
@@ -352,6 +417,7 @@ impl<S: AvailabilitySource> SlotCache<S> {
     async fn fetch_once(&self, key: &CacheKey, zone: Tz) -> Result<DaySlots, SourceError> {
         // Another task of this process may have filled it meanwhile.
         if let Some(hit) = self.get(key).await {
+            self.counters.hit();
             return Ok(hit);
         }
         #[cfg(feature = "redis")]
@@ -362,6 +428,7 @@ impl<S: AvailabilitySource> SlotCache<S> {
                 redis_backend::Lock::Acquired(t) => token = Some(t),
                 redis_backend::Lock::Busy => {
                     if let Some(hit) = redis.wait_for(key, &self.config).await {
+                        self.counters.hit();
                         return Ok(hit);
                     }
                 }
@@ -372,7 +439,11 @@ impl<S: AvailabilitySource> SlotCache<S> {
             Backend::Memory(memory) => memory.epoch(),
             _ => 0,
         };
+        self.counters.misses.fetch_add(1, Ordering::Relaxed);
         let result = self.fetch(key, zone).await;
+        if result.is_err() {
+            self.counters.source_errors.fetch_add(1, Ordering::Relaxed);
+        }
         match (&result, &self.backend) {
             (_, Backend::Disabled) | (Err(_), _) => {}
             (Ok(slots), Backend::Memory(memory)) => {

@@ -81,7 +81,7 @@ mod tenant;
 
 #[cfg(feature = "redis")]
 pub use cache::RedisCacheBackend;
-pub use cache::{CacheConfig, CacheKey, DaySlots, SlotCache};
+pub use cache::{CacheConfig, CacheKey, CacheStats, DaySlots, SlotCache};
 #[cfg(feature = "calcom")]
 pub use calcom::CalcomSource;
 pub use calendar::{BookingId, CalendarError, EventType, InMemoryCalendar};

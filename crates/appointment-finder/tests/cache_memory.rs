@@ -105,6 +105,12 @@ async fn source_errors_are_not_cached() {
         .await
         .is_ok());
     assert_eq!(probe.calls(), 2);
+    let stats = cache.stats();
+    assert_eq!(
+        (stats.hits, stats.misses, stats.source_errors),
+        (0, 2, 1),
+        "both lookups asked the source; the first failed"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -139,6 +145,12 @@ async fn concurrent_misses_make_one_source_call() {
     }
     assert_eq!(probe.calls(), 1, "single-flight");
     assert!(results.iter().all(|r| r.len() == 16 && **r == *results[0]));
+    let stats = cache.stats();
+    assert_eq!(
+        (stats.hits, stats.misses, stats.source_errors),
+        (63, 1, 0),
+        "the callers that waited for the flight count as hits"
+    );
     // Different keys do not wait for each other's flight.
     cache
         .day_slots(t.id(), &consult(), date(2026, 10, 14), Berlin)

@@ -329,6 +329,12 @@ async fn redis_outage_turns_into_misses_and_recovers() {
         );
         assert_eq!(probe.calls(), round, "every lookup is a miss");
     }
+    let stats = cache.stats();
+    assert_eq!(
+        (stats.hits, stats.misses),
+        (1, 4),
+        "the outage shows as misses"
+    );
 
     server.restart();
     let mut cached_again = false;

@@ -154,8 +154,16 @@ async fn redis_check(mut conn: redis::aio::ConnectionManager) -> Value {
     }
 }
 
-/// Prometheus text exposition (breaker states refreshed on each scrape).
+/// Prometheus text exposition (breaker states and slot cache counters
+/// refreshed on each scrape).
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
+    for (id, tenant) in &state.inner.tenants {
+        let stats = tenant.finder.cache().stats();
+        metrics::counter!("slot_cache_hits_total", "tenant" => id.clone()).absolute(stats.hits);
+        metrics::counter!("slot_cache_misses_total", "tenant" => id.clone()).absolute(stats.misses);
+        metrics::counter!("slot_source_errors_total", "tenant" => id.clone())
+            .absolute(stats.source_errors);
+    }
     for m in state.inner.breakers.metrics() {
         for candidate in [
             circuit_breaker::State::Closed,

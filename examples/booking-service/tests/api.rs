@@ -788,3 +788,61 @@ async fn tenants_with_the_same_event_types_stay_apart_with_the_redis_cache() {
     assert!(keys.iter().any(|k| k.contains("{demo}")), "{keys:?}");
     assert!(keys.iter().any(|k| k.contains("{zweite}")), "{keys:?}");
 }
+
+#[tokio::test]
+async fn metrics_count_slot_cache_hits_and_misses_per_tenant() {
+    // A tenant of its own: the metrics recorder is global to the process.
+    let mut config = ServiceConfig::demo();
+    config.tenants = vec![TenantConfig::demo("cachecount")];
+    let state = AppState::builder(config)
+        .clock(FakeClock::new(now()))
+        .build()
+        .unwrap();
+    let app = app(state);
+    let scrape = || async {
+        let response = app
+            .clone()
+            .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    };
+    let value = |text: &str, name: &str| -> u64 {
+        let prefix = format!("{name}{{tenant=\"cachecount\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .map_or_else(
+                || panic!("{name} missing in {text}"),
+                |v| v.trim().parse().unwrap(),
+            )
+    };
+    let check = |call_id: &'static str| {
+        call(
+            &app,
+            call_id,
+            "check_availability",
+            json!({"datum": "morgen", "uhrzeit": "11 Uhr", "dienstleistung": "Beratung"}),
+        )
+    };
+    check("call_cache_1").await;
+    let first = scrape().await;
+    let (hits, misses) = (
+        value(&first, "slot_cache_hits_total"),
+        value(&first, "slot_cache_misses_total"),
+    );
+    assert!(
+        misses >= 1,
+        "the first look at a day asks the calendar: {first}"
+    );
+    // The same question again is answered from the cache only.
+    check("call_cache_2").await;
+    let second = scrape().await;
+    assert_eq!(
+        value(&second, "slot_cache_misses_total"),
+        misses,
+        "{second}"
+    );
+    assert!(value(&second, "slot_cache_hits_total") > hits, "{second}");
+    assert_eq!(value(&second, "slot_source_errors_total"), 0);
+}

@@ -113,22 +113,7 @@ impl Server {
     }
 
     fn post(&self, path: &str, body: &str) -> (u16, Value) {
-        let mut stream = TcpStream::connect(&self.addr).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(10)))
-            .unwrap();
-        write!(
-            stream,
-            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.addr,
-            body.len()
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let status: u16 = response.split(' ').nth(1).unwrap().parse().unwrap();
-        let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
-        (status, serde_json::from_str(body).unwrap_or(Value::Null))
+        post(&self.addr, path, body)
     }
 
     fn call(&self, name: &str, args: Value) -> Value {
@@ -138,6 +123,25 @@ impl Server {
         assert_eq!(status, 200, "{name}: {json}");
         json
     }
+}
+
+fn post(addr: &str, path: &str, body: &str) -> (u16, Value) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        addr,
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status: u16 = response.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = response.split("\r\n\r\n").nth(1).unwrap_or_default();
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
 impl Drop for Server {
@@ -197,4 +201,83 @@ fn whole_call_over_a_socket_then_sigterm() {
         .success());
     let status = server.child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
+}
+
+/// SIGTERM while a request waits on a slow Cal.com: the request still gets
+/// its answer, then the process exits 0.
+#[test]
+fn sigterm_lets_the_request_in_flight_finish() {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let calcom = runtime.block_on(async {
+        let server = MockServer::start().await;
+        let free =
+            || ResponseTemplate::new(200).set_body_json(json!({"status": "success", "data": {}}));
+        // The first question is slow; the finder's further days are not.
+        Mock::given(method("GET"))
+            .respond_with(free().set_delay(Duration::from_millis(1500)))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .respond_with(free())
+            .mount(&server)
+            .await;
+        server
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "bind = \"127.0.0.1:0\"\n[[tenants]]\nid = \"slow\"\ncalendar = \"calcom\"\napi_key_env = \"SLOW_CALCOM_KEY\"\nbase_url = \"{}\"\n[[tenants.services]]\nevent_type = \"b\"\nname = \"Beratung\"\nduration_minutes = 30\nevent_type_id = 7\n",
+        calcom.uri()
+    );
+    std::fs::write(dir.path().join("booking.toml"), config).unwrap();
+    let mut child = command()
+        .env("SLOW_CALCOM_KEY", "cal_test_key")
+        .current_dir(dir.path())
+        .args(["--config", "booking.toml"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let addr = first.rsplit("http://").next().unwrap().trim().to_owned();
+    std::thread::spawn(move || for _ in lines {});
+    let server = Server { child, addr };
+
+    let in_flight = {
+        let addr = server.addr.clone();
+        std::thread::spawn(move || {
+            let body = json!({"call": {"call_id": "call_slow_1"}, "name": "check_availability",
+                "args": {"datum": "morgen", "uhrzeit": "10 Uhr"}})
+            .to_string();
+            post(&addr, "/api/retell/function", &body)
+        })
+    };
+    // Wait until the service is inside the request (Cal.com was asked).
+    let asked = (0..200).any(|_| {
+        std::thread::sleep(Duration::from_millis(10));
+        !runtime
+            .block_on(calcom.received_requests())
+            .unwrap_or_default()
+            .is_empty()
+    });
+    assert!(asked, "the service never asked Cal.com");
+    let mut server = server;
+    let pid = server.child.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let (status, reply) = in_flight.join().unwrap();
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply["status"].is_string(), "a whole reply: {reply}");
+    let exit = server.child.wait().unwrap();
+    assert_eq!(exit.code(), Some(0));
 }
