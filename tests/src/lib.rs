@@ -1,5 +1,7 @@
 //! Cross-crate tests of the family. The tests themselves are in `tests/tests/`;
-//! this library holds what they share.
+//! this library holds what they share. The `fleet-replica` binary runs one
+//! booking-service replica for the fleet test (`tests/tests/fleet_cluster.rs`,
+//! by hand with `scripts/fleet`).
 #![warn(missing_docs)]
 
 /// The folder of the shared test data (`BOOKING_SHARED_DIR`), if set.

@@ -242,6 +242,53 @@ async fn a_success_resets_the_fleet_count_of_failures_it_has_seen() {
     .await;
 }
 
+/// Once the fleet has counted failures, a replica refreshes ten times as
+/// often, so it learns of another replica's trip long before its regular
+/// `sync_interval` (here 2 s) comes round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_failures_counted_a_trip_reaches_the_others_fast() {
+    let redis = tokio::task::spawn_blocking(TestRedis::new).await.unwrap();
+    let config = Config::builder()
+        .open_duration(Duration::from_secs(30))
+        .sync_interval(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let mut fleet = Vec::new();
+    for _ in 0..2 {
+        let store = RedisStore::connect(redis.url(), redis.prefix())
+            .await
+            .unwrap();
+        let breaker = CircuitBreaker::builder("calcom")
+            .config(config.clone())
+            .build_with(&store);
+        assert!(breaker.synced().await);
+        fleet.push(breaker);
+    }
+    let fail = |b: &CircuitBreaker| {
+        let b = b.clone();
+        async move { b.call(async { Err::<(), _>("502") }).await.unwrap_err() }
+    };
+    // One failure; the other replica's own refresh loop sees the count.
+    fail(&fleet[0]).await;
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    // Four more on the first replica trip it; the second must follow fast.
+    for _ in 0..4 {
+        fail(&fleet[0]).await;
+    }
+    assert_eq!(fleet[0].state(), State::Open);
+    let took = wait_or_explain(
+        "the other replica open",
+        Duration::from_secs(3),
+        || fleet[1].state() == State::Open,
+        || explain(&fleet),
+    )
+    .await;
+    assert!(
+        took < Duration::from_millis(450),
+        "learned of the trip after {took:?}, not within a tenth of the 2 s interval"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn operator_changes_reach_the_fleet() {
     let redis = tokio::task::spawn_blocking(TestRedis::new).await.unwrap();

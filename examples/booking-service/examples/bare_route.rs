@@ -6,6 +6,11 @@
 use axum::routing::post;
 use axum::Router;
 
+/// The same allocator as the service's binary, so the comparison measures
+/// the stack, not the allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let bind = std::env::var("BOOKING_BIND").unwrap_or_else(|_| "127.0.0.1:8081".to_owned());

@@ -7,9 +7,10 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use serde_json::{json, Value};
 
-use crate::state::AppState;
+use crate::state::{AppState, RedisProbe};
 
 /// The process-wide Prometheus recorder (installed on first use).
 pub(crate) fn prometheus() -> Option<&'static PrometheusHandle> {
@@ -83,7 +84,7 @@ pub(crate) async fn detailed(State(state): State<AppState>) -> Response {
         .collect();
     let redis = match inner.redis.clone() {
         None => json!({"status": "healthy", "backend": "none (in-memory state)"}),
-        Some(conn) => redis_check(conn).await,
+        Some(probe) => redis_check(probe).await,
     };
     let checks = json!({
         "redis": redis,
@@ -122,30 +123,65 @@ pub(crate) async fn detailed(State(state): State<AppState>) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// PING round trip, server version and used memory, within 500 ms.
-async fn redis_check(mut conn: redis::aio::ConnectionManager) -> Value {
+/// PING round trip, server version and used memory (and on a Cluster its
+/// state and node count), within 500 ms.
+async fn redis_check(probe: RedisProbe) -> Value {
     let started = std::time::Instant::now();
-    let probe = async {
-        let _: String = redis::cmd("PING").query_async(&mut conn).await?;
-        let ping_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let info: String = redis::cmd("INFO").query_async(&mut conn).await?;
-        Ok::<_, redis::RedisError>((ping_ms, info))
+    let query = async {
+        match probe {
+            RedisProbe::Standalone(mut conn) => {
+                let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+                let ping_ms = started.elapsed().as_secs_f64() * 1000.0;
+                let info: String = redis::cmd("INFO").query_async(&mut conn).await?;
+                Ok::<_, redis::RedisError>((ping_ms, info, None))
+            }
+            RedisProbe::Cluster(mut conn) => {
+                let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+                let ping_ms = started.elapsed().as_secs_f64() * 1000.0;
+                // One node's view: routed like a keyless command.
+                let cluster: String = redis::cmd("CLUSTER")
+                    .arg("INFO")
+                    .query_async(&mut conn)
+                    .await?;
+                // INFO would go to every node; ask one primary.
+                let mut info_cmd = redis::cmd("INFO");
+                info_cmd.arg("server").arg("memory");
+                let info = conn
+                    .route_command(
+                        info_cmd,
+                        RoutingInfo::SingleNode(SingleNodeRoutingInfo::RandomPrimary),
+                    )
+                    .await
+                    .and_then(|v| redis::from_redis_value::<String>(v).map_err(Into::into))
+                    .unwrap_or_default();
+                Ok((ping_ms, info, Some(cluster)))
+            }
+        }
     };
-    match tokio::time::timeout(std::time::Duration::from_millis(500), probe).await {
-        Ok(Ok((ping_ms, info))) => {
-            let field = |name: &str| {
-                info.lines()
+    match tokio::time::timeout(std::time::Duration::from_millis(500), query).await {
+        Ok(Ok((ping_ms, info, cluster))) => {
+            let field = |text: &str, name: &str| {
+                text.lines()
                     .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
                     .map(str::trim)
                     .map(str::to_owned)
             };
-            json!({
-                "status": if ping_ms < 100.0 { "healthy" } else { "degraded" },
-                "backend": "redis",
+            let cluster_ok = cluster
+                .as_deref()
+                .is_none_or(|c| field(c, "cluster_state").as_deref() == Some("ok"));
+            let mut report = json!({
+                "status": if ping_ms < 100.0 && cluster_ok { "healthy" } else { "degraded" },
+                "backend": if cluster.is_some() { "redis-cluster" } else { "redis" },
                 "ping_ms": (ping_ms * 100.0).round() / 100.0,
-                "version": field("redis_version"),
-                "used_memory_bytes": field("used_memory").and_then(|v| v.parse::<u64>().ok()),
-            })
+                "version": field(&info, "redis_version"),
+                "used_memory_bytes": field(&info, "used_memory").and_then(|v| v.parse::<u64>().ok()),
+            });
+            if let Some(c) = &cluster {
+                report["cluster_state"] = json!(field(c, "cluster_state"));
+                report["cluster_known_nodes"] =
+                    json!(field(c, "cluster_known_nodes").and_then(|v| v.parse::<u64>().ok()));
+            }
+            report
         }
         Ok(Err(e)) => {
             json!({"status": "degraded", "backend": "redis", "error": format!("{:?}", e.kind())})

@@ -61,6 +61,7 @@ mod config;
 mod health;
 mod reply;
 mod retell;
+mod run;
 mod signature;
 mod state;
 mod telemetry;
@@ -69,6 +70,7 @@ pub use config::{
     demo_hours, BreakerSettings, CalendarConfig, ConfigError, RedisSettings, RedisTarget,
     ServiceConfig, ServiceOffer, TenantConfig, DEFAULT_REDIS_PREFIX,
 };
+pub use run::{connect_state, run, shutdown_signal, RunError};
 pub use signature::{sign, verify_signature, SignatureError, MAX_SKEW_MS, SIGNATURE_HEADER};
 pub use state::{AppState, AppStateBuilder, StateError};
 pub use telemetry::{subscriber, LogFormat};

@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use calcom_client::{
-    Attendee, CalcomError, CancelBookingRequest, CreateBookingRequest,
+    Attendee, BookingStatus, CalcomError, CancelBookingRequest, CreateBookingRequest,
     ErrorKind as CalcomErrorKind, EventTypeTarget, Lang as CalcomLang, RescheduleBookingRequest,
 };
 use call_rate_limiter::{is_placeholder_call_id, strip_version_suffix};
@@ -648,6 +648,50 @@ impl Call<'_> {
         }
     }
 
+    /// The booking `booking_id` of this tenant: from this process's index,
+    /// or, for a Cal.com tenant, from Cal.com itself (a booking made through
+    /// another replica or before a restart). A Cal.com booking counts only
+    /// if it is live and of one of this tenant's event types, so a uid of
+    /// another tenant on the same Cal.com account stays "not found".
+    async fn record(&self, booking_id: &str) -> Result<Option<BookingRecord>, Reply> {
+        let key = (self.tenant.tenant.id().clone(), booking_id.to_owned());
+        if let Some(record) = self.state.inner.bookings.lock().by_id.get(&key).cloned() {
+            return Ok(Some(record));
+        }
+        let Backend::Calcom {
+            client,
+            event_types,
+            ..
+        } = &self.tenant.backend
+        else {
+            return Ok(None);
+        };
+        let started = std::time::Instant::now();
+        let result = client.booking(booking_id).await;
+        record_upstream(self.tenant.tenant.id(), "bookings.get", started);
+        match result {
+            Ok(booking) => {
+                let live = matches!(
+                    booking.status,
+                    BookingStatus::Accepted | BookingStatus::Pending
+                );
+                let service = booking.event_type_id.and_then(|id| {
+                    self.tenant
+                        .services
+                        .iter()
+                        .position(|s| event_types.get(&s.event_type) == Some(&id))
+                });
+                Ok(service.filter(|_| live).map(|service| BookingRecord {
+                    id: BookingHandle::Calcom(booking.uid),
+                    service,
+                    start: booking.start,
+                }))
+            }
+            Err(e) if matches!(e.kind(), CalcomErrorKind::NotFound) => Ok(None),
+            Err(e) => Err(calcom_unavailable(&e)),
+        }
+    }
+
     fn not_found() -> Reply {
         Reply::fail(
             "not_found",
@@ -663,7 +707,10 @@ impl Call<'_> {
         };
         let tenant_id = self.tenant.tenant.id().clone();
         let key = (tenant_id.clone(), args.booking_id.clone());
-        let record = self.state.inner.bookings.lock().by_id.get(&key).cloned();
+        let record = match self.record(&args.booking_id).await {
+            Ok(record) => record,
+            Err(reply) => return reply,
+        };
         let removed = match record {
             None => None,
             Some(record) => match self.cancel_upstream(&record.id).await {
@@ -700,8 +747,10 @@ impl Call<'_> {
         };
         let tenant_id = self.tenant.tenant.id().clone();
         let key = (tenant_id.clone(), args.booking_id.clone());
-        let Some(old) = self.state.inner.bookings.lock().by_id.get(&key).cloned() else {
-            return Self::not_found();
+        let old = match self.record(&args.booking_id).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return Self::not_found(),
+            Err(reply) => return reply,
         };
         let wished = args.date.and_time(args.time);
         if let Some(reply) = self.past(wished) {

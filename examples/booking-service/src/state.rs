@@ -117,6 +117,30 @@ impl Backend {
     }
 }
 
+/// A slot cache in Redis, for every tenant or for Cal.com tenants only.
+#[derive(Debug, Clone)]
+struct SharedCache {
+    backend: RedisCacheBackend,
+    prefix: String,
+    calcom_only: bool,
+}
+
+/// The connection `/api/health/detailed` checks Redis with.
+#[derive(Clone)]
+pub(crate) enum RedisProbe {
+    Standalone(redis::aio::ConnectionManager),
+    Cluster(redis::cluster_async::ClusterConnection),
+}
+
+impl fmt::Debug for RedisProbe {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RedisProbe::Standalone(_) => "RedisProbe::Standalone",
+            RedisProbe::Cluster(_) => "RedisProbe::Cluster",
+        })
+    }
+}
+
 /// One tenant at runtime.
 pub(crate) struct TenantRuntime {
     pub(crate) tenant: Tenant,
@@ -198,7 +222,7 @@ pub(crate) struct Inner {
     pub(crate) policy: Arc<Policy>,
     pub(crate) bookings: Mutex<Bookings>,
     pub(crate) started: Instant,
-    pub(crate) redis: Option<redis::aio::ConnectionManager>,
+    pub(crate) redis: Option<RedisProbe>,
     pub(crate) slot_cache_backend: &'static str,
     pub(crate) breakers: BreakerRegistry,
     pub(crate) breaker_backend: &'static str,
@@ -231,8 +255,8 @@ pub struct AppStateBuilder {
     config: ServiceConfig,
     clock: Arc<dyn Clock>,
     limiter: Option<Limiter>,
-    redis: Option<redis::aio::ConnectionManager>,
-    slot_cache: Option<(redis::aio::ConnectionManager, String)>,
+    redis: Option<RedisProbe>,
+    slot_cache: Option<SharedCache>,
     policy: Policy,
     breakers: Option<(BreakerRegistry, &'static str)>,
     calcom_retry: Option<RetryPolicy>,
@@ -312,7 +336,15 @@ impl AppStateBuilder {
     /// Reports this Redis connection in `/api/health/detailed` (ping time,
     /// version, used memory).
     pub fn redis_health(mut self, conn: redis::aio::ConnectionManager) -> Self {
-        self.redis = Some(conn);
+        self.redis = Some(RedisProbe::Standalone(conn));
+        self
+    }
+
+    /// Reports this Redis Cluster in `/api/health/detailed` (ping time,
+    /// `CLUSTER INFO` state and node count, version and used memory of the
+    /// node that answered).
+    pub fn redis_cluster_health(mut self, conn: redis::cluster_async::ClusterConnection) -> Self {
+        self.redis = Some(RedisProbe::Cluster(conn));
         self
     }
 
@@ -325,7 +357,28 @@ impl AppStateBuilder {
         conn: redis::aio::ConnectionManager,
         prefix: impl Into<String>,
     ) -> Self {
-        self.slot_cache = Some((conn, prefix.into()));
+        self.slot_cache = Some(SharedCache {
+            backend: RedisCacheBackend::new(conn),
+            prefix: prefix.into(),
+            calcom_only: false,
+        });
+        self
+    }
+
+    /// Keeps the slot cache of every Cal.com tenant in Redis under `prefix`
+    /// (standalone or Cluster backend), shared by all replicas; demo tenants
+    /// keep theirs in memory, since their calendars live in each process.
+    /// The binary does this whenever Redis is configured.
+    pub fn shared_slot_cache(
+        mut self,
+        backend: RedisCacheBackend,
+        prefix: impl Into<String>,
+    ) -> Self {
+        self.slot_cache = Some(SharedCache {
+            backend,
+            prefix: prefix.into(),
+            calcom_only: true,
+        });
         self
     }
 
@@ -400,10 +453,10 @@ impl AppStateBuilder {
                 policy: Arc::new(self.policy),
                 bookings: Mutex::new(Bookings::default()),
                 redis: self.redis,
-                slot_cache_backend: if self.slot_cache.is_some() {
-                    "redis"
-                } else {
-                    "in-memory"
+                slot_cache_backend: match &self.slot_cache {
+                    None => "in-memory",
+                    Some(c) if c.calcom_only => "redis (Cal.com tenants), in-memory (demo tenants)",
+                    Some(_) => "redis",
                 },
                 breakers,
                 breaker_backend,
@@ -448,7 +501,7 @@ fn build_tenant(
     i: usize,
     tc: &TenantConfig,
     clock: &Arc<dyn Clock>,
-    slot_cache: Option<&(redis::aio::ConnectionManager, String)>,
+    slot_cache: Option<&SharedCache>,
     calcom: &CalcomWiring<'_>,
 ) -> Result<TenantRuntime, StateError> {
     let id = TenantId::new(&tc.id).map_err(|e| invalid(format!("tenants[{i}].id"), e))?;
@@ -544,13 +597,14 @@ fn build_tenant(
             )
         }
     };
-    let cache = match slot_cache {
+    let shared = slot_cache.filter(|c| !c.calcom_only || matches!(backend, Backend::Calcom { .. }));
+    let cache = match shared {
         None => SlotCache::memory(source, Arc::clone(clock)),
-        Some((conn, prefix)) => SlotCache::redis(
+        Some(c) => SlotCache::redis(
             source,
-            RedisCacheBackend::new(conn.clone()),
+            c.backend.clone(),
             CacheConfig {
-                prefix: prefix.clone(),
+                prefix: c.prefix.clone(),
                 ..CacheConfig::default()
             },
         ),

@@ -592,3 +592,115 @@ async fn breaker_settings_from_the_file() {
         assert_eq!(err.key(), key, "{err}");
     }
 }
+
+/// A booking made through one replica (or before a restart) is found on
+/// Cal.com by another: it cancels and reschedules it. Bookings of other
+/// event types (another tenant on the same account) or already cancelled
+/// ones stay "not found".
+#[tokio::test]
+async fn another_replica_cancels_and_reschedules_through_calcom() {
+    let fake = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/slots"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(slots_body()))
+        .mount(&fake)
+        .await;
+    let get = |uid: &str, body: Value| {
+        Mock::given(method("GET"))
+            .and(path(format!("/v2/bookings/{uid}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(body))
+    };
+    get(
+        "uid-a",
+        booking(
+            "uid-a",
+            "2026-10-13T12:30:00.000Z",
+            "2026-10-13T13:00:00.000Z",
+        ),
+    )
+    .mount(&fake)
+    .await;
+    get(
+        "uid-b",
+        booking(
+            "uid-b",
+            "2026-10-13T13:00:00.000Z",
+            "2026-10-13T13:30:00.000Z",
+        ),
+    )
+    .mount(&fake)
+    .await;
+    let mut foreign = booking(
+        "uid-x",
+        "2026-10-13T12:30:00.000Z",
+        "2026-10-13T13:00:00.000Z",
+    );
+    foreign["data"]["eventTypeId"] = json!(999);
+    get("uid-x", foreign).mount(&fake).await;
+    let mut gone = booking(
+        "uid-c",
+        "2026-10-13T12:30:00.000Z",
+        "2026-10-13T13:00:00.000Z",
+    );
+    gone["data"]["status"] = json!("cancelled");
+    get("uid-c", gone).mount(&fake).await;
+    Mock::given(method("POST"))
+        .and(path("/v2/bookings/uid-a/cancel"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(booking(
+            "uid-a",
+            "2026-10-13T12:30:00.000Z",
+            "2026-10-13T13:00:00.000Z",
+        )))
+        .expect(1)
+        .mount(&fake)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/bookings/uid-b/reschedule"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(booking(
+            "uid-b2",
+            "2026-10-13T12:30:00.000Z",
+            "2026-10-13T13:00:00.000Z",
+        )))
+        .expect(1)
+        .mount(&fake)
+        .await;
+    // A replica that never saw these bookings.
+    let app = service(&fake.uri(), &BreakerClock::new());
+    let cancelled = call(
+        &app,
+        "call_other_replica",
+        "cancel_appointment",
+        json!({"booking_id": "uid-a"}),
+    )
+    .await;
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    assert_eq!(cancelled["data"]["slot"]["time"], "14:30", "{cancelled}");
+    let moved = call(
+        &app,
+        "call_other_replica",
+        "reschedule_appointment",
+        json!({"booking_id": "uid-b", "datum": "13.10.2026", "uhrzeit": "14:30"}),
+    )
+    .await;
+    assert_eq!(moved["status"], "rescheduled", "{moved}");
+    assert_eq!(moved["data"]["booking_id"], "uid-b2");
+    for uid in ["uid-x", "uid-c", "uid-unknown"] {
+        let reply = call(
+            &app,
+            "call_other_replica",
+            "cancel_appointment",
+            json!({"booking_id": uid}),
+        )
+        .await;
+        assert_eq!(reply["status"], "not_found", "{uid}: {reply}");
+    }
+    let sent = fake.received_requests().await.unwrap();
+    assert!(
+        !sent
+            .iter()
+            .any(|r| r.url.path().starts_with("/v2/bookings/uid-x/")
+                || r.url.path().starts_with("/v2/bookings/uid-c/")),
+        "nothing was sent for a foreign or cancelled booking"
+    );
+    fake.verify().await;
+}

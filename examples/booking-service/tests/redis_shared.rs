@@ -96,16 +96,7 @@ fn two_processes_share_the_limits_of_a_call() {
     assert_eq!(post(&a.addr, "call_shared_2", "list_services"), 200);
 
     // The detailed health shows Redis with its figures.
-    let mut stream = TcpStream::connect(&a.addr).unwrap();
-    write!(
-        stream,
-        "GET /api/health/detailed HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let body: serde_json::Value =
-        serde_json::from_str(response.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    let body = detailed_health(&a.addr);
     assert_eq!(body["status"], "healthy", "{body}");
     assert_eq!(body["checks"]["redis"]["backend"], "redis");
     assert!(body["checks"]["redis"]["version"].is_string(), "{body}");
@@ -141,6 +132,29 @@ fn two_processes_share_the_limits_on_a_redis_cluster() {
     assert_eq!((ok, limited), (10, 20), "{codes:?}");
     assert_eq!(post(&b.addr, "call_cluster_1", "list_services"), 429);
     assert_eq!(post(&a.addr, "call_cluster_2", "list_services"), 200);
+
+    // The detailed health checks the Cluster.
+    let body = detailed_health(&b.addr);
+    let redis = &body["checks"]["redis"];
+    assert_eq!(body["status"], "healthy", "{body}");
+    assert_eq!(redis["backend"], "redis-cluster", "{body}");
+    assert_eq!(redis["cluster_state"], "ok", "{body}");
+    assert_eq!(redis["cluster_known_nodes"], 3, "{body}");
+    assert!(redis["ping_ms"].as_f64().is_some(), "{body}");
+    assert!(redis["version"].is_string(), "{body}");
+}
+
+/// `GET /api/health/detailed`, parsed.
+fn detailed_health(addr: &str) -> serde_json::Value {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET /api/health/detailed HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    serde_json::from_str(response.split("\r\n\r\n").nth(1).unwrap()).unwrap()
 }
 
 /// `[redis]` in `booking.toml` moves the limiter and the breakers to Redis

@@ -1,0 +1,179 @@
+//! Running the service as a process: configuration → Redis stores →
+//! [`AppState`] → a listener served until a shutdown signal.
+//!
+//! The `booking-service` binary is a thin caller of [`run`]; other binaries
+//! (a replica in a multi-process test, your own `main`) call it the same way.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use appointment_finder::RedisCacheBackend;
+use call_rate_limiter::{OutagePolicy, RedisStore};
+use circuit_breaker::{BreakerRegistry, RedisStore as BreakerStore};
+
+use crate::config::{RedisTarget, ServiceConfig};
+use crate::state::{AppState, AppStateBuilder};
+
+/// Why the service could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The configuration cannot be turned into a running service (a Redis
+    /// URL that does not connect, an invalid tenant). The binary exits 2.
+    #[error("config error: {0}")]
+    Config(String),
+    /// The bind address cannot be listened on.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The configured bind address.
+        addr: SocketAddr,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// The server failed while serving.
+    #[error("server error: {0}")]
+    Serve(std::io::Error),
+}
+
+impl RunError {
+    /// The process exit code for this error: 2 for configuration errors,
+    /// 1 otherwise.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            RunError::Config(_) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// Builds the state `config` describes, connecting to Redis when `[redis]`
+/// (or its environment overrides) is set: call limits under `<prefix>:rl`
+/// (falling back to memory during an outage, each decision bounded by
+/// `timeout_ms`), the Cal.com breakers under `<prefix>:cb` and the Cal.com
+/// tenants' slot caches under `<prefix>:slots`; `/api/health/detailed`
+/// then checks the server (or the Cluster).
+///
+/// # Errors
+/// [`RunError::Config`] when Redis cannot be reached or the configuration is
+/// invalid.
+pub async fn connect_state(config: &ServiceConfig) -> Result<AppState, RunError> {
+    let mut builder = AppState::builder(config.clone());
+    if let Some(redis) = &config.redis {
+        builder = with_redis(builder, redis).await?;
+    }
+    builder.build().map_err(|e| RunError::Config(e.to_string()))
+}
+
+async fn with_redis(
+    mut builder: AppStateBuilder,
+    redis: &crate::config::RedisSettings,
+) -> Result<AppStateBuilder, RunError> {
+    let limiter_prefix = format!("{}:rl", redis.prefix);
+    let breaker_prefix = format!("{}:cb", redis.prefix);
+    let slots_prefix = format!("{}:slots", redis.prefix);
+    match &redis.target {
+        RedisTarget::Standalone(url) => {
+            let health = match redis::Client::open(url.as_str()) {
+                Ok(client) => client.get_connection_manager().await.ok(),
+                Err(e) => return Err(RunError::Config(format!("redis url: {e}"))),
+            };
+            if let Some(conn) = health {
+                builder = builder
+                    .shared_slot_cache(RedisCacheBackend::new(conn.clone()), &slots_prefix)
+                    .redis_health(conn);
+            }
+            let limiter = RedisStore::connect(url).await.map_err(|e| e.to_string());
+            let breakers = BreakerStore::connect(url, &breaker_prefix)
+                .await
+                .map_err(|e| e.to_string());
+            match (limiter, breakers) {
+                (Ok(limiter), Ok(breakers)) => Ok(builder
+                    .redis_limiter(
+                        limiter
+                            .with_prefix(limiter_prefix)
+                            .with_outage_policy(OutagePolicy::FallbackToMemory)
+                            .with_timeout(redis.timeout),
+                    )
+                    .breaker_registry(BreakerRegistry::new(breakers), "redis")),
+                (Err(e), _) | (_, Err(e)) => {
+                    Err(RunError::Config(format!("redis url: cannot connect: {e}")))
+                }
+            }
+        }
+        RedisTarget::Cluster(nodes) => {
+            let connected = match redis::cluster::ClusterClient::new(nodes.clone()) {
+                Ok(client) => client.get_async_connection().await,
+                Err(e) => Err(e),
+            };
+            let breakers = BreakerStore::connect_cluster(nodes.iter(), &breaker_prefix)
+                .await
+                .map_err(|e| e.to_string());
+            match (connected.map_err(|e| e.to_string()), breakers) {
+                (Ok(conn), Ok(breakers)) => Ok(builder
+                    .redis_cluster_health(conn.clone())
+                    .shared_slot_cache(RedisCacheBackend::cluster(conn.clone()), &slots_prefix)
+                    .redis_limiter(
+                        RedisStore::cluster(conn)
+                            .with_prefix(limiter_prefix)
+                            .with_outage_policy(OutagePolicy::FallbackToMemory)
+                            .with_timeout(redis.timeout),
+                    )
+                    .breaker_registry(BreakerRegistry::new(breakers), "redis")),
+                (Err(e), _) | (_, Err(e)) => Err(RunError::Config(format!(
+                    "redis cluster_nodes: cannot connect: {e}"
+                ))),
+            }
+        }
+    }
+}
+
+/// Runs the service for `config` until `shutdown` completes, then finishes
+/// the requests in flight and returns.
+///
+/// `ready` is called once the listener is bound, with its address (the
+/// configured port may be 0) and the state; the binary prints its start-up
+/// lines there.
+///
+/// # Errors
+/// See [`RunError`].
+pub async fn run(
+    config: ServiceConfig,
+    ready: impl FnOnce(SocketAddr, &AppState),
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    let state = connect_state(&config).await?;
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .map_err(|source| RunError::Listen {
+            addr: config.bind,
+            source,
+        })?;
+    let addr = listener.local_addr().unwrap_or(config.bind);
+    ready(addr, &state);
+    axum::serve(listener, crate::app(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+        .map_err(RunError::Serve)
+}
+
+/// Completes on Ctrl-C or, on Unix, SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
