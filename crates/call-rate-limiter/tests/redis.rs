@@ -471,3 +471,139 @@ async fn layer_over_redis_admits_exactly_under_concurrency() {
     assert_eq!((ok, limited), (10, 190));
     assert_eq!(reached.load(Ordering::SeqCst), 10);
 }
+
+/// After a failure, decisions skip Redis for `retry_after` on the store's
+/// clock: an outage costs one wait, not one per request; once the window
+/// has passed (the fake clock moves, no real sleep), Redis decides again.
+#[tokio::test]
+async fn an_outage_costs_one_wait_per_retry_window() {
+    let warnings = Arc::new(AtomicUsize::new(0));
+    let _guard = tracing::subscriber::set_default(CountWarnings(Arc::clone(&warnings)));
+    let mut server = tokio::task::spawn_blocking(RedisServer::start)
+        .await
+        .unwrap();
+    let client = redis::Client::open(server.url()).unwrap();
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_millis(200)))
+        .set_response_timeout(Some(Duration::from_millis(200)));
+    let conn = client
+        .get_connection_manager_with_config(config)
+        .await
+        .unwrap();
+    let clock = FakeClock::new();
+    let timeout = Duration::from_millis(300);
+    let store = RedisStore::new(conn)
+        .with_clock(clock.clone())
+        .with_timeout(timeout)
+        .with_retry_after(Duration::from_secs(5));
+    let policy = Arc::new(Policy::default());
+    let key = |i: usize| CallKey::new(format!("call_window_{i}")).with_function("book");
+    assert_eq!(
+        store.decide(&policy, &key(0)).await.unwrap().source,
+        DecisionSource::Redis
+    );
+
+    server = tokio::task::spawn_blocking(move || {
+        server.kill();
+        server
+    })
+    .await
+    .unwrap();
+    let first = store.decide(&policy, &key(1)).await.unwrap();
+    assert_eq!(first.source, DecisionSource::Fallback);
+    // The next fifty skip Redis: together far less than one timeout.
+    let started = Instant::now();
+    for i in 0..50 {
+        let d = store.decide(&policy, &key(i + 2)).await.unwrap();
+        assert_eq!(d.source, DecisionSource::Fallback, "decision {i}");
+    }
+    let took = started.elapsed();
+    assert!(took < timeout, "50 decisions in the window took {took:?}");
+
+    let _server = tokio::task::spawn_blocking(move || {
+        server.restart();
+        server
+    })
+    .await
+    .unwrap();
+    // Redis is back, but the window has not passed on the store's clock.
+    let skipped = store.decide(&policy, &key(100)).await.unwrap();
+    assert_eq!(skipped.source, DecisionSource::Fallback);
+    let mut back = false;
+    for _ in 0..100 {
+        clock.advance(Duration::from_secs(5));
+        if store.decide(&policy, &key(101)).await.unwrap().source == DecisionSource::Redis {
+            back = true;
+            break;
+        }
+        // The connection manager may still be reconnecting.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(back, "Redis decides again once the window has passed");
+    assert_eq!(warnings.load(Ordering::SeqCst), 1, "one warning per outage");
+}
+
+/// On a Cluster with one master down, only the calls of its slots skip
+/// Redis; calls on the other masters keep counting there, and the outage
+/// is one warning however the answers interleave.
+#[tokio::test]
+async fn cluster_node_down_skips_only_its_slots_and_warns_once() {
+    let warnings = Arc::new(AtomicUsize::new(0));
+    let _guard = tracing::subscriber::set_default(CountWarnings(Arc::clone(&warnings)));
+    let mut cluster = tokio::task::spawn_blocking(|| {
+        RedisCluster::try_start(testkit::ClusterConfig {
+            require_full_coverage: false,
+            ..testkit::ClusterConfig::default()
+        })
+        .unwrap()
+    })
+    .await
+    .unwrap();
+    let client = redis::cluster::ClusterClientBuilder::new(cluster.urls())
+        .connection_timeout(Duration::from_millis(200))
+        .response_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let conn = client.get_async_connection().await.unwrap();
+    let store = RedisStore::cluster(conn)
+        .with_prefix("rl")
+        .with_timeout(Duration::from_millis(300))
+        .with_retry_after(Duration::from_secs(60));
+    let policy = Arc::new(Policy::default());
+    let call_on = |master: usize| {
+        (0..)
+            .map(|i| format!("call_node_{i}"))
+            .find(|c| cluster.master_for_key(&format!("rl:{{{c}}}:m")).unwrap() == master)
+            .unwrap()
+    };
+    let (down, up) = (call_on(0), [call_on(1), call_on(2)]);
+    let key = |c: &str| CallKey::new(c).with_function("book");
+    for c in std::iter::once(&down).chain(&up) {
+        assert_eq!(
+            store.decide(&policy, &key(c)).await.unwrap().source,
+            DecisionSource::Redis
+        );
+    }
+    let cluster = tokio::task::spawn_blocking(move || {
+        cluster.node_mut(0).unwrap().kill();
+        cluster
+    })
+    .await
+    .unwrap();
+    let mut redis_answers = [0_usize; 2];
+    for round in 0..12 {
+        let d = store.decide(&policy, &key(&down)).await.unwrap();
+        assert_eq!(d.source, DecisionSource::Fallback, "round {round}");
+        for (i, c) in up.iter().enumerate() {
+            let d = store.decide(&policy, &key(c)).await.unwrap();
+            redis_answers[i] += usize::from(d.source == DecisionSource::Redis);
+        }
+    }
+    // The live masters keep deciding (a moment of re-routing aside).
+    assert!(
+        redis_answers.iter().all(|&n| n >= 8),
+        "answers from the live masters: {redis_answers:?}"
+    );
+    assert_eq!(warnings.load(Ordering::SeqCst), 1, "one warning per outage");
+    drop(cluster);
+}

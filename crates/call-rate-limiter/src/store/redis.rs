@@ -1,5 +1,6 @@
 //! Shared state in Redis: one Lua script per decision, standalone or Cluster.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -11,7 +12,7 @@ use std::time::Duration;
 use redis::aio::ConnectionManager;
 use redis::cluster_async::ClusterConnection;
 
-use crate::clock::Clock;
+use crate::clock::{Clock, SystemClock};
 use crate::core::{conclude, After, Observed};
 use crate::decision::{Decision, DecisionSource};
 use crate::policy::{CallKey, Policy};
@@ -51,7 +52,11 @@ enum Connection {
 /// (and any further key of a call would land in the same slot); every write
 /// refreshes its `PEXPIRE`. If Redis does not answer within the timeout
 /// (50 ms by default), the [`OutagePolicy`] decides (a local fallback by
-/// default) and one `tracing` warning is logged per outage.
+/// default) and one `tracing` warning is logged per outage. After a
+/// failure, the calls of the same key slot skip Redis for
+/// [`with_retry_after`](Self::with_retry_after) (1 s), so an outage costs
+/// one timeout per window, not one per request; on a Cluster only the
+/// failing node's slots skip.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -73,7 +78,77 @@ pub struct RedisStore {
     timeout: Duration,
     clock: Option<Arc<dyn Clock>>,
     fallback: Arc<MemoryStore>,
-    in_outage: Arc<AtomicBool>,
+    retry_after: Duration,
+    outages: Arc<Outages>,
+}
+
+/// The key slots whose Redis failed lately, each with the time (store clock,
+/// ms) until which decisions for it skip Redis. A Cluster has 16 384 slots
+/// (a call's slot comes from its hash tag); a standalone server is slot 0.
+#[derive(Default)]
+struct Outages {
+    /// Whether `slots` holds anything: the healthy path reads only this.
+    any: AtomicBool,
+    slots: parking_lot::Mutex<HashMap<u16, u64>>,
+}
+
+impl Outages {
+    /// Whether decisions for `slot` skip Redis at `now`.
+    fn skips(&self, slot: u16, now: u64) -> bool {
+        self.any.load(Ordering::Acquire)
+            && self
+                .slots
+                .lock()
+                .get(&slot)
+                .is_some_and(|&until| now < until)
+    }
+
+    /// Records a failure of `slot`; true if it starts an outage (no slot
+    /// was failing before).
+    fn fail(&self, slot: u16, until: u64) -> bool {
+        let mut slots = self.slots.lock();
+        let first = slots.is_empty();
+        slots.insert(slot, until);
+        self.any.store(true, Ordering::Release);
+        first
+    }
+
+    /// Records an answer for `slot`; true if it ends the outage (it was the
+    /// last failing slot).
+    fn answered(&self, slot: u16) -> bool {
+        if !self.any.load(Ordering::Acquire) {
+            return false;
+        }
+        let mut slots = self.slots.lock();
+        if slots.remove(&slot).is_none() || !slots.is_empty() {
+            return false;
+        }
+        self.any.store(false, Ordering::Release);
+        true
+    }
+}
+
+/// The Redis Cluster hash slot of `key`: CRC16 (XMODEM) of its hash tag
+/// (the text between the first `{` and the next `}`, if not empty) or of
+/// the whole key, modulo 16 384.
+fn key_slot(key: &[u8]) -> u16 {
+    let tagged = key.iter().position(|&b| b == b'{').and_then(|open| {
+        let rest = &key[open + 1..];
+        let close = rest.iter().position(|&b| b == b'}')?;
+        (close > 0).then(|| &rest[..close])
+    });
+    let mut crc: u16 = 0;
+    for &byte in tagged.unwrap_or(key) {
+        crc ^= u16::from(byte) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc & 0x3fff
 }
 
 impl RedisStore {
@@ -103,7 +178,8 @@ impl RedisStore {
             timeout: Duration::from_millis(50),
             clock: None,
             fallback: Arc::new(MemoryStore::new()),
-            in_outage: Arc::new(AtomicBool::new(false)),
+            retry_after: Duration::from_secs(1),
+            outages: Arc::new(Outages::default()),
         }
     }
 
@@ -126,6 +202,17 @@ impl RedisStore {
         self
     }
 
+    /// After Redis failed to decide for a call (an error or the timeout),
+    /// decisions for calls on the same key slot (all calls on a standalone
+    /// server; the calls of the failing node's slots on a Cluster) go
+    /// straight to the [`OutagePolicy`] for this long, then Redis is tried
+    /// again (default 1 s). An outage then costs one timeout per slot and
+    /// second, not one per request.
+    pub fn with_retry_after(mut self, retry_after: Duration) -> Self {
+        self.retry_after = retry_after;
+        self
+    }
+
     /// Sets the store used under [`OutagePolicy::FallbackToMemory`].
     pub fn with_fallback(mut self, fallback: MemoryStore) -> Self {
         self.fallback = Arc::new(fallback);
@@ -138,6 +225,14 @@ impl RedisStore {
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
         self.clock = Some(Arc::new(clock));
         self
+    }
+
+    /// Now on the store's clock (ms), for the outage windows.
+    fn now_millis(&self) -> u64 {
+        match &self.clock {
+            Some(clock) => clock.now_millis(),
+            None => SystemClock.now_millis(),
+        }
     }
 
     /// The hash-tagged key stem of a call: `{prefix}:{<call_id>}`.
@@ -191,7 +286,12 @@ impl Store for RedisStore {
     fn decide(&self, policy: &Arc<Policy>, key: &CallKey) -> Self::Future {
         // The invocation is built here, writing numbers straight into the
         // command (no intermediate strings), and owned by the future.
-        let mut invocation = SCRIPT.key(self.stem(key.call_id()) + ":m");
+        let redis_key = self.stem(key.call_id()) + ":m";
+        let slot = match self.conn {
+            Connection::Standalone(_) => 0,
+            Connection::Cluster(_) => key_slot(redis_key.as_bytes()),
+        };
+        let mut invocation = SCRIPT.key(redis_key);
         match &self.clock {
             Some(clock) => invocation.arg(clock.now_millis()),
             None => invocation.arg(""),
@@ -222,28 +322,39 @@ impl Store for RedisStore {
         let policy = Arc::clone(policy);
         let key = key.clone();
         let inner = Box::pin(async move {
-            let run = run_script(store.conn.clone(), &invocation);
-            let error = match tokio::time::timeout(store.timeout, run).await {
-                Ok(Ok(reply)) => match parse(&policy, &applicable, &reply) {
-                    Some(decision) => {
-                        if store.in_outage.swap(false, Ordering::SeqCst) {
-                            tracing::info!("rate-limit Redis answers again; outage over");
+            let now = store.now_millis();
+            let error = if store.outages.skips(slot, now) {
+                None
+            } else {
+                let run = run_script(store.conn.clone(), &invocation);
+                let error = match tokio::time::timeout(store.timeout, run).await {
+                    Ok(Ok(reply)) => match parse(&policy, &applicable, &reply) {
+                        Some(decision) => {
+                            if store.outages.answered(slot) {
+                                tracing::info!("rate-limit Redis answers again; outage over");
+                            }
+                            return Ok(decision);
                         }
-                        return Ok(decision);
-                    }
-                    None => StoreError::Unavailable(
-                        "unexpected reply from the rate-limit script".into(),
-                    ),
-                },
-                Ok(Err(e)) => unavailable(e),
-                Err(_) => StoreError::Timeout(store.timeout),
+                        None => StoreError::Unavailable(
+                            "unexpected reply from the rate-limit script".into(),
+                        ),
+                    },
+                    Ok(Err(e)) => unavailable(e),
+                    Err(_) => StoreError::Timeout(store.timeout),
+                };
+                let until = now.saturating_add(
+                    u64::try_from(store.retry_after.as_millis()).unwrap_or(u64::MAX),
+                );
+                if store.outages.fail(slot, until) {
+                    tracing::warn!(error = %error, policy = ?store.outage, "rate-limit Redis unreachable; deciding by outage policy until it answers again");
+                }
+                Some(error)
             };
-            if !store.in_outage.swap(true, Ordering::SeqCst) {
-                tracing::warn!(error = %error, policy = ?store.outage, "rate-limit Redis unreachable; deciding by outage policy until it answers again");
-            }
             match store.outage {
                 OutagePolicy::FailOpen => Ok(Decision::unlimited(DecisionSource::FailOpen)),
-                OutagePolicy::FailClosed => Err(error),
+                OutagePolicy::FailClosed => Err(error.unwrap_or_else(|| {
+                    StoreError::Unavailable("rate-limit Redis failed moments ago".into())
+                })),
                 OutagePolicy::FallbackToMemory => {
                     let mut decision = store.fallback.decide_now(&policy, &key);
                     decision.source = DecisionSource::Fallback;
@@ -299,4 +410,52 @@ fn parse(policy: &Policy, applicable: &[usize], reply: &[i64]) -> Option<Decisio
 
 fn unavailable(e: redis::RedisError) -> StoreError {
     StoreError::Unavailable(Box::new(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::key_slot;
+
+    #[test]
+    fn key_slots_follow_the_cluster_spec() {
+        // CRC16/XMODEM check value, and `CLUSTER KEYSLOT` answers.
+        assert_eq!(key_slot(b"123456789"), 0x31c3);
+        assert_eq!(key_slot(b"foo"), 12182);
+        assert_eq!(key_slot(b"bar"), 5061);
+        // The hash tag decides; an empty tag hashes the whole key.
+        assert_eq!(key_slot(b"{user1000}.following"), key_slot(b"user1000"));
+        assert_eq!(key_slot(b"rl:{call_9}:m"), key_slot(b"call_9"));
+        assert_eq!(key_slot(b"foo{{bar}}zap"), key_slot(b"{bar"));
+        assert_eq!(key_slot(b"foo{bar}{zap}"), key_slot(b"bar"));
+        assert_ne!(key_slot(b"foo{}{bar}"), key_slot(b"bar"));
+        assert_eq!(key_slot(b""), 0);
+    }
+
+    /// The same answer as a real Cluster node for arbitrary keys.
+    #[test]
+    fn key_slots_match_a_real_cluster() {
+        let cluster = testkit::RedisCluster::start();
+        let node = &cluster.nodes()[0];
+        let mut keys: Vec<String> = vec!["rl:{}:m".into(), "{{}}".into(), "a}{b}".into()];
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for n in 0..300 {
+            // A small xorshift: ids with braces, digits and non-ASCII text.
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let alphabet = ['a', 'Z', '0', '{', '}', ':', '_', 'ä', '€', ' '];
+            let id: String = (0..(seed % 12) as usize)
+                .map(|i| alphabet[((seed >> (i * 4)) % 10) as usize])
+                .collect();
+            keys.push(format!("rl:{{{id}}}:m{n}"));
+        }
+        for key in &keys {
+            let answer = node.command(&["CLUSTER", "KEYSLOT", key]).unwrap();
+            assert_eq!(
+                answer,
+                testkit::resp::Reply::Integer(i64::from(key_slot(key.as_bytes()))),
+                "{key}"
+            );
+        }
+    }
 }
