@@ -92,6 +92,10 @@ struct Outages {
     slots: parking_lot::Mutex<HashMap<u16, u64>>,
 }
 
+/// A failure older than this many retry windows no longer belongs to the
+/// current outage.
+const QUIET_WINDOWS: u64 = 5;
+
 impl Outages {
     /// Whether decisions for `slot` skip Redis at `now`.
     fn skips(&self, slot: u16, now: u64) -> bool {
@@ -103,24 +107,34 @@ impl Outages {
                 .is_some_and(|&until| now < until)
     }
 
-    /// Records a failure of `slot`; true if it starts an outage (no slot
-    /// was failing before).
-    fn fail(&self, slot: u16, until: u64) -> bool {
+    /// Records a failure of `slot` (skipped until `now + window`); true if
+    /// it starts an outage: no other failure within the last few windows.
+    fn fail(&self, slot: u16, now: u64, window: u64) -> bool {
+        let quiet = window.saturating_mul(QUIET_WINDOWS);
         let mut slots = self.slots.lock();
+        slots.retain(|_, until| until.saturating_add(quiet) > now);
         let first = slots.is_empty();
-        slots.insert(slot, until);
+        slots.insert(slot, now.saturating_add(window));
         self.any.store(true, Ordering::Release);
         first
     }
 
-    /// Records an answer for `slot`; true if it ends the outage (it was the
-    /// last failing slot).
-    fn answered(&self, slot: u16) -> bool {
+    /// Records an answer for `slot`; true if it ends the outage. A slot
+    /// that had failed answering again ends it unless another slot failed
+    /// within the last window; any answer ends it once the last failure is
+    /// a few windows old (its slots may simply not have been asked again).
+    fn answered(&self, slot: u16, now: u64, window: u64) -> bool {
         if !self.any.load(Ordering::Acquire) {
             return false;
         }
         let mut slots = self.slots.lock();
-        if slots.remove(&slot).is_none() || !slots.is_empty() {
+        let horizon = if slots.remove(&slot).is_some() {
+            0
+        } else {
+            window.saturating_mul(QUIET_WINDOWS)
+        };
+        slots.retain(|_, until| until.saturating_add(horizon) > now);
+        if !slots.is_empty() {
             return false;
         }
         self.any.store(false, Ordering::Release);
@@ -227,6 +241,11 @@ impl RedisStore {
         self
     }
 
+    /// `retry_after` in ms.
+    fn retry_window(&self) -> u64 {
+        u64::try_from(self.retry_after.as_millis()).unwrap_or(u64::MAX)
+    }
+
     /// Now on the store's clock (ms), for the outage windows.
     fn now_millis(&self) -> u64 {
         match &self.clock {
@@ -330,7 +349,7 @@ impl Store for RedisStore {
                 let error = match tokio::time::timeout(store.timeout, run).await {
                     Ok(Ok(reply)) => match parse(&policy, &applicable, &reply) {
                         Some(decision) => {
-                            if store.outages.answered(slot) {
+                            if store.outages.answered(slot, now, store.retry_window()) {
                                 tracing::info!("rate-limit Redis answers again; outage over");
                             }
                             return Ok(decision);
@@ -342,10 +361,7 @@ impl Store for RedisStore {
                     Ok(Err(e)) => unavailable(e),
                     Err(_) => StoreError::Timeout(store.timeout),
                 };
-                let until = now.saturating_add(
-                    u64::try_from(store.retry_after.as_millis()).unwrap_or(u64::MAX),
-                );
-                if store.outages.fail(slot, until) {
+                if store.outages.fail(slot, now, store.retry_window()) {
                     tracing::warn!(error = %error, policy = ?store.outage, "rate-limit Redis unreachable; deciding by outage policy until it answers again");
                 }
                 Some(error)
@@ -414,7 +430,33 @@ fn unavailable(e: redis::RedisError) -> StoreError {
 
 #[cfg(test)]
 mod tests {
-    use super::key_slot;
+    use super::{key_slot, Outages};
+
+    #[test]
+    fn an_outage_is_one_warning_and_one_recovery() {
+        let o = Outages::default();
+        let w = 1_000;
+        assert!(!o.skips(7, 0));
+        assert!(o.fail(7, 0, w), "the first failure starts the outage");
+        assert!(o.skips(7, 999) && !o.skips(7, 1_000) && !o.skips(8, 10));
+        // Other slots answering do not end it; more failures do not restart it.
+        assert!(!o.answered(8, 500, w));
+        assert!(!o.fail(9, 1_500, w));
+        assert!(!o.fail(7, 2_000, w));
+        assert!(!o.answered(8, 2_100, w));
+        // A failed slot answering ends it once no other failed in the window.
+        assert!(!o.answered(7, 2_200, w), "slot 9 failed within the window");
+        assert!(o.answered(9, 2_600, w));
+        assert!(!o.skips(9, 2_600));
+        // A failure after a quiet stretch is a new outage.
+        assert!(o.fail(3, 3_000, w));
+        // Never asked again: any answer a few windows later ends it.
+        assert!(!o.answered(4, 3_000 + 5 * w, w));
+        assert!(o.answered(4, 4_000 + 5 * w, w));
+        assert!(o.fail(3, 20_000, w));
+        assert!(!o.fail(5, 20_000 + 5 * w, w), "within the quiet stretch");
+        assert!(o.fail(5, 21_000 + 10 * w, w), "after it");
+    }
 
     #[test]
     fn key_slots_follow_the_cluster_spec() {
