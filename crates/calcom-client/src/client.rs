@@ -9,17 +9,16 @@ use futures_util::Stream;
 use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 use url::Url;
 
 use crate::auth::Credentials;
 use crate::clock::{Clock, SystemClock};
+use crate::decode;
 use crate::error::{CalcomError, ErrorKind};
 use crate::models::{
-    Booking, BookingData, BookingStatus, BookingsPage, BookingsQuery, CancelBookingRequest,
-    CreateBookingRequest, EventType, EventTypeTarget, EventTypesQuery, Me, Pagination,
-    RescheduleBookingRequest, ReserveSlotRequest, SlotReservation, Slots, SlotsData, SlotsQuery,
-    SortOrder,
+    Booking, BookingStatus, BookingsPage, BookingsQuery, CancelBookingRequest,
+    CreateBookingRequest, EventType, EventTypeTarget, EventTypesQuery, Me,
+    RescheduleBookingRequest, ReserveSlotRequest, SlotReservation, Slots, SlotsQuery, SortOrder,
 };
 use crate::quota::{Quota, QuotaState};
 use crate::retry::{self, Jitter, RetryPolicy};
@@ -258,11 +257,6 @@ impl fmt::Debug for CalcomClient {
     }
 }
 
-#[derive(Deserialize)]
-struct Envelope<T> {
-    data: T,
-}
-
 impl CalcomClient {
     /// Starts building a client for `credentials`.
     pub fn builder(credentials: Credentials) -> CalcomClientBuilder {
@@ -332,13 +326,8 @@ impl CalcomClient {
         };
         let success = self.send(&call).await?;
         // The spec's schema leaves out the {status, data} envelope the API sends:
-        // accept both.
-        match serde_json::from_slice::<Envelope<SlotsData>>(&success.body) {
-            Ok(envelope) => Ok(envelope.data.into()),
-            Err(enveloped) => serde_json::from_slice::<SlotsData>(&success.body)
-                .map(Slots::from)
-                .map_err(|_| decode_error(enveloped, &success)),
-        }
+        // `decode::slots` accepts both.
+        decode::slots(&success.body).map_err(|err| decode_error(err, &success))
     }
 
     /// Holds a slot while the caller confirms (`POST /v2/slots/reservations`).
@@ -411,10 +400,7 @@ impl CalcomClient {
         loop {
             let err = match self.send(&call).await {
                 Ok(success) => {
-                    let data: BookingData = decode(&success)?;
-                    return data
-                        .into_first()
-                        .ok_or_else(|| decode_error("empty booking list", &success));
+                    return decode_booking(&success);
                 }
                 Err(err) => err,
             };
@@ -519,9 +505,7 @@ impl CalcomClient {
             repeat: Repeat::Idempotent,
         };
         let success = self.send(&call).await?;
-        let data: BookingData = decode(&success)?;
-        data.into_first()
-            .ok_or_else(|| decode_error("empty booking list", &success))
+        decode_booking(&success)
     }
 
     /// One page of bookings (`GET /v2/bookings`).
@@ -529,12 +513,6 @@ impl CalcomClient {
     /// # Errors
     /// Any [`CalcomError`].
     pub async fn list_bookings(&self, query: &BookingsQuery) -> Result<BookingsPage, CalcomError> {
-        #[derive(Deserialize)]
-        struct Page {
-            data: Vec<Booking>,
-            #[serde(default)]
-            pagination: Pagination,
-        }
         let call = Call {
             name: "bookings.list",
             method: Method::GET,
@@ -546,12 +524,7 @@ impl CalcomClient {
             repeat: Repeat::Idempotent,
         };
         let success = self.send(&call).await?;
-        let page: Page =
-            serde_json::from_slice(&success.body).map_err(|err| decode_error(err, &success))?;
-        Ok(BookingsPage {
-            bookings: page.data,
-            pagination: page.pagination,
-        })
+        decode::bookings_page(&success.body).map_err(|err| decode_error(err, &success))
     }
 
     /// All bookings matching `query`, page by page (`take`/`skip`).
@@ -631,9 +604,7 @@ impl CalcomClient {
             repeat: Repeat::ConnectOnly,
         };
         let success = self.send(&call).await?;
-        let data: BookingData = decode(&success)?;
-        data.into_first()
-            .ok_or_else(|| decode_error("empty booking list", &success))
+        decode_booking(&success)
     }
 
     /// Event types (`GET /v2/event-types`).
@@ -696,7 +667,7 @@ impl CalcomClient {
 
     async fn fetch<T: DeserializeOwned>(&self, call: &Call) -> Result<T, CalcomError> {
         let success = self.send(call).await?;
-        decode(&success)
+        decode_data(&success)
     }
 
     fn backoff(&self, retry: u32) -> Duration {
@@ -882,10 +853,16 @@ fn to_body(value: &impl serde::Serialize) -> Result<Vec<u8>, CalcomError> {
         .map_err(|err| CalcomError::invalid_request("body", format!("cannot serialize: {err}")))
 }
 
-fn decode<T: DeserializeOwned>(success: &Success) -> Result<T, CalcomError> {
-    serde_json::from_slice::<Envelope<T>>(&success.body)
-        .map(|envelope| envelope.data)
-        .map_err(|err| decode_error(err, success))
+fn decode_data<T: DeserializeOwned>(success: &Success) -> Result<T, CalcomError> {
+    decode::data(&success.body).map_err(|err| decode_error(err, success))
+}
+
+/// The booking of a single-booking response; an empty recurring list is a
+/// decode error.
+fn decode_booking(success: &Success) -> Result<Booking, CalcomError> {
+    decode::booking(&success.body)
+        .map_err(|err| decode_error(err, success))?
+        .ok_or_else(|| decode_error("empty booking list", success))
 }
 
 fn decode_error(

@@ -102,6 +102,7 @@ mod auth;
 mod breaker;
 mod client;
 mod clock;
+pub mod decode;
 mod error;
 mod models;
 mod quota;

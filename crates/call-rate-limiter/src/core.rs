@@ -4,7 +4,11 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use crate::decision::{Decision, DecisionSource, LimitStatus, Limits};
+#[cfg(any(feature = "redis", test))]
+use crate::decision::DecisionSource;
+#[cfg(feature = "redis")]
+use crate::decision::Limits;
+use crate::decision::{Decision, LimitStatus};
 use crate::inline::InlineStr;
 use crate::policy::{CallKey, Policy, MAX_LIMITS};
 
@@ -23,6 +27,7 @@ pub(crate) struct Observed {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct After {
     pub(crate) admitted: bool,
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) in_cooldown: bool,
     pub(crate) cooldown_until: u64,
     pub(crate) expires_at: u64,
@@ -30,6 +35,7 @@ pub(crate) struct After {
 
 /// Turns what a store observed and did into a [`Decision`]. Shared by every
 /// store so memory and Redis report identically.
+#[cfg(feature = "redis")]
 pub(crate) fn conclude(
     policy: &Policy,
     observed: &[Observed],
@@ -49,6 +55,7 @@ pub(crate) fn conclude(
 }
 
 /// A decision without its limits yet.
+#[cfg(feature = "redis")]
 #[inline(always)]
 fn start(after: &After, source: DecisionSource) -> Decision {
     Decision {

@@ -111,11 +111,18 @@ fn is_label(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'-' || c >= 0x80
 }
 
+/// A UTF-8 continuation byte: not the start of a character.
+fn is_continuation(c: u8) -> bool {
+    c & 0xC0 == 0x80
+}
+
 /// The start of an e-mail local part that ends at `at` (exclusive), not
 /// reaching before `floor`.
 pub(crate) fn email_local_start(b: &[u8], at: usize, floor: usize) -> Option<usize> {
     let mut s = at;
-    while s > floor && is_local(b[s - 1]) && at - s < 128 {
+    // The length cap counts bytes; finish a character it cut (found by
+    // fuzzing: a long run of non-ASCII letters before `@`).
+    while s > floor && is_local(b[s - 1]) && (at - s < 128 || is_continuation(b[s])) {
         s -= 1;
     }
     // `\u0001max@…` or `\nmax@…` in JSON-escaped text: the escape is not
@@ -141,7 +148,8 @@ pub(crate) fn email_domain_end(b: &[u8], p: usize) -> Option<usize> {
     let mut end = None;
     loop {
         let ls = q;
-        while q < b.len() && is_label(b[q]) && q - p < 255 {
+        // The cap counts bytes; a character it cut is finished.
+        while q < b.len() && is_label(b[q]) && (q - p < 255 || is_continuation(b[q])) {
             q += 1;
         }
         if q == ls || b[ls] == b'-' {

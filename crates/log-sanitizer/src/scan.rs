@@ -629,6 +629,14 @@ impl Scan<'_, '_> {
         if v >= n {
             return n;
         }
+        // `{"phone=":""}` (an unquoted key inside a JSON string) and
+        // `"{\"pin\":"` (an escaped key): the quote after the separator closes
+        // the enclosing string instead of opening a value.
+        if b[v] == b'"'
+            && (quote == Quote::Escaped || (quote == Quote::None && closes_json_string(b, i, v)))
+        {
+            return i + 1;
+        }
         self.value(v, rule, quote).unwrap_or(v)
     }
 
@@ -636,7 +644,6 @@ impl Scan<'_, '_> {
     /// continue, or `None` to continue at `v`.
     fn value(&mut self, v: usize, rule: KeyRule, quote: Quote) -> Option<usize> {
         let b = self.b;
-        let n = b.len();
         let label = if rule.personal {
             Label::Personal
         } else {
@@ -647,18 +654,32 @@ impl Scan<'_, '_> {
         }
         let c = b[v];
         // Quoted string values: redact the content, keep the quotes.
-        let string = if c == b'"' {
-            Some((v + 1, string_end(b, v + 1), 1))
+        let string: Option<(usize, usize, &[u8])> = if c == b'"' {
+            Some((v + 1, string_end(b, v + 1), b"\""))
         } else if c == b'\\' && b.get(v + 1) == Some(&b'"') {
-            Some((v + 2, find(b, v + 2, b"\\\""), 2))
+            Some((v + 2, escaped_string_end(b, v + 2), b"\\\""))
         } else if c == b'\'' && quote == Quote::None {
-            Some((v + 1, find(b, v + 1, b"'"), 1))
+            let close = find(b, v + 1, b"'");
+            // Inside a JSON string the value also ends where that string does
+            // (found by fuzzing: `{"a":"name:'x"}` lost its `"}`).
+            let close = if inside_json_string(b, v) {
+                close.min(string_end(b, v + 1))
+            } else {
+                close
+            };
+            Some((v + 1, close, b"'"))
         } else {
             None
         };
-        if let Some((cs, ce, qlen)) = string {
+        if let Some((cs, ce, closing)) = string {
             let content = &b[cs..ce];
-            let resume = (ce + qlen).min(n);
+            // A value cut short by the end of its enclosing string resumes at
+            // that quote.
+            let resume = if b[ce..].starts_with(closing) {
+                ce + closing.len()
+            } else {
+                ce
+            };
             if content.is_empty()
                 || is_marker(content)
                 || (rule.bare_name && looks_like_identifier(content))
@@ -806,8 +827,14 @@ fn hex_group_then_colon(b: &[u8], i: usize) -> bool {
 }
 
 /// When the digit run goes on after a card found at `start..end`, a card
-/// starting at one of the next groups that ends further along.
+/// starting at one of the next groups that ends further along, cleanly: not
+/// glued to more digits by `-`, `:`, `.` or `/` (`… 0006 2025-10-01` is a
+/// card followed by a date, not a card that starts a group later).
 fn later_card(b: &[u8], start: usize, end: usize) -> Option<(usize, usize)> {
+    let glued = |p: usize| {
+        matches!(b.get(p), Some(b'-' | b':' | b'.' | b'/'))
+            && b.get(p + 1).is_some_and(u8::is_ascii_digit)
+    };
     let continues = |p: usize| {
         matches!(b.get(p), Some(b' ' | b'-')) && b.get(p + 1).is_some_and(u8::is_ascii_digit)
     };
@@ -824,7 +851,7 @@ fn later_card(b: &[u8], start: usize, end: usize) -> Option<(usize, usize)> {
         }
         g += 1;
         if let Some(e2) = card_end(b, g) {
-            if e2 > end {
+            if e2 > end && !glued(e2) {
                 return Some((g, e2));
             }
         }
@@ -927,10 +954,55 @@ fn address_end(b: &[u8], v: usize) -> usize {
     p
 }
 
+/// Whether the quote at `q` (after a separator at `sep`) ends a JSON string
+/// rather than opening a value: `sep` lies inside a string (an odd number of
+/// unescaped quotes before it on its line) and JSON structure follows the
+/// quote (`:`, `,`, `}`, `]` or the end of the text).
+fn closes_json_string(b: &[u8], sep: usize, q: usize) -> bool {
+    let after = b[q + 1..].iter().find(|c| !c.is_ascii_whitespace());
+    matches!(after, None | Some(b':' | b',' | b'}' | b']')) && inside_json_string(b, sep)
+}
+
+/// Whether `at` lies inside a double-quoted string: an odd number of
+/// unescaped `"` before it on its line.
+fn inside_json_string(b: &[u8], at: usize) -> bool {
+    let line_start = b[..at]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |p| p + 1);
+    let mut quotes = 0usize;
+    let mut p = line_start;
+    while p < at {
+        match b[p] {
+            b'\\' => p += 1,
+            b'"' => quotes += 1,
+            _ => {}
+        }
+        p += 1;
+    }
+    quotes % 2 == 1
+}
+
 /// End (index of the closing quote) of a JSON string whose content starts at `p`.
 fn string_end(b: &[u8], mut p: usize) -> usize {
     while p < b.len() {
         match b[p] {
+            b'\\' => p += 2,
+            b'"' => return p,
+            _ => p += 1,
+        }
+    }
+    b.len()
+}
+
+/// End of a `\"`-quoted string (JSON escaped inside a JSON string) whose
+/// content starts at `p`: the index of its closing `\"`, or of an unescaped
+/// `"` that ends the enclosing string first (found by fuzzing: redacting up
+/// to the next `\"` or the end of the text broke the outer JSON).
+fn escaped_string_end(b: &[u8], mut p: usize) -> usize {
+    while p < b.len() {
+        match b[p] {
+            b'\\' if b.get(p + 1) == Some(&b'"') => return p,
             b'\\' => p += 2,
             b'"' => return p,
             _ => p += 1,
@@ -962,7 +1034,12 @@ fn bracket_end(b: &[u8], v: usize, escaped: bool) -> usize {
             b'"' if !escaped => p = string_end(b, p + 1),
             b'"' => return p,
             b'\\' if escaped && b.get(p + 1) == Some(&b'"') => {
-                p = find(b, p + 2, b"\\\"") + 1;
+                let close = escaped_string_end(b, p + 2);
+                if b.get(close) != Some(&b'\\') {
+                    // The enclosing string ends first (found by fuzzing).
+                    return close;
+                }
+                p = close + 1;
             }
             b'\n' if escaped => return p,
             _ => {}

@@ -11,13 +11,15 @@ const MAX_DIGITS: usize = 20;
 /// The field limit, applied to the number once spoken digit words are
 /// converted (a spoken number is naturally longer than its digits).
 const MAX_CHARS: usize = 40;
+/// E.164: country code and national number together have at most 15 digits.
+const MAX_E164_DIGITS: usize = 15;
 
 /// Converts a spoken or typed phone number to E.164 (`+4917112345678`).
 ///
 /// Spoken digit words come first (`null eins sieben eins …`, `zwo`, `plus
 /// vier neun`, `doppel null`); afterwards only `0-9 + ( ) / - .` and spaces
 /// are allowed, at most 40 characters. The number is parsed with the `phonenumber` crate, default
-/// region DE, and must be a valid number.
+/// region DE, and must be a valid number of at most 15 digits (E.164).
 ///
 /// ```
 /// use request_validation::normalize_phone;
@@ -59,7 +61,13 @@ pub fn normalize_phone(input: &str) -> Result<String, ValidationError> {
     // E.164 is the country code and the national number (with any leading
     // zeros it keeps), exactly what `Mode::E164` writes, without the
     // formatter's metadata lookup.
-    Ok(format!("+{}{}", number.code().value(), number.national()))
+    let e164 = format!("+{}{}", number.code().value(), number.national());
+    // The metadata accepts some German numbers longer than E.164 allows
+    // (found by fuzzing: `2017272 / 123 4 1257`); E.164 has at most 15 digits.
+    if e164.len() - 1 > MAX_E164_DIGITS {
+        return Err(ValidationError::InvalidPhone);
+    }
+    Ok(e164)
 }
 
 /// Replaces digit words and drops the spaces (the parser is faster on a
@@ -146,6 +154,23 @@ mod tests {
                 "{input}"
             );
         }
+    }
+
+    #[test]
+    fn longer_than_e164_is_refused() {
+        // Found by fuzzing: the metadata calls this a valid German number, but
+        // `+49201727212341257` has 17 digits and E.164 allows at most 15.
+        assert_eq!(
+            normalize_phone("2017272 / 123 4 1257"),
+            Err(ValidationError::InvalidPhone)
+        );
+        // 15 digits are still fine.
+        assert_eq!(
+            normalize_phone("+49 30 12345678901")
+                .as_deref()
+                .map(str::len),
+            Ok(16)
+        );
     }
 
     #[test]

@@ -1,0 +1,104 @@
+//! Inputs the fuzz targets in `fuzz/` found (see `fuzz/README.md`), kept as
+//! regression tests.
+
+use log_sanitizer::Sanitizer;
+use serde_json::Value;
+
+fn both() -> [Sanitizer; 2] {
+    [
+        Sanitizer::default(),
+        Sanitizer::builder().pseudonymize(b"fuzz key").build(),
+    ]
+}
+
+/// A key and separator inside a JSON string (`"phone="`, a value ending in
+/// `name:`) took the string's closing quote for the start of a quoted value,
+/// and the redaction broke the JSON.
+#[test]
+fn separator_at_the_end_of_a_json_string_keeps_json_valid() {
+    for s in both() {
+        for line in [
+            r#"[{"phone=":""}]"#,
+            r#"{"phone=":"x","n":1}"#,
+            r#"{"a":"phone=","b":"Max"}"#,
+            r#"{"note":"Rückruf name:" , "ok":true}"#,
+            r#"{"a":"name:'","b":1}"#,
+        ] {
+            let out = s.sanitize(line);
+            assert_eq!(out, line, "nothing personal in {line}");
+            serde_json::from_str::<Value>(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        }
+    }
+    // A single-quoted value inside a JSON string ends with that string.
+    for s in both() {
+        let line = r#"{"a":"name:'Max Müller","n":"call 0171-1234567"}"#;
+        let out = s.sanitize(line);
+        let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        assert!(
+            !out.contains("Max Müller") && !out.contains("1234567"),
+            "{out}"
+        );
+        assert!(
+            v["a"].as_str().is_some_and(|a| a.starts_with("name:'[")),
+            "{out}"
+        );
+    }
+    // An unbalanced quote earlier on a plain log line still lets the value
+    // be found.
+    assert_eq!(
+        Sanitizer::default().sanitize(r#"5" display, name="Max Müller" ok"#),
+        r#"5" display, name="[NAME_REDACTED]" ok"#
+    );
+}
+
+/// An escaped JSON string value (`\"a@b.`) cut off by the end of the string
+/// that holds it was redacted up to the end of the text, outer quote and
+/// braces included; after an escaped key (`\"pin\":`) the quote closing the
+/// outer string was taken for the start of a value.
+#[test]
+fn escaped_value_ends_with_its_enclosing_string() {
+    let line = r#"{"message":"body={\"email\":\"a@b.","level":"INFO"}"#;
+    for s in both() {
+        let out = s.sanitize(line);
+        let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+        assert_eq!(v["level"], "INFO");
+        assert!(!out.contains("a@b."), "{out}");
+        let line = r#"{"":"\"pin\":"}"#;
+        assert_eq!(s.sanitize(line), line);
+        // An escaped array value whose string runs into the end of the outer one.
+        let line = r#"{"\"mail\":[\"":""}"#;
+        let out = s.sanitize(line);
+        serde_json::from_str::<Value>(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    }
+}
+
+/// More than 128 bytes of non-ASCII letters before `@` (here U+FFFD from
+/// invalid UTF-8): the local part's byte cap cut a character in two and the
+/// redaction panicked on a non-char boundary. The domain had the same cap.
+#[test]
+fn long_non_ascii_runs_around_at_do_not_split_characters() {
+    let fuzzed: &[u8] = b"\xb1\xb1\xb1\xb1\xb1\xb1\xb1\xb1\xb1\xb1\xb1\xb1\xb1\xb1\xb1\xb1\xb1\xb1\xb1\xb1\xb1\xcb\xcb\xcb\xcb\xcb\xcb\xcb\xcb\xcb\xcb\xcbE\xcb\xcb\xcb\xcb\xcb\xcbE\xcb\xcb\xcbf277@a.\xcbE";
+    let long_local = format!("{}@gmx.de ok", "ü".repeat(70));
+    let long_domain = format!("max@gmx.{} ok", "ü".repeat(130));
+    for s in both() {
+        let out = s.sanitize_bytes(fuzzed);
+        assert!(!out.contains("f277@"), "{out}");
+        assert_eq!(s.sanitize(&out), out);
+        let out = s.sanitize(&long_local);
+        assert!(!out.contains("@gmx.de"), "{out}");
+        let out = s.sanitize(&long_domain);
+        assert!(!out.contains("max@"), "{out}");
+    }
+}
+
+/// Found by the `generated_pii_never_survives` property: a card followed by
+/// a date whose year makes a later group start look like a card too.
+#[test]
+fn a_card_followed_by_a_date_keeps_the_date() {
+    let s = log_sanitizer::Sanitizer::default();
+    let out = s.sanitize(" 4609 2221 0000 0006 2025-10-01");
+    assert_eq!(out, " [CARD_REDACTED] 2025-10-01");
+    // A card that really starts a group later still wins.
+    let out = s.sanitize("port=6379 4823 8930 4916 0000");
+    assert!(!out.contains("4916"), "{out}");
+}
