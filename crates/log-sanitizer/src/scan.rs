@@ -162,6 +162,7 @@ pub(crate) fn sanitize<'a>(text: &'a str, cfg: &Inner) -> Cow<'a, str> {
         cfg,
         out: None,
         copied: 0,
+        settled: 0,
         word: (0, 0),
     };
     sc.run();
@@ -181,6 +182,10 @@ struct Scan<'a, 'c> {
     out: Option<String>,
     /// Everything before this index is already decided (copied or redacted).
     copied: usize,
+    /// The end of the last value that was already a marker (redacted by an
+    /// earlier pass): keys are not looked for behind it, as they were not
+    /// behind the redaction that wrote it.
+    settled: usize,
     /// The last run of word bytes the main loop stepped over, as
     /// `(start, end)`: a key right before `:`/`=` is usually that run.
     word: (usize, usize),
@@ -552,7 +557,7 @@ impl Scan<'_, '_> {
             }
             return i + 2;
         }
-        let floor = self.copied;
+        let floor = self.copied.max(self.settled);
         let mut j = i;
         while j > floor && b[j - 1] == b' ' && i - j < 4 {
             j -= 1;
@@ -650,6 +655,7 @@ impl Scan<'_, '_> {
             Label::Kind(rule.kind)
         };
         if let Some(len) = marker_len(b, v) {
+            self.settled = self.settled.max(v + len);
             return Some(v + len);
         }
         let c = b[v];
@@ -680,10 +686,11 @@ impl Scan<'_, '_> {
             } else {
                 ce
             };
-            if content.is_empty()
-                || is_marker(content)
-                || (rule.bare_name && looks_like_identifier(content))
-            {
+            if is_marker(content) {
+                self.settled = self.settled.max(resume);
+                return Some(resume);
+            }
+            if content.is_empty() || (rule.bare_name && looks_like_identifier(content)) {
                 return Some(resume);
             }
             self.redact(cs, ce, label, Quote::None);
