@@ -620,9 +620,14 @@ impl Scan<'_, '_> {
         let Some(rule) = classify_key(key) else {
             return i + 1;
         };
-        // `auth: login failed` is a log target, not a credential.
-        if b[i] == b':' && quote == Quote::None && key.eq_ignore_ascii_case(b"auth") {
-            return i + 1;
+        // `auth: login failed` is a log target, not a credential; so is the
+        // last segment of a `tracing` target path (`my_app::signature: …`).
+        if b[i] == b':' && quote == Quote::None {
+            let kstart = i - key.len();
+            let module_path = kstart >= 2 && &b[kstart - 2..kstart] == b"::";
+            if module_path || key.eq_ignore_ascii_case(b"auth") {
+                return i + 1;
+            }
         }
         if !self.on(rule.kind) {
             return i + 1;

@@ -119,3 +119,18 @@ fn sanitizing_twice_changes_nothing_more() {
         assert_eq!(s.sanitize(&once), once, "second pass of {text:?}");
     }
 }
+
+/// Found by the fleet test: a `tracing` target whose last segment is a
+/// secret-looking word (`booking_service::signature:`) is not a key.
+#[test]
+fn a_tracing_target_is_not_a_key() {
+    let s = log_sanitizer::Sanitizer::default();
+    let line = "WARN booking_service::signature: signature refused tenant=demo";
+    assert_eq!(s.sanitize(line), line);
+    // A real key after the target still is one.
+    let out = s.sanitize("INFO app::auth: signature: abc123def token=xyz789");
+    assert!(
+        !out.contains("abc123def") && !out.contains("xyz789"),
+        "{out}"
+    );
+}
