@@ -632,8 +632,13 @@ impl Scan<'_, '_> {
         if !self.on(rule.kind) {
             return i + 1;
         }
+        // Blanks before the value; a JSON key's value may also follow a line
+        // break (`"name":\r\n"Erika"`, found by fuzzing).
         let mut v = i + 1;
-        while v < n && matches!(b[v], b' ' | b'\t') {
+        while v < n
+            && (matches!(b[v], b' ' | b'\t')
+                || (quote != Quote::None && matches!(b[v], b'\r' | b'\n')))
+        {
             v += 1;
         }
         if v >= n {

@@ -134,3 +134,19 @@ fn a_tracing_target_is_not_a_key() {
         "{out}"
     );
 }
+
+/// Found by the `sanitize_text` fuzz target in CI: a JSON value after a line
+/// break was left in place (and a marker put before it, breaking the JSON).
+#[test]
+fn a_json_value_after_a_line_break_is_redacted() {
+    let s = log_sanitizer::Sanitizer::default();
+    for text in [
+        "{\"args\":{\"name\":\r\"Erika Musb568,Malive1e2f\"}}",
+        "{\"args\":{\"name\":\n  \"Erika Mustermann\"}}",
+    ] {
+        let out = s.sanitize(text);
+        assert!(!out.contains("Erika"), "{out}");
+        serde_json::from_str::<serde_json::Value>(&out).expect("still JSON");
+        assert_eq!(out.matches('\n').count(), text.matches('\n').count());
+    }
+}
