@@ -28,6 +28,18 @@ async fn standalone(url: &str, prefix: &str) -> RedisStore {
         .with_timeout(Duration::from_secs(5))
 }
 
+/// A connection manager that gives up on a dead server within 200 ms.
+async fn short_timeout_manager(url: &str) -> redis::aio::ConnectionManager {
+    let client = redis::Client::open(url).unwrap();
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(Duration::from_millis(200)))
+        .set_response_timeout(Some(Duration::from_millis(200)));
+    client
+        .get_connection_manager_with_config(config)
+        .await
+        .unwrap()
+}
+
 /// Fires `n` decisions at once, spread round-robin over `stores`; function
 /// `i % functions`. Returns how many were admitted.
 async fn storm(stores: &[RedisStore], call_id: &str, n: usize, functions: usize) -> usize {
@@ -281,14 +293,7 @@ async fn outage_round_trip(
     let mut server = tokio::task::spawn_blocking(RedisServer::start)
         .await
         .unwrap();
-    let client = redis::Client::open(server.url()).unwrap();
-    let config = redis::aio::ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(Duration::from_millis(200)))
-        .set_response_timeout(Some(Duration::from_millis(200)));
-    let conn = client
-        .get_connection_manager_with_config(config)
-        .await
-        .unwrap();
+    let conn = short_timeout_manager(&server.url()).await;
     let timeout = Duration::from_millis(50);
     let store = RedisStore::new(conn)
         .with_timeout(timeout)
@@ -482,14 +487,7 @@ async fn an_outage_costs_one_wait_per_retry_window() {
     let mut server = tokio::task::spawn_blocking(RedisServer::start)
         .await
         .unwrap();
-    let client = redis::Client::open(server.url()).unwrap();
-    let config = redis::aio::ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(Duration::from_millis(200)))
-        .set_response_timeout(Some(Duration::from_millis(200)));
-    let conn = client
-        .get_connection_manager_with_config(config)
-        .await
-        .unwrap();
+    let conn = short_timeout_manager(&server.url()).await;
     let clock = FakeClock::new();
     let timeout = Duration::from_millis(300);
     let store = RedisStore::new(conn)

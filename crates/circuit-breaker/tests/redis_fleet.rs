@@ -62,6 +62,23 @@ fn explain(fleet: &[CircuitBreaker]) -> String {
         .join("; ")
 }
 
+/// `n` breakers named `calcom`, each on its own connection to `redis`, each
+/// synced once.
+async fn replicas(redis: &TestRedis, config: &Config, n: usize) -> Vec<CircuitBreaker> {
+    let mut fleet = Vec::new();
+    for _ in 0..n {
+        let store = RedisStore::connect(redis.url(), redis.prefix())
+            .await
+            .unwrap();
+        let breaker = CircuitBreaker::builder("calcom")
+            .config(config.clone())
+            .build_with(&store);
+        assert!(breaker.synced().await, "Redis answers");
+        fleet.push(breaker);
+    }
+    fleet
+}
+
 fn states(fleet: &[CircuitBreaker]) -> Vec<State> {
     fleet.iter().map(CircuitBreaker::state).collect()
 }
@@ -202,17 +219,7 @@ async fn fleet_of_four_on_redis_cluster() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_success_resets_the_fleet_count_of_failures_it_has_seen() {
     let redis = tokio::task::spawn_blocking(TestRedis::new).await.unwrap();
-    let mut fleet = Vec::new();
-    for _ in 0..3 {
-        let store = RedisStore::connect(redis.url(), redis.prefix())
-            .await
-            .unwrap();
-        let breaker = CircuitBreaker::builder("calcom")
-            .config(fleet_config())
-            .build_with(&store);
-        assert!(breaker.synced().await);
-        fleet.push(breaker);
-    }
+    let fleet = replicas(&redis, &fleet_config(), 3).await;
     let fail = |b: &CircuitBreaker| {
         let b = b.clone();
         async move { b.call(async { Err::<(), _>("502") }).await.unwrap_err() }
@@ -253,17 +260,7 @@ async fn with_failures_counted_a_trip_reaches_the_others_fast() {
         .sync_interval(Duration::from_secs(2))
         .build()
         .unwrap();
-    let mut fleet = Vec::new();
-    for _ in 0..2 {
-        let store = RedisStore::connect(redis.url(), redis.prefix())
-            .await
-            .unwrap();
-        let breaker = CircuitBreaker::builder("calcom")
-            .config(config.clone())
-            .build_with(&store);
-        assert!(breaker.synced().await);
-        fleet.push(breaker);
-    }
+    let fleet = replicas(&redis, &config, 2).await;
     let fail = |b: &CircuitBreaker| {
         let b = b.clone();
         async move { b.call(async { Err::<(), _>("502") }).await.unwrap_err() }
@@ -292,17 +289,7 @@ async fn with_failures_counted_a_trip_reaches_the_others_fast() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn operator_changes_reach_the_fleet() {
     let redis = tokio::task::spawn_blocking(TestRedis::new).await.unwrap();
-    let mut fleet = Vec::new();
-    for _ in 0..2 {
-        let store = RedisStore::connect(redis.url(), redis.prefix())
-            .await
-            .unwrap();
-        let breaker = CircuitBreaker::builder("calcom")
-            .config(fleet_config())
-            .build_with(&store);
-        assert!(breaker.synced().await);
-        fleet.push(breaker);
-    }
+    let fleet = replicas(&redis, &fleet_config(), 2).await;
     fleet[0].force_open();
     wait_until("forced open everywhere", Duration::from_secs(1), || {
         states(&fleet).iter().all(|s| *s == State::ForcedOpen)
@@ -399,17 +386,7 @@ async fn probe_permits_are_released_on_drop_and_expire_when_their_holder_dies() 
         .sync_interval(Duration::from_millis(100))
         .build()
         .unwrap();
-    let mut fleet = Vec::new();
-    for _ in 0..2 {
-        let store = RedisStore::connect(redis.url(), redis.prefix())
-            .await
-            .unwrap();
-        let breaker = CircuitBreaker::builder("calcom")
-            .config(config.clone())
-            .build_with(&store);
-        assert!(breaker.synced().await);
-        fleet.push(breaker);
-    }
+    let fleet = replicas(&redis, &config, 2).await;
     fleet[0]
         .call(async { Err::<(), _>("502") })
         .await
@@ -517,17 +494,7 @@ async fn failure_rate_over_a_time_window_is_fleet_wide() {
         .sync_interval(Duration::from_millis(100))
         .build()
         .unwrap();
-    let mut fleet = Vec::new();
-    for _ in 0..2 {
-        let store = RedisStore::connect(redis.url(), redis.prefix())
-            .await
-            .unwrap();
-        let breaker = CircuitBreaker::builder("calcom")
-            .config(config.clone())
-            .build_with(&store);
-        assert!(breaker.synced().await);
-        fleet.push(breaker);
-    }
+    let fleet = replicas(&redis, &config, 2).await;
     // Each replica alone sees two calls, below the minimum of four.
     for (i, breaker) in fleet.iter().enumerate() {
         breaker.call(async { Ok::<_, ()>(()) }).await.unwrap();
