@@ -9,7 +9,9 @@
 //! dates of birth next to a label, and IPv4/IPv6 addresses — in **one pass**
 //! over the text. It wakes up only at trigger bytes and word starts and runs
 //! small anchored matchers there; timestamps, durations, versions, ids,
-//! amounts and appointment dates stay untouched.
+//! amounts and appointment dates stay untouched. A line that was redacted is
+//! scanned once more (and again until nothing changes), so the output is a
+//! fixpoint: sanitizing it again never changes it.
 //!
 //! ```
 //! use log_sanitizer::Sanitizer;

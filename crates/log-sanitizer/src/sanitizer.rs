@@ -82,6 +82,11 @@ impl Sanitizer {
     /// Redacts `text` in one pass. Returns the input borrowed when nothing
     /// matched; everything that is not redacted is kept byte for byte, and
     /// a line stays one line.
+    ///
+    /// When something was redacted, the result is scanned again until a pass
+    /// leaves it unchanged (in practice the second pass): on malformed input
+    /// a marker put next to the remaining text can form a new token, and the
+    /// output is always a fixpoint, `sanitize(sanitize(x)) == sanitize(x)`.
     pub fn sanitize<'a>(&self, text: &'a str) -> Cow<'a, str> {
         scan::sanitize(text, &self.inner)
     }
