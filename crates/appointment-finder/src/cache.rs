@@ -378,6 +378,7 @@ impl<S: AvailabilitySource> SlotCache<S> {
             self.counters.hit();
             return Ok(hit);
         }
+        self.known_failure(&key)?;
         let flight = Arc::clone(self.flights.lock().entry(key.clone()).or_default());
         let result = {
             let _running = flight.lock().await;
@@ -413,13 +414,28 @@ impl<S: AvailabilitySource> SlotCache<S> {
         }
     }
 
+    /// Fails at once, counted as a source error, when the source already
+    /// knows that a fetch would fail.
+    fn known_failure(&self, key: &CacheKey) -> Result<(), SourceError> {
+        match self.source.known_failure(&key.tenant) {
+            None => Ok(()),
+            Some(err) => {
+                self.counters.source_errors.fetch_add(1, Ordering::Relaxed);
+                Err(err)
+            }
+        }
+    }
+
     /// Runs with this process's flight lock for `key` held.
     async fn fetch_once(&self, key: &CacheKey, zone: Tz) -> Result<DaySlots, SourceError> {
-        // Another task of this process may have filled it meanwhile.
+        // Another task of this process may have filled it meanwhile, or the
+        // source may have started to refuse (a breaker opened by the fetch
+        // this one queued behind).
         if let Some(hit) = self.get(key).await {
             self.counters.hit();
             return Ok(hit);
         }
+        self.known_failure(key)?;
         #[cfg(feature = "redis")]
         let mut token = None;
         #[cfg(feature = "redis")]

@@ -161,4 +161,11 @@ impl AvailabilitySource for CalcomSource {
         out.dedup();
         Ok(out)
     }
+
+    /// The client's breaker refusal ([`CalcomClient::refusal`]): while it is
+    /// open, a cache miss answers with its error without a lock or a wait.
+    fn known_failure(&self, tenant: &TenantId) -> Option<SourceError> {
+        let err = self.tenants.get(tenant)?.client.refusal()?;
+        Some(source_error(&err))
+    }
 }

@@ -142,6 +142,18 @@ pub trait AvailabilitySource: Send + Sync {
         event_type: &EventTypeId,
         range: TimeRange,
     ) -> impl Future<Output = Result<Vec<Slot>, SourceError>> + Send;
+
+    /// The error [`free_slots`](Self::free_slots) for `tenant` would return
+    /// right now without asking the calendar, if the source knows it (for
+    /// example while its circuit breaker is open). On a miss the
+    /// [`SlotCache`](crate::SlotCache) asks this first and answers with the
+    /// error at once, instead of queueing behind other lookups of the same
+    /// day or waiting for another replica's fetch. The default knows nothing
+    /// (`None`).
+    fn known_failure(&self, tenant: &TenantId) -> Option<SourceError> {
+        let _ = tenant;
+        None
+    }
 }
 
 impl<S: AvailabilitySource> AvailabilitySource for std::sync::Arc<S> {
@@ -152,5 +164,9 @@ impl<S: AvailabilitySource> AvailabilitySource for std::sync::Arc<S> {
         range: TimeRange,
     ) -> impl Future<Output = Result<Vec<Slot>, SourceError>> + Send {
         (**self).free_slots(tenant, event_type, range)
+    }
+
+    fn known_failure(&self, tenant: &TenantId) -> Option<SourceError> {
+        (**self).known_failure(tenant)
     }
 }

@@ -113,6 +113,81 @@ async fn source_errors_are_not_cached() {
     );
 }
 
+#[tokio::test]
+async fn a_known_failure_answers_a_miss_without_asking_the_source() {
+    let (calendar, t, clock) = practice();
+    let probe = Probe::new(calendar);
+    let cache = SlotCache::memory(probe.clone(), clock.clone());
+    let cached = date(2026, 10, 13);
+    cache
+        .day_slots(t.id(), &consult(), cached, Berlin)
+        .await
+        .unwrap();
+    probe.refuse(true);
+    let err = cache
+        .day_slots(t.id(), &consult(), date(2026, 10, 14), Berlin)
+        .await
+        .unwrap_err();
+    assert_eq!(err.detail(), "breaker open");
+    // Cached days are still served while the source refuses.
+    assert_eq!(
+        cache
+            .day_slots(t.id(), &consult(), cached, Berlin)
+            .await
+            .unwrap()
+            .len(),
+        16
+    );
+    assert_eq!(probe.calls(), 1, "only the first fetch reached the source");
+    let stats = cache.stats();
+    assert_eq!(
+        (stats.hits, stats.misses, stats.source_errors),
+        (1, 1, 1),
+        "the refused lookup is a source error, not a miss"
+    );
+    probe.refuse(false);
+    cache
+        .day_slots(t.id(), &consult(), date(2026, 10, 14), Berlin)
+        .await
+        .unwrap();
+    assert_eq!(probe.calls(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn lookups_queued_behind_a_fetch_fail_at_once_when_the_source_starts_refusing() {
+    let (calendar, t, clock) = practice();
+    let probe = Probe::new(calendar);
+    probe.close_gate();
+    probe.fail(true);
+    let cache = Arc::new(SlotCache::memory(probe.clone(), clock.clone()));
+    let day = date(2026, 10, 13);
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let cache = Arc::clone(&cache);
+        let t = t.clone();
+        tasks.push(tokio::spawn(async move {
+            cache.day_slots(t.id(), &consult(), day, Berlin).await
+        }));
+    }
+    while probe.calls() == 0 {
+        tokio::task::yield_now().await;
+    }
+    for _ in 0..200 {
+        tokio::task::yield_now().await;
+    }
+    // The fetch in flight fails and trips the (simulated) breaker.
+    probe.refuse(true);
+    probe.open_gate();
+    for task in tasks {
+        assert!(task.await.unwrap().is_err());
+    }
+    assert_eq!(
+        probe.calls(),
+        1,
+        "the 15 lookups queued behind the failed fetch did not call the source"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_misses_make_one_source_call() {
     let (calendar, t, clock) = practice();

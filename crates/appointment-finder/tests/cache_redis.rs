@@ -293,6 +293,67 @@ async fn one_source_call_across_replicas() {
     assert!(results.iter().all(|r| r.len() == 16 && **r == *results[0]));
 }
 
+/// While another replica holds the fetch lock, a replica whose source
+/// refuses in advance (an open breaker) answers at once instead of waiting
+/// up to `lock_wait` for a result that will not come.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusing_source_does_not_wait_for_another_replicas_lock() {
+    let redis = tokio::task::spawn_blocking(testkit::TestRedis::new)
+        .await
+        .unwrap();
+    let prefix = format!("{}:slots", redis.prefix());
+    let (calendar, t, _clock) = practice();
+    let holder = Probe::new(calendar.clone());
+    let refusing = Probe::new(calendar);
+    let config = CacheConfig {
+        lock_wait: Duration::seconds(5),
+        ..config(&prefix)
+    };
+    let a = Arc::new(SlotCache::redis(
+        holder.clone(),
+        RedisCacheBackend::new(manager(redis.url()).await),
+        config.clone(),
+    ));
+    let b = SlotCache::redis(
+        refusing.clone(),
+        RedisCacheBackend::new(manager(redis.url()).await),
+        config,
+    );
+    let day = date(2026, 10, 13);
+    holder.close_gate();
+    let fetch = {
+        let (a, t) = (Arc::clone(&a), t.clone());
+        tokio::spawn(async move { a.day_slots(t.id(), &consult(), day, Berlin).await })
+    };
+    while holder.calls() == 0 {
+        tokio::time::sleep(StdDuration::from_millis(5)).await;
+    }
+    // Replica A holds the Redis lock of the day; B's breaker is open.
+    refusing.refuse(true);
+    let started = std::time::Instant::now();
+    let err = b
+        .day_slots(t.id(), &consult(), day, Berlin)
+        .await
+        .unwrap_err();
+    let waited = started.elapsed();
+    assert_eq!(err.detail(), "breaker open");
+    assert!(
+        waited < StdDuration::from_secs(1),
+        "answered after {waited:?}, not after the 5 s lock wait"
+    );
+    assert_eq!(refusing.calls(), 0);
+    holder.open_gate();
+    assert_eq!(fetch.await.unwrap().unwrap().len(), 16);
+    // Refusing or not, a cached day is served.
+    assert_eq!(
+        b.day_slots(t.id(), &consult(), day, Berlin)
+            .await
+            .unwrap()
+            .len(),
+        16
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_outage_turns_into_misses_and_recovers() {
     let mut server = tokio::task::spawn_blocking(testkit::RedisServer::start)

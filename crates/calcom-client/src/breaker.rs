@@ -102,6 +102,22 @@ impl Breaker {
         })
     }
 
+    /// The error a call would get from the breaker right now without being
+    /// sent: open with time left before its half-open probes, or forced open.
+    /// An open breaker whose time is up lets the next call through as a probe,
+    /// so this says `None` then.
+    pub(crate) fn refusal(&self) -> Option<CalcomError> {
+        let metrics = self.breaker.metrics();
+        match metrics.state {
+            circuit_breaker::State::ForcedOpen => Some(CalcomError::circuit_open(None)),
+            circuit_breaker::State::Open => metrics
+                .time_until_half_open
+                .filter(|left| !left.is_zero())
+                .map(|left| CalcomError::circuit_open(Some(left))),
+            _ => None,
+        }
+    }
+
     /// Runs one attempt through the breaker. Outages (5xx, timeouts, network) and
     /// Cal.com's own 429s count as failures; answers about the request (4xx) as
     /// successes: Cal.com is up.

@@ -273,6 +273,28 @@ impl CalcomClient {
         }
     }
 
+    /// The error every request would fail with right now, without being sent,
+    /// because the client's circuit breaker refuses calls (open with time left
+    /// before its probes, or forced open): a caller can skip work that would
+    /// only end in that call (a cache lock, a wait for another replica).
+    /// `None` while calls go through, and always without the `breaker`
+    /// feature or with the breaker turned off.
+    ///
+    /// ```
+    /// # use calcom_client::{CalcomClient, Credentials};
+    /// let client = CalcomClient::builder(Credentials::api_key("cal_live_example"))
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(client.refusal().is_none()); // a new breaker is closed
+    /// ```
+    pub fn refusal(&self) -> Option<CalcomError> {
+        #[cfg(feature = "breaker")]
+        if let Some(breaker) = &self.inner.breaker {
+            return breaker.refusal();
+        }
+        None
+    }
+
     /// A client for another tenant's credentials: same connection pool, base URL,
     /// timeouts, retry policy and clock; its own quota (and breaker).
     ///

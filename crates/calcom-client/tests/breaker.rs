@@ -65,6 +65,59 @@ async fn open_breaker_fails_fast_then_recovers() {
 }
 
 #[tokio::test]
+async fn refusal_says_what_an_open_breaker_would_answer() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/me"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&server)
+        .await;
+    let clock = ManualClock::new();
+    let client = client(&server, &clock, API_KEY, RetryPolicy::none());
+    assert!(client.refusal().is_none(), "closed: calls go through");
+    for _ in 0..2 {
+        client.me().await.unwrap_err();
+    }
+    let refusal = client.refusal().expect("open: calls are refused");
+    assert_eq!(
+        refusal.kind(),
+        &ErrorKind::CircuitOpen {
+            retry_after: Some(Duration::from_secs(60))
+        }
+    );
+    assert_eq!(
+        refusal.user_message(Lang::De),
+        client.me().await.unwrap_err().user_message(Lang::De)
+    );
+    clock.advance(Duration::from_secs(59));
+    assert_eq!(
+        client.refusal().map(|e| e.kind().clone()),
+        Some(ErrorKind::CircuitOpen {
+            retry_after: Some(Duration::from_secs(1))
+        })
+    );
+    // Time is up: the next call is a probe, so nothing is refused in advance.
+    clock.advance(Duration::from_secs(1));
+    assert!(client.refusal().is_none());
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+
+    // A shared breaker forced open refuses; reset, it lets calls through.
+    let breaker = CircuitBreaker::builder("shared").build();
+    let shared = CalcomClient::builder(Credentials::api_key(API_KEY))
+        .base_url(server.uri())
+        .circuit_breaker(breaker.clone())
+        .build()
+        .unwrap();
+    breaker.force_open();
+    assert!(matches!(
+        shared.refusal().map(|e| e.kind().clone()),
+        Some(ErrorKind::CircuitOpen { .. })
+    ));
+    breaker.reset();
+    assert!(shared.refusal().is_none());
+}
+
+#[tokio::test]
 async fn client_errors_do_not_trip_the_breaker() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))

@@ -84,6 +84,24 @@ impl AvailabilitySource for Source {
         .increment(1);
         result
     }
+
+    /// Cal.com's open breaker: the slot cache answers a miss with its error
+    /// at once (no lock, no waiting behind other lookups); counted as a
+    /// fetch with result `refused`.
+    fn known_failure(&self, tenant: &TenantId) -> Option<SourceError> {
+        let Source::Calcom(cal) = self else {
+            return None;
+        };
+        let err = cal.known_failure(tenant)?;
+        metrics::counter!(
+            "slot_source_fetches_total",
+            "tenant" => tenant.to_string(),
+            "source" => "calcom",
+            "result" => "refused"
+        )
+        .increment(1);
+        Some(err)
+    }
 }
 
 /// Where a tenant's bookings are made.

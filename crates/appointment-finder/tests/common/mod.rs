@@ -98,6 +98,8 @@ pub struct Probe<S> {
     pub gate: Arc<tokio::sync::Semaphore>,
     pub gated: Arc<AtomicBool>,
     pub failing: Arc<AtomicBool>,
+    /// Says in advance that calls would fail (`known_failure`), like an open breaker.
+    pub refusing: Arc<AtomicBool>,
 }
 
 impl<S> Probe<S> {
@@ -108,6 +110,7 @@ impl<S> Probe<S> {
             gate: Arc::new(tokio::sync::Semaphore::new(0)),
             gated: Arc::new(AtomicBool::new(false)),
             failing: Arc::new(AtomicBool::new(false)),
+            refusing: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -127,6 +130,12 @@ impl<S> Probe<S> {
 
     pub fn fail(&self, on: bool) {
         self.failing.store(on, Ordering::SeqCst);
+    }
+
+    /// Refuses in advance (an open breaker) from now on, or stops refusing.
+    #[allow(dead_code)] // not every test binary uses it
+    pub fn refuse(&self, on: bool) {
+        self.refusing.store(on, Ordering::SeqCst);
     }
 }
 
@@ -150,5 +159,12 @@ impl<S: AvailabilitySource> AvailabilitySource for Probe<S> {
             );
         }
         self.inner.free_slots(tenant, event_type, range).await
+    }
+
+    fn known_failure(&self, _tenant: &TenantId) -> Option<SourceError> {
+        self.refusing.load(Ordering::SeqCst).then(|| {
+            SourceError::new(SourceErrorKind::Unavailable, "breaker open")
+                .with_user_messages("Der Kalender ist gerade nicht verfügbar.", "Unavailable.")
+        })
     }
 }
