@@ -81,12 +81,12 @@ struct Settings {
     /// has propagated are held to the probe limit). A trip now reaches
     /// every replica over Redis pub/sub within milliseconds, and optimized
     /// runs hold the bound with no overshoot (`scripts/fleet --release
-    /// --strict`: 10, 10 and 9 of 11). It is still not the default: in a
-    /// debug build on a saturated 2-core machine the first five failures
+    /// --strict`: 10, 10, 9 and 10 of 11). It is still not the default: in
+    /// a debug build on a saturated 2-core machine the first five failures
     /// take 0.2–0.5 s to come back and be counted, and the requests every
     /// replica admits meanwhile (closed, nothing known yet) exceed it
-    /// (17 and 21 of 11; 19 before the push existed) although the replicas
-    /// opened within 7–45 ms of each other.
+    /// (17, 21 and 32 of 11; 19 before the push existed) although the
+    /// replicas opened within 7–45 ms of each other.
     strict_breaker: bool,
     /// `FLEET_LOG_DIR`: keep the replicas' logs and the report here.
     log_dir: Option<PathBuf>,
