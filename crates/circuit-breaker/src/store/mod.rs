@@ -10,6 +10,8 @@ use parking_lot::Mutex;
 use crate::breaker::{Inner, Spec};
 
 #[cfg(feature = "redis")]
+mod pubsub;
+#[cfg(feature = "redis")]
 pub(crate) mod redis;
 
 /// A place breakers keep their state in. Implemented by [`MemoryStore`] and
