@@ -1,15 +1,18 @@
 //! The finder: the wished time, a near match, or ranked alternatives.
 
+use std::collections::HashMap;
+use std::ops::Deref;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
+use parking_lot::Mutex;
 
 use crate::cache::{DaySlots, SlotCache};
 use crate::clock::Clock;
-use crate::hours::Adjustment;
+use crate::hours::{Adjustment, BusinessHours};
 use crate::outcome::{Offer, OfferKind, Outcome, SearchContext};
 use crate::source::{AvailabilitySource, Slot, SourceError};
-use crate::tenant::{EventTypeId, Tenant};
+use crate::tenant::{EventTypeId, Tenant, TenantId};
 
 /// The longest horizon searched, whatever the configuration says.
 const MAX_HORIZON_DAYS: u32 = 366;
@@ -197,6 +200,65 @@ pub struct AlternativeFinder<S> {
     cache: SlotCache<S>,
     clock: Arc<dyn Clock>,
     config: FinderConfig,
+    verified: VerifiedCache,
+}
+
+/// Most days whose verified slots a finder keeps; when full it starts over.
+const MAX_VERIFIED_DAYS: usize = 1024;
+
+/// (tenant, event type, day, appointment length).
+type VerifiedKey = (TenantId, EventTypeId, NaiveDate, Duration);
+
+/// The slots of a day that passed the business-hours check, kept while the
+/// slot cache answers the same slots for that day, so a request does not
+/// verify them again. Keys carry the tenant, and an entry is only used
+/// under the hours and raw slots it was made from.
+#[derive(Debug, Default)]
+struct VerifiedCache(Mutex<HashMap<VerifiedKey, VerifiedDay>>);
+
+#[derive(Debug)]
+struct VerifiedDay {
+    hours: BusinessHours,
+    raw: DaySlots,
+    /// In start order, not yet cut at the earliest allowed start.
+    slots: Arc<[Verified]>,
+}
+
+impl VerifiedCache {
+    fn get(
+        &self,
+        key: &VerifiedKey,
+        hours: &BusinessHours,
+        raw: &DaySlots,
+    ) -> Option<Arc<[Verified]>> {
+        let map = self.0.lock();
+        let day = map.get(key)?;
+        let same_raw = Arc::ptr_eq(&day.raw, raw) || day.raw[..] == raw[..];
+        (same_raw && day.hours == *hours).then(|| Arc::clone(&day.slots))
+    }
+
+    fn put(&self, key: VerifiedKey, day: VerifiedDay) {
+        let mut map = self.0.lock();
+        if map.len() >= MAX_VERIFIED_DAYS && !map.contains_key(&key) {
+            map.clear();
+        }
+        map.insert(key, day);
+    }
+}
+
+/// The verified slots of a day from the earliest allowed start on.
+#[derive(Debug, Clone)]
+struct DayView {
+    slots: Arc<[Verified]>,
+    from: usize,
+}
+
+impl Deref for DayView {
+    type Target = [Verified];
+
+    fn deref(&self) -> &[Verified] {
+        self.slots.get(self.from..).unwrap_or_default()
+    }
 }
 
 /// A free slot of the source that lies inside business hours and after
@@ -215,13 +277,13 @@ struct Days<'a, S> {
     duration: Duration,
     earliest: DateTime<Utc>,
     last_day: NaiveDate,
-    fetched: Vec<(NaiveDate, Arc<[Verified]>)>,
+    fetched: Vec<(NaiveDate, DayView)>,
 }
 
 impl<S: AvailabilitySource> Days<'_, S> {
-    async fn get(&mut self, day: NaiveDate) -> Result<Arc<[Verified]>, SourceError> {
+    async fn get(&mut self, day: NaiveDate) -> Result<DayView, SourceError> {
         if let Some((_, slots)) = self.fetched.iter().find(|(d, _)| *d == day) {
-            return Ok(Arc::clone(slots));
+            return Ok(slots.clone());
         }
         let hours = self.tenant.hours();
         let raw: DaySlots = self
@@ -229,36 +291,77 @@ impl<S: AvailabilitySource> Days<'_, S> {
             .cache
             .day_slots(self.tenant.id(), self.event_type, day, hours.zone())
             .await?;
-        if raw.is_empty() {
-            let none: Arc<[Verified]> = Arc::new([]);
-            self.fetched.push((day, Arc::clone(&none)));
-            return Ok(none);
-        }
+        let key = (
+            self.tenant.id().clone(),
+            self.event_type.clone(),
+            day,
+            self.duration,
+        );
+        let verified = match self.finder.verified.get(&key, hours, &raw) {
+            Some(slots) => slots,
+            None => {
+                let slots = self.verify(day, &raw);
+                // Cut at `earliest` below needs start order (the slot cache
+                // sorts; a source behind a custom cache might not).
+                if !slots.windows(2).all(|w| w[0].slot.start <= w[1].slot.start) {
+                    let earliest = self.earliest;
+                    let view = DayView {
+                        slots: slots
+                            .iter()
+                            .filter(|v| v.slot.start >= earliest)
+                            .copied()
+                            .collect(),
+                        from: 0,
+                    };
+                    self.fetched.push((day, view.clone()));
+                    return Ok(view);
+                }
+                self.finder.verified.put(
+                    key,
+                    VerifiedDay {
+                        hours: hours.clone(),
+                        raw,
+                        slots: Arc::clone(&slots),
+                    },
+                );
+                slots
+            }
+        };
+        let from = verified.partition_point(|v| v.slot.start < self.earliest);
+        let view = DayView {
+            slots: verified,
+            from,
+        };
+        self.fetched.push((day, view.clone()));
+        Ok(view)
+    }
+
+    /// The slots of `raw` inside business hours on `day`, with their local
+    /// times (not yet cut at the earliest allowed start).
+    fn verify(&self, day: NaiveDate, raw: &[Slot]) -> Arc<[Verified]> {
+        let Some(first) = raw.first() else {
+            return Arc::new([]);
+        };
+        let hours = self.tenant.hours();
         // The opening instants of the day, resolved once.
         let open: Vec<(DateTime<Utc>, DateTime<Utc>)> = hours.instants_on(day).collect();
         let duration = self.duration;
-        let (first, last) = raw
-            .iter()
-            .fold((raw[0].start, raw[0].start), |(lo, hi), s| {
-                (lo.min(s.start), hi.max(s.start))
-            });
+        let (first, last) = raw.iter().fold((first.start, first.start), |(lo, hi), s| {
+            (lo.min(s.start), hi.max(s.start))
+        });
         let span = hours.local_span(first, last);
-        let verified: Arc<[Verified]> = raw
-            .iter()
+        raw.iter()
             .filter(|s| {
-                s.start >= self.earliest
-                    && s.start
-                        .checked_add_signed(duration)
-                        .is_some_and(|end| open.iter().any(|&(o, c)| o <= s.start && end <= c))
+                s.start
+                    .checked_add_signed(duration)
+                    .is_some_and(|end| open.iter().any(|&(o, c)| o <= s.start && end <= c))
             })
             .map(|s| Verified {
                 slot: *s,
                 local: span.local(s.start),
             })
             .filter(|v| v.local.date() == day)
-            .collect();
-        self.fetched.push((day, Arc::clone(&verified)));
-        Ok(verified)
+            .collect()
     }
 }
 
@@ -269,6 +372,7 @@ impl<S: AvailabilitySource> AlternativeFinder<S> {
             cache,
             clock: Arc::new(clock),
             config: FinderConfig::default(),
+            verified: VerifiedCache::default(),
         }
     }
 

@@ -4,7 +4,9 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
 use crate::hours::{AdjustReason, Adjustment, Closure};
 use crate::source::{Lang, SourceError};
-use crate::speak::{capitalize, day_phrase, join_or, time_phrase};
+use crate::speak::{
+    capitalize, day_phrase, join_or, push_day_phrase, push_time_phrase, time_phrase,
+};
 
 /// How an offered slot was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -227,6 +229,52 @@ impl Outcome {
                         when(offer.local())
                     ),
                 });
+            }
+            // The usual answer, written straight into `out`: the same text
+            // as the general arm below.
+            Outcome::Alternatives { alternatives, .. }
+                if !alternatives.is_empty() && ctx.adjustment.is_none() =>
+            {
+                let (taken_start, taken_end, offer, or, ask) = match (lang, alternatives.len()) {
+                    (Lang::De, n) => (
+                        "Um ",
+                        " ist leider schon belegt. Ich kann Ihnen ",
+                        " anbieten. ",
+                        " oder ",
+                        if n == 1 {
+                            "Passt Ihnen das?"
+                        } else {
+                            "Welcher Termin passt Ihnen besser?"
+                        },
+                    ),
+                    (Lang::En, n) => (
+                        "Unfortunately, ",
+                        " is already taken. I can offer you ",
+                        ". ",
+                        " or ",
+                        if n == 1 {
+                            "Does that suit you?"
+                        } else {
+                            "Which one suits you better?"
+                        },
+                    ),
+                };
+                let at = if lang == Lang::De { " um " } else { " at " };
+                out.reserve(160);
+                out.push_str(taken_start);
+                push_time_phrase(&mut out, ctx.looked_for.time(), lang);
+                out.push_str(taken_end);
+                let last = alternatives.len() - 1;
+                for (i, o) in alternatives.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(if i == last { or } else { ", " });
+                    }
+                    push_day_phrase(&mut out, o.local_date, ctx.today, lang);
+                    out.push_str(at);
+                    push_time_phrase(&mut out, o.local_time, lang);
+                }
+                out.push_str(offer);
+                out.push_str(ask);
             }
             Outcome::Alternatives { alternatives, .. } => {
                 out.push_str(&taken());

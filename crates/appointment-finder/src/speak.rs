@@ -1,5 +1,7 @@
 //! Spoken German and English for days and times.
 
+use std::fmt::Write as _;
+
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike, Weekday};
 
 use crate::source::Lang;
@@ -54,52 +56,70 @@ fn weekday_name(day: Weekday, lang: Lang) -> &'static str {
 /// (within the next six days), nächste Woche Dienstag (in next calendar
 /// week), otherwise am 14.10. (with the year when more than 300 days away).
 pub(crate) fn day_phrase(date: NaiveDate, today: NaiveDate, lang: Lang) -> String {
+    let mut out = String::with_capacity(24);
+    push_day_phrase(&mut out, date, today, lang);
+    out
+}
+
+/// Appends [`day_phrase`] to `out`.
+pub(crate) fn push_day_phrase(out: &mut String, date: NaiveDate, today: NaiveDate, lang: Lang) {
     let diff = (date - today).num_days();
-    let weekday = weekday_name(date.weekday(), lang);
-    let next_week = today
-        .checked_add_signed(chrono::Duration::days(7))
-        .map(|d| d.iso_week());
-    match (lang, diff) {
-        (Lang::De, 0) => "heute".to_owned(),
-        (Lang::De, 1) => "morgen".to_owned(),
-        (Lang::De, 2) => "übermorgen".to_owned(),
-        (Lang::En, 0) => "today".to_owned(),
-        (Lang::En, 1) => "tomorrow".to_owned(),
-        (Lang::En, 2) => "the day after tomorrow".to_owned(),
-        (Lang::De, 3..=6) => format!("am {weekday}"),
-        (Lang::En, 3..=6) => format!("on {weekday}"),
-        (_, 7..=13) if Some(date.iso_week()) == next_week => match lang {
-            Lang::De => format!("nächste Woche {weekday}"),
-            Lang::En => format!("next week on {weekday}"),
+    let weekday = || weekday_name(date.weekday(), lang);
+    let next_week = || {
+        today
+            .checked_add_signed(chrono::Duration::days(7))
+            .map(|d| d.iso_week())
+    };
+    // Writing into a String cannot fail.
+    let _ = match (lang, diff) {
+        (Lang::De, 0) => out.write_str("heute"),
+        (Lang::De, 1) => out.write_str("morgen"),
+        (Lang::De, 2) => out.write_str("übermorgen"),
+        (Lang::En, 0) => out.write_str("today"),
+        (Lang::En, 1) => out.write_str("tomorrow"),
+        (Lang::En, 2) => out.write_str("the day after tomorrow"),
+        (Lang::De, 3..=6) => write!(out, "am {}", weekday()),
+        (Lang::En, 3..=6) => write!(out, "on {}", weekday()),
+        (_, 7..=13) if Some(date.iso_week()) == next_week() => match lang {
+            Lang::De => write!(out, "nächste Woche {}", weekday()),
+            Lang::En => write!(out, "next week on {}", weekday()),
         },
         (Lang::De, d) if d.abs() > 300 => {
-            format!("am {}.{}.{}", date.day(), date.month(), date.year())
+            write!(out, "am {}.{}.{}", date.day(), date.month(), date.year())
         }
-        (Lang::De, _) => format!("am {}.{}.", date.day(), date.month()),
+        (Lang::De, _) => write!(out, "am {}.{}.", date.day(), date.month()),
         (Lang::En, d) => {
             let month = EN_MONTHS[date.month0() as usize];
             if d.abs() > 300 {
-                format!("on {month} {}, {}", date.day(), date.year())
+                write!(out, "on {month} {}, {}", date.day(), date.year())
             } else {
-                format!("on {month} {}", date.day())
+                write!(out, "on {month} {}", date.day())
             }
         }
-    }
+    };
 }
 
 /// A time as said: "14 Uhr", "halb drei", "viertel nach zwei",
 /// "Viertel vor fünf", otherwise "14:10 Uhr"; in English "2 pm", "2:30 pm".
 pub(crate) fn time_phrase(time: NaiveTime, lang: Lang) -> String {
+    let mut out = String::with_capacity(20);
+    push_time_phrase(&mut out, time, lang);
+    out
+}
+
+/// Appends [`time_phrase`] to `out`.
+pub(crate) fn push_time_phrase(out: &mut String, time: NaiveTime, lang: Lang) {
     let (h, m) = (time.hour(), time.minute());
-    match lang {
+    // Writing into a String cannot fail.
+    let _ = match lang {
         Lang::De => {
             let dial = |hour: u32| DE_DIAL[(hour % 12) as usize];
             match m {
-                0 => format!("{h} Uhr"),
-                15 => format!("viertel nach {}", dial(h)),
-                30 => format!("halb {}", dial(h + 1)),
-                45 => format!("Viertel vor {}", dial(h + 1)),
-                _ => format!("{h}:{m:02} Uhr"),
+                0 => write!(out, "{h} Uhr"),
+                15 => write!(out, "viertel nach {}", dial(h)),
+                30 => write!(out, "halb {}", dial(h + 1)),
+                45 => write!(out, "Viertel vor {}", dial(h + 1)),
+                _ => write!(out, "{h}:{m:02} Uhr"),
             }
         }
         Lang::En => {
@@ -109,12 +129,12 @@ pub(crate) fn time_phrase(time: NaiveTime, lang: Lang) -> String {
                 other => other,
             };
             if m == 0 {
-                format!("{h12} {suffix}")
+                write!(out, "{h12} {suffix}")
             } else {
-                format!("{h12}:{m:02} {suffix}")
+                write!(out, "{h12}:{m:02} {suffix}")
             }
         }
-    }
+    };
 }
 
 /// "a", "a oder b", "a, b oder c" (English: "or").

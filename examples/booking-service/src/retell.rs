@@ -22,7 +22,9 @@ use request_validation::{
 };
 use serde_json::{json, Map, Value};
 
-use crate::reply::{clock_hm, date_de, protocol_error, spoken_de, time_de, weekday_de, Reply};
+use crate::reply::{
+    clock_hm, date_de, protocol_error, spoken_de, time_de, weekday_de, Availability, Reply, SlotOut,
+};
 use crate::state::{AppState, Backend, BookingHandle, BookingRecord, Service, TenantRuntime};
 
 /// The functions, by their Retell name.
@@ -219,6 +221,19 @@ fn record_upstream(tenant: &TenantId, operation: &'static str, started: std::tim
     .record(started.elapsed().as_secs_f64());
 }
 
+/// [`Call::slot_json`] as a typed value, serialized without a `Value` tree
+/// (same bytes).
+fn slot_out(offer: &Offer, service: &Service, today: NaiveDate) -> SlotOut {
+    SlotOut {
+        start: offer.start,
+        end: offer.end,
+        local_date: offer.local_date,
+        local_time: offer.local_time,
+        spoken: spoken_de(offer.local_date, offer.local_time, today),
+        service: service.name.clone(),
+    }
+}
+
 fn source_unavailable(message: impl Into<String>) -> Reply {
     Reply::fail("service_unavailable", message, json!({}))
 }
@@ -257,6 +272,11 @@ impl Call<'_> {
 
     fn offers_json(&self, offers: &[Offer], service: &Service) -> Value {
         Value::Array(offers.iter().map(|o| self.slot_json(o, service)).collect())
+    }
+
+    fn slots_out(&self, offers: &[Offer], service: &Service) -> Vec<SlotOut> {
+        let today = self.today();
+        offers.iter().map(|o| slot_out(o, service, today)).collect()
     }
 
     /// The service named by `dienstleistung` (default: the first one).
@@ -354,21 +374,23 @@ impl Call<'_> {
             Outcome::Available { offer, fuzzy, .. } => Reply::ok(
                 "available",
                 message,
-                json!({
-                    "available": true,
-                    "exact": !fuzzy,
-                    "slot": self.slot_json(offer, service),
-                    "alternatives": [],
-                }),
+                Availability {
+                    alternatives: Vec::new(),
+                    available: Some(true),
+                    exact: Some(!fuzzy),
+                    slot: Some(Some(slot_out(offer, service, self.today()))),
+                    ..Availability::default()
+                },
             ),
             Outcome::Alternatives { alternatives, .. } => Reply::ok(
                 "unavailable",
                 message,
-                json!({
-                    "available": false,
-                    "slot": null,
-                    "alternatives": self.offers_json(alternatives, service),
-                }),
+                Availability {
+                    alternatives: self.slots_out(alternatives, service),
+                    available: Some(false),
+                    slot: Some(None),
+                    ..Availability::default()
+                },
             ),
             Outcome::NoAvailability { .. } => Reply::fail(
                 "no_availability",
@@ -765,8 +787,10 @@ impl Call<'_> {
                 if reply.status != "booked" {
                     return reply;
                 }
-                let new_id = reply.data["booking_id"]
-                    .as_str()
+                let new_id = reply
+                    .data
+                    .as_json()
+                    .and_then(|d| d["booking_id"].as_str())
                     .unwrap_or_default()
                     .to_owned();
                 if new_id == args.booking_id {
@@ -858,12 +882,20 @@ impl Call<'_> {
             Outcome::Available { offer, .. } => Reply::ok(
                 "alternatives",
                 message,
-                json!({"requested_available": true, "alternatives": self.offers_json(&[*offer], service)}),
+                Availability {
+                    alternatives: self.slots_out(&[*offer], service),
+                    requested_available: Some(true),
+                    ..Availability::default()
+                },
             ),
             Outcome::Alternatives { alternatives, .. } => Reply::ok(
                 "alternatives",
                 message,
-                json!({"requested_available": false, "alternatives": self.offers_json(alternatives, service)}),
+                Availability {
+                    alternatives: self.slots_out(alternatives, service),
+                    requested_available: Some(false),
+                    ..Availability::default()
+                },
             ),
             Outcome::NoAvailability { .. } => {
                 Reply::fail("no_availability", message, json!({"alternatives": []}))

@@ -64,6 +64,84 @@ pub struct RetellExtractor;
 
 impl KeyExtractor for RetellExtractor {
     fn extract(&self, parts: &Parts, body: &[u8]) -> Option<CallKey> {
+        // Only the three fields are read (borrowed where the body has no
+        // escapes); the rest is checked and dropped, so a body is accepted
+        // or refused exactly as a `serde_json::Value` would be.
+        let fields = if body.is_empty() {
+            None
+        } else {
+            super::body::parse(body)
+        };
+        let (call, args, name) = match &fields {
+            Some(f) => (
+                f.call_call_id.as_deref(),
+                f.args_call_id.as_deref(),
+                f.name.as_deref(),
+            ),
+            None => (None, None, None),
+        };
+        let header = || {
+            parts
+                .headers
+                .get(CALL_ID_HEADER)
+                .and_then(|v| v.to_str().ok())
+        };
+        let call_id = [call, args]
+            .into_iter()
+            .flatten()
+            .map(str::trim)
+            .find(|id| !is_placeholder_call_id(id))
+            .or_else(|| {
+                header()
+                    .map(str::trim)
+                    .filter(|id| !is_placeholder_call_id(id))
+            })?;
+        let function = name
+            .map(strip_version_suffix)
+            .filter(|name| !name.is_empty())
+            .or_else(|| parts.uri.path().rsplit('/').find(|s| !s.is_empty()));
+        let key = CallKey::new(call_id);
+        Some(match function {
+            Some(f) => key.with_function(f),
+            None => key,
+        })
+    }
+}
+
+/// Whether `id` is no real call id: empty, too long, a known placeholder
+/// (`undefined`, `None`, `null`, `dummy_call_id`, any case) or a number of
+/// 1 to 5 digits.
+pub fn is_placeholder_call_id(id: &str) -> bool {
+    let id = id.trim();
+    id.is_empty()
+        || id.len() > MAX_CALL_ID_LEN
+        || ["undefined", "none", "null", "dummy_call_id"]
+            .iter()
+            .any(|p| id.eq_ignore_ascii_case(p))
+        || (id.len() <= 5 && id.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// `book_appointment_v2` → `book_appointment`; names without a `_vN` suffix
+/// are returned unchanged.
+pub fn strip_version_suffix(name: &str) -> &str {
+    let name = name.trim();
+    if let Some(at) = name.rfind("_v") {
+        let digits = &name[at + 2..];
+        if at > 0 && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            return &name[..at];
+        }
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The extractor as it was before the targeted parse: the whole body as
+    /// a `serde_json::Value`. The reference the new one must agree with.
+    fn extract_via_value(parts: &Parts, body: &[u8]) -> Option<CallKey> {
         let json: Option<serde_json::Value> = if body.is_empty() {
             None
         } else {
@@ -108,46 +186,14 @@ impl KeyExtractor for RetellExtractor {
             None => key,
         })
     }
-}
 
-fn id_text(value: &serde_json::Value) -> Option<String> {
-    match value {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
-}
-
-/// Whether `id` is no real call id: empty, too long, a known placeholder
-/// (`undefined`, `None`, `null`, `dummy_call_id`, any case) or a number of
-/// 1 to 5 digits.
-pub fn is_placeholder_call_id(id: &str) -> bool {
-    let id = id.trim();
-    id.is_empty()
-        || id.len() > MAX_CALL_ID_LEN
-        || ["undefined", "none", "null", "dummy_call_id"]
-            .iter()
-            .any(|p| id.eq_ignore_ascii_case(p))
-        || (id.len() <= 5 && id.bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// `book_appointment_v2` → `book_appointment`; names without a `_vN` suffix
-/// are returned unchanged.
-pub fn strip_version_suffix(name: &str) -> &str {
-    let name = name.trim();
-    if let Some(at) = name.rfind("_v") {
-        let digits = &name[at + 2..];
-        if at > 0 && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-            return &name[..at];
+    fn id_text(value: &serde_json::Value) -> Option<String> {
+        match value {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
         }
     }
-    name
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
 
     fn parts(path: &str, header: Option<&str>) -> Parts {
         let mut b = http::Request::post(path);
@@ -235,6 +281,198 @@ mod tests {
                     got.as_ref().and_then(CallKey::function),
                     *function,
                     "{body}"
+                );
+            }
+        }
+    }
+
+    /// serde_json's private raw-value marker (see `body.rs`).
+    const RAW: &str = "$serde_json::private::RawValue";
+
+    /// Scalars the extractor distinguishes: placeholders, ids, names with
+    /// version suffixes, escapes, odd and invalid numbers and strings.
+    fn leaf() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "null",
+                "true",
+                "false",
+                "0",
+                "-0",
+                "7",
+                "-7",
+                "12345",
+                "123456",
+                "1.5",
+                "1e3",
+                "2E-2",
+                "1e400",
+                "-1e-400",
+                "18446744073709551615",
+                "18446744073709551616",
+                "-9223372036854775809",
+                "01",
+                "1.",
+                ".5",
+                "- 1",
+                r#""""#,
+                r#""  ""#,
+                r#"" undefined ""#,
+                r#""NULL""#,
+                r#""12345""#,
+                r#""dummy_call_id""#,
+                r#""call_v2""#,
+                r#""book_appointment_v12""#,
+                r#""_v3""#,
+                r#""x_v""#,
+                r#""a\nb""#,
+                r#""\u00e9t\u00e9""#,
+                r#""\ud83d\ude00""#,
+                r#""\ud800""#,
+                r#""\x""#,
+                "\"tab\there\"",
+                "\"caf\u{e9}\"",
+            ])
+            .prop_map(str::to_owned),
+            "[a-zA-Z0-9 _-]{0,24}".prop_map(|s| format!("\"{s}\"")),
+        ]
+    }
+
+    /// `{"<raw-value marker>": "<text as a JSON string>"}`.
+    fn raw_wrapped(text: &str) -> String {
+        format!("{{\"{RAW}\":{}}}", serde_json::to_string(text).unwrap())
+    }
+
+    fn object(entries: &[(String, String)]) -> String {
+        let entries: Vec<String> = entries.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+        format!("{{{}}}", entries.join(" , "))
+    }
+
+    /// JSON-ish text of any shape: the keys the extractor cares about, with
+    /// duplicates, escapes, nesting and raw-value markers.
+    fn json_ish() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec![
+            "call",
+            "args",
+            "name",
+            "call_id",
+            "x",
+            "",
+            r"c\u0061ll",
+            r"call_i\u0064",
+            r"n\u0061me",
+            RAW,
+            "Call",
+        ])
+        .prop_map(|k| format!("\"{k}\""));
+        leaf().prop_recursive(5, 48, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|v| format!("[{}]", v.join(","))),
+                prop::collection::vec((key.clone(), inner.clone()), 0..6)
+                    .prop_map(|kv| object(&kv)),
+                inner.prop_map(|v| raw_wrapped(&v)),
+            ]
+        })
+    }
+
+    /// Text shaped like a Retell body: `call` / `args` objects with
+    /// (duplicate) `call_id`s, `name`s, other keys; objects sometimes
+    /// behind a raw-value marker.
+    fn retell_ish() -> impl Strategy<Value = String> {
+        let maybe_raw = |text: String, wrap: bool| if wrap { raw_wrapped(&text) } else { text };
+        let holder_entry = prop_oneof![
+            3 => leaf().prop_map(|v| ("\"call_id\"".to_owned(), v)),
+            1 => json_ish().prop_map(|v| ("\"x\"".to_owned(), v)),
+        ];
+        let holder = prop_oneof![
+            4 => (prop::collection::vec(holder_entry, 0..3), prop::bool::weighted(0.2))
+                .prop_map(move |(kv, wrap)| maybe_raw(object(&kv), wrap)),
+            1 => leaf(),
+        ];
+        let top_entry = prop_oneof![
+            (prop::sample::select(vec!["\"call\"", "\"args\""]), holder)
+                .prop_map(|(k, v)| (k.to_owned(), v)),
+            leaf().prop_map(|v| ("\"name\"".to_owned(), v)),
+            json_ish().prop_map(|v| ("\"other\"".to_owned(), v)),
+        ];
+        (
+            prop::collection::vec(top_entry, 0..5),
+            prop::bool::weighted(0.2),
+        )
+            .prop_map(move |(kv, wrap)| maybe_raw(object(&kv), wrap))
+    }
+
+    /// [`json_ish`] or [`retell_ish`] text, sometimes broken: cut, a byte
+    /// inserted, a byte appended.
+    fn body_bytes() -> impl Strategy<Value = Vec<u8>> {
+        (
+            prop_oneof![json_ish(), retell_ish()],
+            0u8..6,
+            any::<prop::sample::Index>(),
+            prop::sample::select(vec![b'"', b',', b'}', b']', b'\\', b'x', 1u8, 0xff, b' ']),
+        )
+            .prop_map(|(text, mode, at, byte)| {
+                let mut bytes = text.into_bytes();
+                let i = at.index(bytes.len() + 1);
+                match mode {
+                    0 => bytes.truncate(i),
+                    1 => bytes.insert(i, byte),
+                    2 => bytes.push(byte),
+                    _ => {}
+                }
+                bytes
+            })
+    }
+
+    #[test]
+    fn targeted_parse_matches_value_on_edge_cases() {
+        // The dev-dependency turns serde_json's `raw_value` on, as in the
+        // service's build, so the marker cases below are live.
+        assert!(super::super::body::raw_value_marker_active());
+        let deep = format!("{}{}", "[".repeat(130), "]".repeat(130));
+        let cases = [
+            r#"{"call":{"call_id":"a"},"call":{}}"#.to_owned(),
+            r#"{"call":{"call_id":"a","call_id":null}}"#.to_owned(),
+            r#"{"call":{"call_id":"a"},"call":"b","args":{"call_id":77777777}}"#.to_owned(),
+            r#"{"call":{"call_id":1e2},"name":"f_v1","name":5}"#.to_owned(),
+            r#"{"call":{"call_id":-123456.5}}"#.to_owned(),
+            r#"{"c\u0061ll":{"call_\u0069d":"esc\u00e9"},"n\u0061me":"x\u005fv2"}"#.to_owned(),
+            r#"{"call":{"call_id":"ok"},"x":"\ud800"}"#.to_owned(),
+            r#"{"call":{"call_id":"ok"},"x":1e400}"#.to_owned(),
+            r#"{"call":{"call_id":"ok"}} x"#.to_owned(),
+            format!(r#"{{"call":{{"call_id":"ok"}},"x":{deep}}}"#),
+            format!(r#"{{"{RAW}":"{{\"call\":{{\"call_id\":\"raw1\"}}}}"}}"#),
+            format!(r#"{{"call":{{"{RAW}":"{{\"call_id\":\"raw2\"}}"}}}}"#),
+            format!(r#"{{"call":{{"call_id":"ok"}},"x":{{"{RAW}":5}}}}"#),
+            format!(r#"{{"call":{{"call_id":"ok"}},"x":{{"{RAW}":"[1]","y":2}}}}"#),
+            format!(r#"{{"call":{{"call_id":"ok","{RAW}":"x"}}}}"#),
+        ];
+        for body in cases {
+            for (path, header) in [("/api/retell/check_v2", None), ("/", Some("hdr_id_1"))] {
+                let p = parts(path, header);
+                assert_eq!(
+                    RetellExtractor.extract(&p, body.as_bytes()),
+                    extract_via_value(&p, body.as_bytes()),
+                    "{body}"
+                );
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// The targeted parse reads what the whole-`Value` parse read, on
+        /// valid and broken JSON alike.
+        #[test]
+        fn targeted_parse_agrees_with_value(body in body_bytes()) {
+            for (path, header) in [("/api/retell/check_availability_v2", None), ("/", Some("hdr_call_7f3a"))] {
+                let p = parts(path, header);
+                prop_assert_eq!(
+                    RetellExtractor.extract(&p, &body),
+                    extract_via_value(&p, &body),
+                    "{}", String::from_utf8_lossy(&body)
                 );
             }
         }

@@ -1,5 +1,6 @@
 //! The tower layer: [`CallRateLimitLayer`] and its service.
 
+mod body;
 mod extract;
 mod future;
 #[allow(clippy::module_inception)]

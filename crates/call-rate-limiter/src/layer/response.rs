@@ -202,40 +202,78 @@ pub(crate) fn seconds_ceil(d: Duration) -> u64 {
     d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
+/// Appends the decimal digits of `n`.
+fn push_u64(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        // A single decimal digit: the cast cannot truncate.
+        #[allow(clippy::cast_possible_truncation)]
+        let digit = (n % 10) as u8;
+        digits[at] = b'0' + digit;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        out.push(char::from(d));
+    }
+}
+
 /// Writes `RateLimit-Policy` and `RateLimit` for every limit of the
 /// decision, and `Retry-After` when it was refused.
+///
+/// Both lists are written into one buffer each and handed to the header
+/// without another copy (this runs on every response).
 pub(crate) fn write_headers(decision: &Decision, headers: &mut HeaderMap) {
     if !decision.limits.is_empty() {
-        let policy = decision
-            .limits
-            .iter()
-            .map(|l| match l.window {
-                Some(w) => format!("\"{}\";q={};w={}", l.name, l.quota, seconds_ceil(w)),
-                None => format!("\"{}\";q={}", l.name, l.quota),
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let current = decision
-            .limits
-            .iter()
-            .map(|l| {
-                format!(
-                    "\"{}\";r={};t={}",
-                    l.name,
-                    l.remaining,
-                    seconds_ceil(l.reset)
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        if let Ok(v) = HeaderValue::from_str(&policy) {
+        let capacity = decision.limits.len() * 40;
+        let mut policy = String::with_capacity(capacity);
+        let mut current = String::with_capacity(capacity);
+        for (i, l) in decision.limits.iter().enumerate() {
+            if i > 0 {
+                policy.push_str(", ");
+                current.push_str(", ");
+            }
+            policy.push('"');
+            policy.push_str(l.name.as_str());
+            policy.push_str("\";q=");
+            push_u64(&mut policy, u64::from(l.quota));
+            if let Some(w) = l.window {
+                policy.push_str(";w=");
+                push_u64(&mut policy, seconds_ceil(w));
+            }
+            current.push('"');
+            current.push_str(l.name.as_str());
+            current.push_str("\";r=");
+            push_u64(&mut current, u64::from(l.remaining));
+            current.push_str(";t=");
+            push_u64(&mut current, seconds_ceil(l.reset));
+        }
+        if let Ok(v) = HeaderValue::try_from(policy) {
             headers.insert(RATELIMIT_POLICY, v);
         }
-        if let Ok(v) = HeaderValue::from_str(&current) {
+        if let Ok(v) = HeaderValue::try_from(current) {
             headers.insert(RATELIMIT, v);
         }
     }
     if let Some(retry) = decision.retry_after.filter(|_| !decision.admitted) {
         headers.insert(RETRY_AFTER, HeaderValue::from(seconds_ceil(retry).max(1)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digits() {
+        for n in [0, 7, 10, 99, 100, 4_294_967_295, u64::MAX] {
+            let mut s = String::new();
+            push_u64(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
     }
 }
