@@ -12,6 +12,9 @@ use futures_util::FutureExt;
 use testkit::{RedisCluster, RedisServer, TestRedis};
 use tokio::sync::Semaphore;
 
+mod common;
+use common::{explain, fleet_on, wait_or_explain};
+
 /// Open long enough that every replica sees it open; short enough to wait
 /// out (the open duration is governed by Redis server time, not our clock).
 const OPEN: Duration = Duration::from_millis(1200);
@@ -28,55 +31,18 @@ async fn wait_until(what: &str, limit: Duration, done: impl FnMut() -> bool) -> 
     wait_or_explain(what, limit, done, String::new).await
 }
 
-/// Like [`wait_until`], and on timeout says what each replica saw.
-async fn wait_or_explain(
-    what: &str,
-    limit: Duration,
-    mut done: impl FnMut() -> bool,
-    explain: impl Fn() -> String,
-) -> Duration {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < limit,
-            "{what}: not within {limit:?}; {}",
-            explain()
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    start.elapsed()
-}
-
-fn explain(fleet: &[CircuitBreaker]) -> String {
-    fleet
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            let m = b.metrics();
-            format!(
-                "replica {i}: {:?} gen {} consecutive failures {} rejected {}",
-                m.state, m.generation, m.consecutive_failures, m.rejected_calls
-            )
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 /// `n` breakers named `calcom`, each on its own connection to `redis`, each
 /// synced once.
 async fn replicas(redis: &TestRedis, config: &Config, n: usize) -> Vec<CircuitBreaker> {
-    let mut fleet = Vec::new();
+    let mut stores = Vec::new();
     for _ in 0..n {
-        let store = RedisStore::connect(redis.url(), redis.prefix())
-            .await
-            .unwrap();
-        let breaker = CircuitBreaker::builder("calcom")
-            .config(config.clone())
-            .build_with(&store);
-        assert!(breaker.synced().await, "Redis answers");
-        fleet.push(breaker);
+        stores.push(
+            RedisStore::connect(redis.url(), redis.prefix())
+                .await
+                .unwrap(),
+        );
     }
-    fleet
+    fleet_on(&stores, config).await
 }
 
 fn states(fleet: &[CircuitBreaker]) -> Vec<State> {

@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 use circuit_breaker::{CircuitBreaker, Config, RedisStore, State};
 use testkit::{ClusterConfig, RedisCluster, RedisServer, TestRedis};
 
+mod common;
+use common::{explain, fleet_on, wait_or_explain};
+
 /// Polling (every 30 s, every 3 s while failures are counted) cannot
 /// explain a change seen within `PUSHED`.
 const SYNC: Duration = Duration::from_secs(30);
@@ -23,38 +26,6 @@ fn push_config() -> Config {
         .sync_interval(SYNC)
         .build()
         .unwrap()
-}
-
-/// Waits (in real time: this is network latency, not a breaker window)
-/// until `done`, or fails with what each replica saw.
-async fn within(
-    what: &str,
-    limit: Duration,
-    fleet: &[CircuitBreaker],
-    mut done: impl FnMut() -> bool,
-) -> Duration {
-    let start = Instant::now();
-    while !done() {
-        assert!(
-            start.elapsed() < limit,
-            "{what}: not within {limit:?}; {}",
-            explain(fleet)
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    start.elapsed()
-}
-
-fn explain(fleet: &[CircuitBreaker]) -> String {
-    fleet
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            let m = b.metrics();
-            format!("replica {i}: {:?} gen {}", m.state, m.generation)
-        })
-        .collect::<Vec<_>>()
-        .join("; ")
 }
 
 async fn wait_subscribed(stores: &[RedisStore], at_least: u64) {
@@ -71,19 +42,6 @@ async fn wait_subscribed(stores: &[RedisStore], at_least: u64) {
     }
 }
 
-/// One breaker named `calcom` per store, each synced once.
-async fn fleet_on(stores: &[RedisStore], config: &Config) -> Vec<CircuitBreaker> {
-    let mut fleet = Vec::new();
-    for store in stores {
-        let breaker = CircuitBreaker::builder("calcom")
-            .config(config.clone())
-            .build_with(store);
-        assert!(breaker.synced().await, "Redis answers");
-        fleet.push(breaker);
-    }
-    fleet
-}
-
 /// Five failures on `fleet[tripper]` open it; returns how long the others
 /// took to see it open.
 async fn trip_and_measure(fleet: &[CircuitBreaker], tripper: usize, limit: Duration) -> Duration {
@@ -92,9 +50,12 @@ async fn trip_and_measure(fleet: &[CircuitBreaker], tripper: usize, limit: Durat
         assert!(r.is_err());
     }
     assert_eq!(fleet[tripper].state(), State::Open, "the tripper is open");
-    let took = within("the others open", limit, fleet, || {
-        fleet.iter().all(|b| b.state() == State::Open)
-    })
+    let took = wait_or_explain(
+        "the others open",
+        limit,
+        || fleet.iter().all(|b| b.state() == State::Open),
+        || explain(fleet),
+    )
     .await;
     // Open is open: the others reject without reaching the upstream.
     for (i, b) in fleet.iter().enumerate() {
@@ -122,9 +83,12 @@ async fn a_trip_is_pushed_to_every_replica_on_standalone_redis() {
 
     // An operator's reset is a transition too: pushed as well.
     fleet[1].reset();
-    let took = within("all closed", PUSHED, &fleet, || {
-        fleet.iter().all(|b| b.state() == State::Closed)
-    })
+    let took = wait_or_explain(
+        "all closed",
+        PUSHED,
+        || fleet.iter().all(|b| b.state() == State::Closed),
+        || explain(&fleet),
+    )
     .await;
     eprintln!("standalone: the reset reached every replica after {took:?}");
 }
@@ -183,9 +147,12 @@ async fn a_trip_is_pushed_on_a_cluster_also_after_the_subscribers_node_dies() {
     let took = trip_and_measure(&fleet, 0, PUSHED).await;
     eprintln!("cluster: the other replicas saw the trip after {took:?}");
     fleet[2].reset();
-    within("all closed", PUSHED, &fleet, || {
-        fleet.iter().all(|b| b.state() == State::Closed)
-    })
+    wait_or_explain(
+        "all closed",
+        PUSHED,
+        || fleet.iter().all(|b| b.state() == State::Closed),
+        || explain(&fleet),
+    )
     .await;
 
     // The subscribers' node dies; they move on to the next node.
