@@ -128,6 +128,24 @@ async fn slot_requests(fake: &MockServer) -> usize {
         .count()
 }
 
+/// `POST at` is answered once, with `status` and the booking `uid` from
+/// `start` to `end`.
+async fn expect_booking_post(
+    fake: &MockServer,
+    at: &str,
+    status: u16,
+    uid: &str,
+    start: &str,
+    end: &str,
+) {
+    Mock::given(method("POST"))
+        .and(path(at))
+        .respond_with(ResponseTemplate::new(status).set_body_json(booking(uid, start, end)))
+        .expect(1)
+        .mount(fake)
+        .await;
+}
+
 #[tokio::test]
 async fn breaker_opens_after_five_failures_and_closes_after_probes() {
     let fake = MockServer::start().await;
@@ -263,36 +281,33 @@ async fn books_cancels_and_reschedules_through_calcom() {
         .respond_with(ResponseTemplate::new(200).set_body_json(slots_body()))
         .mount(&fake)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/v2/bookings"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(booking(
-            "uid-1",
-            "2026-10-13T12:30:00.000Z",
-            "2026-10-13T13:00:00.000Z",
-        )))
-        .expect(1)
-        .mount(&fake)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/v2/bookings/uid-1/reschedule"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(booking(
-            "uid-2",
-            "2026-10-13T13:00:00.000Z",
-            "2026-10-13T13:30:00.000Z",
-        )))
-        .expect(1)
-        .mount(&fake)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/v2/bookings/uid-2/cancel"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(booking(
-            "uid-2",
-            "2026-10-13T13:00:00.000Z",
-            "2026-10-13T13:30:00.000Z",
-        )))
-        .expect(1)
-        .mount(&fake)
-        .await;
+    expect_booking_post(
+        &fake,
+        "/v2/bookings",
+        201,
+        "uid-1",
+        "2026-10-13T12:30:00.000Z",
+        "2026-10-13T13:00:00.000Z",
+    )
+    .await;
+    expect_booking_post(
+        &fake,
+        "/v2/bookings/uid-1/reschedule",
+        201,
+        "uid-2",
+        "2026-10-13T13:00:00.000Z",
+        "2026-10-13T13:30:00.000Z",
+    )
+    .await;
+    expect_booking_post(
+        &fake,
+        "/v2/bookings/uid-2/cancel",
+        200,
+        "uid-2",
+        "2026-10-13T13:00:00.000Z",
+        "2026-10-13T13:30:00.000Z",
+    )
+    .await;
     let app = service(&fake.uri(), &BreakerClock::new());
 
     let no_email = json!({"datum": "13.10.2026", "uhrzeit": "14:30",
@@ -645,26 +660,24 @@ async fn another_replica_cancels_and_reschedules_through_calcom() {
     );
     gone["data"]["status"] = json!("cancelled");
     get("uid-c", gone).mount(&fake).await;
-    Mock::given(method("POST"))
-        .and(path("/v2/bookings/uid-a/cancel"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(booking(
-            "uid-a",
-            "2026-10-13T12:30:00.000Z",
-            "2026-10-13T13:00:00.000Z",
-        )))
-        .expect(1)
-        .mount(&fake)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/v2/bookings/uid-b/reschedule"))
-        .respond_with(ResponseTemplate::new(201).set_body_json(booking(
-            "uid-b2",
-            "2026-10-13T12:30:00.000Z",
-            "2026-10-13T13:00:00.000Z",
-        )))
-        .expect(1)
-        .mount(&fake)
-        .await;
+    expect_booking_post(
+        &fake,
+        "/v2/bookings/uid-a/cancel",
+        200,
+        "uid-a",
+        "2026-10-13T12:30:00.000Z",
+        "2026-10-13T13:00:00.000Z",
+    )
+    .await;
+    expect_booking_post(
+        &fake,
+        "/v2/bookings/uid-b/reschedule",
+        201,
+        "uid-b2",
+        "2026-10-13T12:30:00.000Z",
+        "2026-10-13T13:00:00.000Z",
+    )
+    .await;
     // A replica that never saw these bookings.
     let app = service(&fake.uri(), &BreakerClock::new());
     let cancelled = call(
