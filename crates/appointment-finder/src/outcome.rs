@@ -4,9 +4,7 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
 use crate::hours::{AdjustReason, Adjustment, Closure};
 use crate::source::{Lang, SourceError};
-use crate::speak::{
-    capitalize, day_phrase, join_or, push_day_phrase, push_time_phrase, time_phrase,
-};
+use crate::speak::{capitalize, day_phrase, push_day_phrase, push_time_phrase, time_phrase};
 
 /// How an offered slot was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -230,41 +228,53 @@ impl Outcome {
                     ),
                 });
             }
-            // The usual answer, written straight into `out`: the same text
-            // as the general arm below.
-            Outcome::Alternatives { alternatives, .. }
-                if !alternatives.is_empty() && ctx.adjustment.is_none() =>
-            {
-                let (taken_start, taken_end, offer, or, ask) = match (lang, alternatives.len()) {
-                    (Lang::De, n) => (
-                        "Um ",
-                        " ist leider schon belegt. Ich kann Ihnen ",
+            // Written straight into `out` (the usual answer: no `format!`
+            // per offer, no joined intermediate strings).
+            Outcome::Alternatives { alternatives, .. } => {
+                match (lang, ctx.adjustment.is_some()) {
+                    (Lang::De, false) => {
+                        out.push_str("Um ");
+                        push_time_phrase(&mut out, ctx.looked_for.time(), lang);
+                        out.push_str(" ist leider schon belegt.");
+                    }
+                    (Lang::En, false) => {
+                        out.push_str("Unfortunately, ");
+                        push_time_phrase(&mut out, ctx.looked_for.time(), lang);
+                        out.push_str(" is already taken.");
+                    }
+                    (_, true) => out.push_str(&taken()),
+                }
+                let Some(last) = alternatives.len().checked_sub(1) else {
+                    out.push(' ');
+                    out.push_str(callback);
+                    return out;
+                };
+                let (offer, offered, or, at, ask) = match lang {
+                    Lang::De => (
+                        " Ich kann Ihnen ",
                         " anbieten. ",
                         " oder ",
-                        if n == 1 {
+                        " um ",
+                        if last == 0 {
                             "Passt Ihnen das?"
                         } else {
                             "Welcher Termin passt Ihnen besser?"
                         },
                     ),
-                    (Lang::En, n) => (
-                        "Unfortunately, ",
-                        " is already taken. I can offer you ",
+                    Lang::En => (
+                        " I can offer you ",
                         ". ",
                         " or ",
-                        if n == 1 {
+                        " at ",
+                        if last == 0 {
                             "Does that suit you?"
                         } else {
                             "Which one suits you better?"
                         },
                     ),
                 };
-                let at = if lang == Lang::De { " um " } else { " at " };
                 out.reserve(160);
-                out.push_str(taken_start);
-                push_time_phrase(&mut out, ctx.looked_for.time(), lang);
-                out.push_str(taken_end);
-                let last = alternatives.len() - 1;
+                out.push_str(offer);
                 for (i, o) in alternatives.iter().enumerate() {
                     if i > 0 {
                         out.push_str(if i == last { or } else { ", " });
@@ -273,31 +283,8 @@ impl Outcome {
                     out.push_str(at);
                     push_time_phrase(&mut out, o.local_time, lang);
                 }
-                out.push_str(offer);
+                out.push_str(offered);
                 out.push_str(ask);
-            }
-            Outcome::Alternatives { alternatives, .. } => {
-                out.push_str(&taken());
-                let phrases: Vec<String> = alternatives.iter().map(|o| when(o.local())).collect();
-                let joined = join_or(&phrases, lang);
-                match (lang, phrases.len()) {
-                    (_, 0) => {
-                        out.push(' ');
-                        out.push_str(callback);
-                    }
-                    (Lang::De, 1) => out.push_str(&format!(
-                        " Ich kann Ihnen {joined} anbieten. Passt Ihnen das?"
-                    )),
-                    (Lang::De, _) => out.push_str(&format!(
-                        " Ich kann Ihnen {joined} anbieten. Welcher Termin passt Ihnen besser?"
-                    )),
-                    (Lang::En, 1) => {
-                        out.push_str(&format!(" I can offer you {joined}. Does that suit you?"))
-                    }
-                    (Lang::En, _) => out.push_str(&format!(
-                        " I can offer you {joined}. Which one suits you better?"
-                    )),
-                }
             }
             Outcome::NoAvailability { context } => {
                 out.push_str(&match lang {

@@ -137,19 +137,6 @@ pub(crate) fn push_time_phrase(out: &mut String, time: NaiveTime, lang: Lang) {
     };
 }
 
-/// "a", "a oder b", "a, b oder c" (English: "or").
-pub(crate) fn join_or(parts: &[String], lang: Lang) -> String {
-    let or = match lang {
-        Lang::De => " oder ",
-        Lang::En => " or ",
-    };
-    match parts {
-        [] => String::new(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{}{or}{last}", init.join(", ")),
-    }
-}
-
 /// The first letter upper-cased ("übermorgen" -> "Übermorgen").
 pub(crate) fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
@@ -252,13 +239,7 @@ mod tests {
     }
 
     #[test]
-    fn joining_and_capitals() {
-        let parts = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        assert_eq!(join_or(&parts(&[]), Lang::De), "");
-        assert_eq!(join_or(&parts(&["a"]), Lang::De), "a");
-        assert_eq!(join_or(&parts(&["a", "b"]), Lang::De), "a oder b");
-        assert_eq!(join_or(&parts(&["a", "b", "c"]), Lang::De), "a, b oder c");
-        assert_eq!(join_or(&parts(&["a", "b"]), Lang::En), "a or b");
+    fn capitals() {
         assert_eq!(capitalize("übermorgen um 9 Uhr"), "Übermorgen um 9 Uhr");
         assert_eq!(capitalize("am Montag"), "Am Montag");
         assert_eq!(capitalize(""), "");
