@@ -9,12 +9,12 @@
 
 use std::hint::black_box;
 
-use appointment_finder::{
+use chrono::{Duration, NaiveDate, TimeZone, Utc, Weekday};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use voxcal_appointment_finder::{
     AlternativeFinder, Bundesland, BusinessHours, EventType, EventTypeId, FakeClock, FindRequest,
     InMemoryCalendar, OpeningInterval, Outcome, SlotCache, Tenant, TenantId, TimeRange,
 };
-use chrono::{Duration, NaiveDate, TimeZone, Utc, Weekday};
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 
 fn berlin(date: NaiveDate, h: u32, m: u32) -> chrono::DateTime<Utc> {
     chrono_tz::Europe::Berlin

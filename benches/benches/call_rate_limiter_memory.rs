@@ -17,10 +17,10 @@ use std::hint::black_box;
 use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
-use call_rate_limiter::{CallKey, FakeClock, Limit, MemoryStore, Policy, Scope};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use governor::clock::FakeRelativeClock;
 use governor::{Quota, RateLimiter};
+use voxcal_call_rate_limiter::{CallKey, FakeClock, Limit, MemoryStore, Policy, Scope};
 
 const CALLS: usize = 4096;
 const FUNCTIONS: [&str; 4] = [

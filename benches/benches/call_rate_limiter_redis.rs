@@ -7,9 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use call_rate_limiter::{CallKey, Policy, RedisStore, Store};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use futures_util::future::join_all;
+use voxcal_call_rate_limiter::{CallKey, Policy, RedisStore, Store};
 
 const FUNCTIONS: [&str; 4] = [
     "check_availability",

@@ -6,9 +6,9 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use circuit_breaker::{CircuitBreaker, Config, MemoryStore, RedisStore};
 use criterion::{criterion_group, criterion_main, Criterion};
 use futures_util::FutureExt;
+use voxcal_circuit_breaker::{CircuitBreaker, Config, MemoryStore, RedisStore};
 
 async fn upstream(x: u64) -> Result<u64, ()> {
     Ok(black_box(x))

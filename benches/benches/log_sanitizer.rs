@@ -11,8 +11,8 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use log_sanitizer::Sanitizer;
 use regex::Regex;
+use voxcal_log_sanitizer::Sanitizer;
 
 /// A small deterministic generator, so every run sees the same input.
 struct Lcg(u64);

@@ -11,8 +11,8 @@ use std::hint::black_box;
 use chrono::{TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
 use regex::Regex;
-use request_validation::{AppointmentRequest, ValidationContext};
 use serde_json::Value;
+use voxcal_request_validation::{AppointmentRequest, ValidationContext};
 
 /// What the agent sends after a typical call: spoken date and time, a spoken
 /// e-mail address, a phone number with spaces.

@@ -1,4 +1,4 @@
-//! `calcom_client::decode` on arbitrary response bodies: every success decoder
+//! `voxcal_calcom_client::decode` on arbitrary response bodies: every success decoder
 //! (slots, booking, bookings page, reservation, event types, me) and the error
 //! decoder for the statuses the client maps.
 //!
@@ -11,7 +11,7 @@
 //!   is kept, and there is a user message in both languages.
 #![no_main]
 
-use calcom_client::{decode, BookingsPage, ErrorKind, EventType, Lang, Me, SlotReservation, Slots};
+use voxcal_calcom_client::{decode, BookingsPage, ErrorKind, EventType, Lang, Me, SlotReservation, Slots};
 use http::StatusCode;
 use libfuzzer_sys::fuzz_target;
 

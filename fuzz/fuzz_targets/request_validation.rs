@@ -22,7 +22,7 @@ use std::sync::LazyLock;
 
 use chrono::{TimeZone, Utc};
 use libfuzzer_sys::fuzz_target;
-use request_validation::{
+use voxcal_request_validation::{
     clean_text, clean_text_max, normalize_email, normalize_phone, parse_date, parse_time,
     AppointmentRequest, Lang, ValidationContext, MAX_DURATION_MINUTES, MIN_DURATION_MINUTES,
 };

@@ -1,4 +1,4 @@
-//! `call_rate_limiter::RetellExtractor` on arbitrary request bodies, plus
+//! `voxcal_call_rate_limiter::RetellExtractor` on arbitrary request bodies, plus
 //! `is_placeholder_call_id` and `strip_version_suffix` on the body as text.
 //!
 //! Checked:
@@ -10,7 +10,7 @@
 //! - `strip_version_suffix` returns a part of its trimmed input.
 #![no_main]
 
-use call_rate_limiter::{
+use voxcal_call_rate_limiter::{
     is_placeholder_call_id, strip_version_suffix, KeyExtractor, RetellExtractor, CALL_ID_HEADER,
 };
 use http::request::Parts;

@@ -1,4 +1,4 @@
-//! `log_sanitizer::Sanitizer::sanitize_json` on every input that parses as JSON.
+//! `voxcal_log_sanitizer::Sanitizer::sanitize_json` on every input that parses as JSON.
 //!
 //! Checked, with blank markers and with pseudonyms:
 //! - no panic;
@@ -13,7 +13,7 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use log_sanitizer::Sanitizer;
+use voxcal_log_sanitizer::Sanitizer;
 use serde_json::Value;
 
 static PLAIN: LazyLock<Sanitizer> = LazyLock::new(Sanitizer::default);

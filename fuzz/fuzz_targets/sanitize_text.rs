@@ -1,4 +1,4 @@
-//! `log_sanitizer::Sanitizer::sanitize_bytes` on arbitrary bytes.
+//! `voxcal_log_sanitizer::Sanitizer::sanitize_bytes` on arbitrary bytes.
 //!
 //! Checked on every input, with blank markers and with pseudonyms:
 //! - no panic;
@@ -13,7 +13,7 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use log_sanitizer::Sanitizer;
+use voxcal_log_sanitizer::Sanitizer;
 
 static PLAIN: LazyLock<Sanitizer> = LazyLock::new(Sanitizer::default);
 static PSEUDONYMS: LazyLock<Sanitizer> =

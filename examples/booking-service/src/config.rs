@@ -3,9 +3,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use appointment_finder::{BusinessHours, OpeningInterval};
 use chrono::Weekday;
 use chrono_tz::Tz;
+use voxcal_appointment_finder::{BusinessHours, OpeningInterval};
 
 /// The whole configuration of one service process.
 #[derive(Debug, Clone)]
@@ -591,7 +591,7 @@ fn tenant_from_file(
         }
     };
     if let Some(code) = &t.holidays {
-        let land = appointment_finder::Bundesland::from_code(code).ok_or_else(|| {
+        let land = voxcal_appointment_finder::Bundesland::from_code(code).ok_or_else(|| {
             ConfigError::new(
                 key("holidays"),
                 format!("unknown Bundesland code {code:?} (e.g. \"BE\", \"BY\")"),

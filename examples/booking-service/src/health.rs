@@ -45,9 +45,9 @@ pub(crate) async fn detailed(State(state): State<AppState>) -> Response {
         .map(|(id, t)| {
             let breaker = t.breaker().map(|b| b.state());
             let status = match breaker {
-                Some(circuit_breaker::State::Open | circuit_breaker::State::ForcedOpen) => {
-                    "degraded"
-                }
+                Some(
+                    voxcal_circuit_breaker::State::Open | voxcal_circuit_breaker::State::ForcedOpen,
+                ) => "degraded",
                 _ => "healthy",
             };
             json!({
@@ -67,7 +67,7 @@ pub(crate) async fn detailed(State(state): State<AppState>) -> Response {
         .map(|m| {
             let open = matches!(
                 m.state,
-                circuit_breaker::State::Open | circuit_breaker::State::ForcedOpen
+                voxcal_circuit_breaker::State::Open | voxcal_circuit_breaker::State::ForcedOpen
             );
             json!({
                 "name": &*m.name,
@@ -202,11 +202,11 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     }
     for m in state.inner.breakers.metrics() {
         for candidate in [
-            circuit_breaker::State::Closed,
-            circuit_breaker::State::Open,
-            circuit_breaker::State::HalfOpen,
-            circuit_breaker::State::ForcedOpen,
-            circuit_breaker::State::Disabled,
+            voxcal_circuit_breaker::State::Closed,
+            voxcal_circuit_breaker::State::Open,
+            voxcal_circuit_breaker::State::HalfOpen,
+            voxcal_circuit_breaker::State::ForcedOpen,
+            voxcal_circuit_breaker::State::Disabled,
         ] {
             metrics::gauge!(
                 "circuit_breaker_state",

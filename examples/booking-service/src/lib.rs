@@ -19,7 +19,7 @@
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-//! use appointment_finder::FakeClock;
+//! use voxcal_appointment_finder::FakeClock;
 //! use booking_service::{app, AppState, ServiceConfig};
 //! use chrono::{TimeZone, Utc};
 //! use tower::ServiceExt;
@@ -48,7 +48,6 @@ use axum::middleware::{from_fn_with_state, map_response};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
-use call_rate_limiter::{CallRateLimitLayer, RejectionKind};
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{
@@ -56,6 +55,7 @@ use tower_http::request_id::{
 };
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
+use voxcal_call_rate_limiter::{CallRateLimitLayer, RejectionKind};
 
 mod config;
 mod health;
@@ -89,11 +89,14 @@ impl MakeRequestId for CountingRequestId {
 }
 
 /// Counts 429s by the limit that refused them (`cooldown`, or the policy's
-/// limit names from the limiter's [`Decision`](call_rate_limiter::Decision)).
+/// limit names from the limiter's [`Decision`](voxcal_call_rate_limiter::Decision)).
 async fn count_rejections(response: Response) -> Response {
     if response.extensions().get::<RejectionKind>() == Some(&RejectionKind::RateLimited) {
         let mut limits: Vec<String> = Vec::new();
-        if let Some(decision) = response.extensions().get::<call_rate_limiter::Decision>() {
+        if let Some(decision) = response
+            .extensions()
+            .get::<voxcal_call_rate_limiter::Decision>()
+        {
             if decision.cooldown {
                 limits.push("cooldown".to_owned());
             }

@@ -3,24 +3,24 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use appointment_finder::{
-    CalendarError, FindRequest, Lang as FinderLang, Offer, Outcome, TenantId,
-};
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use calcom_client::{
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use serde_json::{json, Map, Value};
+use voxcal_appointment_finder::{
+    CalendarError, FindRequest, Lang as FinderLang, Offer, Outcome, TenantId,
+};
+use voxcal_calcom_client::{
     Attendee, BookingStatus, CalcomError, CancelBookingRequest, CreateBookingRequest,
     ErrorKind as CalcomErrorKind, EventTypeTarget, Lang as CalcomLang, RescheduleBookingRequest,
 };
-use call_rate_limiter::{is_placeholder_call_id, strip_version_suffix};
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
-use request_validation::{
+use voxcal_call_rate_limiter::{is_placeholder_call_id, strip_version_suffix};
+use voxcal_request_validation::{
     clean_text_max, parse_date, parse_time, AppointmentRequest, FieldError, Lang, Validate,
     ValidationContext, ValidationError, ValidationErrors,
 };
-use serde_json::{json, Map, Value};
 
 use crate::reply::{
     clock_hm, date_de, protocol_error, spoken_de, time_de, weekday_de, Availability, Reply, SlotOut,
@@ -981,7 +981,7 @@ impl Call<'_> {
             chrono::Weekday::Sat,
             chrono::Weekday::Sun,
         ];
-        let fmt_iv = |iv: &appointment_finder::OpeningInterval| {
+        let fmt_iv = |iv: &voxcal_appointment_finder::OpeningInterval| {
             let hm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
             format!("{}-{}", hm(iv.start_minutes()), hm(iv.end_minutes()))
         };

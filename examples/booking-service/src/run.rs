@@ -7,9 +7,9 @@
 use std::future::Future;
 use std::net::SocketAddr;
 
-use appointment_finder::RedisCacheBackend;
-use call_rate_limiter::{OutagePolicy, RedisStore};
-use circuit_breaker::{BreakerRegistry, RedisStore as BreakerStore};
+use voxcal_appointment_finder::RedisCacheBackend;
+use voxcal_call_rate_limiter::{OutagePolicy, RedisStore};
+use voxcal_circuit_breaker::{BreakerRegistry, RedisStore as BreakerStore};
 
 use crate::config::{RedisTarget, ServiceConfig};
 use crate::state::{AppState, AppStateBuilder};

@@ -5,16 +5,18 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Instant;
 
-use appointment_finder::{
+use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
+use parking_lot::Mutex;
+use voxcal_appointment_finder::{
     AlternativeFinder, AvailabilitySource, BookingId, CacheConfig, CalcomSource, Clock, EventType,
     EventTypeId, InMemoryCalendar, RedisCacheBackend, Slot, SlotCache, SourceError, SystemClock,
     Tenant, TenantId, TimeRange,
 };
-use calcom_client::{CalcomClient, Credentials, RetryPolicy};
-use call_rate_limiter::{CallKey, Decision, MemoryStore, Policy, RedisStore, Store, StoreError};
-use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
-use circuit_breaker::{BreakerRegistry, CircuitBreaker, Event as BreakerEvent};
-use parking_lot::Mutex;
+use voxcal_calcom_client::{CalcomClient, Credentials, RetryPolicy};
+use voxcal_call_rate_limiter::{
+    CallKey, Decision, MemoryStore, Policy, RedisStore, Store, StoreError,
+};
+use voxcal_circuit_breaker::{BreakerRegistry, CircuitBreaker, Event as BreakerEvent};
 
 use crate::config::{CalendarConfig, ServiceConfig, TenantConfig};
 
@@ -409,8 +411,8 @@ impl AppStateBuilder {
     /// Takes the Cal.com circuit breakers (one per tenant, named
     /// `calcom:<tenant>`, with the configuration's `calcom_breaker`
     /// settings as the registry's defaults) from `registry`, e.g. one over a
-    /// [`circuit_breaker::RedisStore`] so every replica shares their state,
-    /// or one with a [`circuit_breaker::FakeClock`] in tests. `backend`
+    /// [`voxcal_circuit_breaker::RedisStore`] so every replica shares their state,
+    /// or one with a [`voxcal_circuit_breaker::FakeClock`] in tests. `backend`
     /// names its store in `/api/health/detailed` (`in-memory`, `redis`).
     /// Default: an in-memory registry with default settings.
     pub fn breaker_registry(mut self, registry: BreakerRegistry, backend: &'static str) -> Self {
@@ -432,12 +434,12 @@ impl AppStateBuilder {
         }
         let (registry, breaker_backend) = self.breakers.unwrap_or_else(|| {
             (
-                BreakerRegistry::new(circuit_breaker::MemoryStore::new()),
+                BreakerRegistry::new(voxcal_circuit_breaker::MemoryStore::new()),
                 "in-memory",
             )
         });
         let settings = self.config.calcom_breaker;
-        let breaker_config = circuit_breaker::Config::builder()
+        let breaker_config = voxcal_circuit_breaker::Config::builder()
             .consecutive_failures(settings.consecutive_failures)
             .open_duration(settings.open_duration)
             .open_backoff(1.0, settings.open_duration)
@@ -602,7 +604,7 @@ fn build_tenant(
                 source = source.with_event_type(
                     &id,
                     event_type.clone(),
-                    calcom_client::EventTypeTarget::Id(*cal_id),
+                    voxcal_calcom_client::EventTypeTarget::Id(*cal_id),
                 );
             }
             (

@@ -1,9 +1,9 @@
 //! Logging: every line passes through `log-sanitizer` before it leaves the
 //! process.
 
-use log_sanitizer::{Sanitizer, SanitizingMakeWriter};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
+use voxcal_log_sanitizer::{Sanitizer, SanitizingMakeWriter};
 
 /// Log line format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -1,6 +1,5 @@
 //! The service through `app(state)` and `oneshot`, with a fixed clock.
 
-use appointment_finder::FakeClock;
 use axum::body::Body;
 use axum::Router;
 use booking_service::{app, sign, AppState, ServiceConfig, TenantConfig};
@@ -9,6 +8,7 @@ use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
+use voxcal_appointment_finder::FakeClock;
 
 /// Monday 2026-10-12, 08:00 in Berlin. The demo blocks 10:00–11:00 and
 /// 14:00–14:30 on every open day.
@@ -681,10 +681,12 @@ async fn health_and_metrics() {
 
 #[tokio::test]
 async fn cooldown_ends_after_five_minutes_on_the_limiter_clock() {
-    let limiter_clock = call_rate_limiter::FakeClock::new();
+    let limiter_clock = voxcal_call_rate_limiter::FakeClock::new();
     let state = AppState::builder(ServiceConfig::demo())
         .clock(FakeClock::new(now()))
-        .limiter_store(call_rate_limiter::MemoryStore::new().with_clock(limiter_clock.clone()))
+        .limiter_store(
+            voxcal_call_rate_limiter::MemoryStore::new().with_clock(limiter_clock.clone()),
+        )
         .build()
         .unwrap();
     let app = app(state);

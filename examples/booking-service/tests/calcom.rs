@@ -4,17 +4,17 @@
 
 use std::time::Duration;
 
-use appointment_finder::FakeClock;
 use axum::body::Body;
 use axum::Router;
 use booking_service::{app, AppState, ServiceConfig};
-use calcom_client::RetryPolicy;
 use chrono::{DateTime, TimeZone, Utc};
-use circuit_breaker::{BreakerRegistry, FakeClock as BreakerClock, MemoryStore};
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
+use voxcal_appointment_finder::FakeClock;
+use voxcal_calcom_client::RetryPolicy;
+use voxcal_circuit_breaker::{BreakerRegistry, FakeClock as BreakerClock, MemoryStore};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -527,7 +527,7 @@ async fn breaker_state_is_shared_through_redis() {
     let clock = BreakerClock::new();
     let mut replicas = Vec::new();
     for _ in 0..2 {
-        let store = circuit_breaker::RedisStore::connect(redis.url(), redis.prefix())
+        let store = voxcal_circuit_breaker::RedisStore::connect(redis.url(), redis.prefix())
             .await
             .unwrap();
         let registry = BreakerRegistry::new(store).with_clock(clock.clone());

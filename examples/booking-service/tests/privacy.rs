@@ -3,13 +3,13 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use appointment_finder::FakeClock;
 use axum::body::Body;
 use booking_service::{app, subscriber, AppState, LogFormat, ServiceConfig};
 use chrono::{TimeZone, Utc};
 use http::Request;
 use serde_json::json;
 use tower::ServiceExt;
+use voxcal_appointment_finder::FakeClock;
 
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);

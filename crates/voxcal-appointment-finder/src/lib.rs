@@ -1,0 +1,109 @@
+//! Finds the appointment a caller wished for, or the best alternatives when
+//! it is taken, for a voice agent that has to offer them in one breath.
+//!
+//! - [`AlternativeFinder::find`] moves the wish into the tenant's
+//!   [`BusinessHours`] (saying why), answers [`Outcome::Available`] for the
+//!   wished time or one within ±15 minutes, and otherwise ranks verified
+//!   free slots: same day nearest earlier/later, next open day, same weekday
+//!   next week, first free slot in the next 14 days.
+//! - [`Outcome::speak`] turns the answer into natural German ("Ich kann
+//!   Ihnen morgen um halb drei oder am Donnerstag um 10 Uhr anbieten.") or
+//!   English.
+//! - [`AvailabilitySource`] is where slots come from: [`InMemoryCalendar`]
+//!   (business hours, bookings, slot interval, buffers, minimum notice) or
+//!   Cal.com.
+//! - [`SlotCache`] sits in front of the source, per tenant, event type and
+//!   day, in memory or Redis (feature `redis`), with single-flight.
+//! - A [`TenantId`] is part of every lookup and cache key; all date-time
+//!   math happens in the tenant's IANA zone (DST-safe), the source is asked
+//!   in UTC.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! use voxcal_appointment_finder::{
+//!     AlternativeFinder, BusinessHours, EventType, EventTypeId, FakeClock, FindRequest,
+//!     InMemoryCalendar, Lang, Outcome, SlotCache, Tenant, TenantId,
+//! };
+//! use chrono::{Duration, NaiveDate, TimeZone, Utc};
+//!
+//! // Monday 2026-10-12, 08:00 in Berlin.
+//! let clock = FakeClock::new(Utc.with_ymd_and_hms(2026, 10, 12, 6, 0, 0).unwrap());
+//! let tenant = Tenant::new(TenantId::new("praxis-mueller").unwrap(), BusinessHours::default());
+//! let consult = EventTypeId::from(30_u64);
+//!
+//! let calendar = InMemoryCalendar::new(clock.clone());
+//! calendar.add_tenant(&tenant);
+//! calendar
+//!     .add_event_type(tenant.id(), consult.clone(), EventType::new(Duration::minutes(30)))
+//!     .unwrap();
+//!
+//! // 14:00 is taken, and so is everything else that afternoon but 17:30.
+//! let at = |h, m| NaiveDate::from_ymd_opt(2026, 10, 12).unwrap().and_hms_opt(h, m, 0).unwrap();
+//! let berlin = |h, m| tenant.hours().zone().from_local_datetime(&at(h, m)).unwrap().to_utc();
+//! calendar
+//!     .block(tenant.id(), voxcal_appointment_finder::TimeRange::new(berlin(9, 0), berlin(17, 30)))
+//!     .unwrap();
+//!
+//! let finder = AlternativeFinder::new(SlotCache::memory(calendar.clone(), clock.clone()), clock);
+//! let request = FindRequest::new(consult, at(14, 0), Duration::minutes(30));
+//! let outcome = finder.find(&tenant, &request).await;
+//!
+//! assert!(matches!(outcome, Outcome::Alternatives { .. }));
+//! assert_eq!(
+//!     outcome.speak(Lang::De),
+//!     "Um 14 Uhr ist leider schon belegt. Ich kann Ihnen heute um halb sechs oder \
+//!      morgen um 14 Uhr anbieten. Welcher Termin passt Ihnen besser?"
+//! );
+//! # });
+//! ```
+//!
+//! # Features
+//!
+//! - `redis`: `RedisCacheBackend` for [`SlotCache`] (standalone and Cluster).
+//! - `serde`: `Serialize` for [`Offer`], [`OfferKind`] and [`Slot`].
+//! - `calcom`: `CalcomSource`, an [`AvailabilitySource`] over
+//!   `calcom-client`'s `GET /v2/slots` (its docs show `find` with Cal.com).
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod cache;
+#[cfg(feature = "calcom")]
+mod calcom;
+mod calendar;
+mod clock;
+mod finder;
+mod holidays;
+mod hours;
+mod outcome;
+mod source;
+mod speak;
+mod tenant;
+
+#[cfg(feature = "redis")]
+pub use cache::RedisCacheBackend;
+pub use cache::{CacheConfig, CacheKey, CacheStats, DaySlots, SlotCache};
+#[cfg(feature = "calcom")]
+pub use calcom::CalcomSource;
+pub use calendar::{BookingId, CalendarError, EventType, InMemoryCalendar};
+pub use clock::{Clock, FakeClock, SystemClock};
+pub use finder::{AlternativeFinder, FindRequest, FinderConfig, ScoreWeights, TimePreference};
+pub use holidays::{easter_sunday, holiday_on, public_holidays, Bundesland, Holiday};
+pub use hours::{
+    AdjustReason, Adjusted, Adjustment, BusinessHours, Closure, HoursError, OpeningInterval,
+};
+pub use outcome::{Offer, OfferKind, Outcome, SearchContext};
+pub use source::{AvailabilitySource, Lang, Slot, SourceError, SourceErrorKind, TimeRange};
+pub use tenant::{EventTypeId, IdError, Tenant, TenantId};
+
+#[cfg(test)]
+mod assert_traits {
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn public_types_are_send_and_sync() {
+        assert_send_sync::<crate::SlotCache<crate::InMemoryCalendar>>();
+        assert_send_sync::<crate::AlternativeFinder<crate::InMemoryCalendar>>();
+        assert_send_sync::<crate::Outcome>();
+        assert_send_sync::<crate::InMemoryCalendar>();
+    }
+}

@@ -1,0 +1,484 @@
+//! The Redis backend of `SlotCache` against real servers (crates/testkit):
+//! key layout and TTLs, tenant isolation, single-flight across replicas,
+//! an outage where failures become misses, and a 3-master Cluster.
+#![cfg(feature = "redis")]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use chrono_tz::Europe::Berlin;
+use common::*;
+use redis::AsyncCommands;
+use voxcal_appointment_finder::{
+    AvailabilitySource, CacheConfig, CacheKey, InMemoryCalendar, RedisCacheBackend, SlotCache,
+};
+
+async fn manager(url: &str) -> redis::aio::ConnectionManager {
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(StdDuration::from_millis(300)))
+        .set_response_timeout(Some(StdDuration::from_millis(300)));
+    redis::Client::open(url)
+        .unwrap()
+        .get_connection_manager_with_config(config)
+        .await
+        .unwrap()
+}
+
+fn config(prefix: &str) -> CacheConfig {
+    CacheConfig {
+        prefix: prefix.to_owned(),
+        ..CacheConfig::default()
+    }
+}
+
+/// Runs 2 replicas x `per_replica` tasks against one cold key while the
+/// source is held at its gate; returns the results.
+async fn stampede<S: AvailabilitySource + 'static>(
+    caches: [Arc<SlotCache<Probe<S>>>; 2],
+    probe: &Probe<S>,
+    t: &voxcal_appointment_finder::Tenant,
+    per_replica: usize,
+) -> Vec<voxcal_appointment_finder::DaySlots> {
+    probe.close_gate();
+    let day = date(2026, 10, 13);
+    let mut tasks = Vec::new();
+    for cache in &caches {
+        for _ in 0..per_replica {
+            let cache = Arc::clone(cache);
+            let t = t.clone();
+            tasks.push(tokio::spawn(async move {
+                cache
+                    .day_slots(t.id(), &consult(), day, Berlin)
+                    .await
+                    .unwrap()
+            }));
+        }
+    }
+    while probe.calls() == 0 {
+        tokio::time::sleep(StdDuration::from_millis(5)).await;
+    }
+    // Give every task time to reach its flight lock or the Redis lock.
+    tokio::time::sleep(StdDuration::from_millis(300)).await;
+    probe.open_gate();
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.unwrap());
+    }
+    results
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_ttls_hits_and_invalidation() {
+    let redis = tokio::task::spawn_blocking(testkit::TestRedis::new)
+        .await
+        .unwrap();
+    let prefix = format!("{}:slots", redis.prefix());
+    let (calendar, t, _clock) = practice();
+    let probe = Probe::new(calendar.clone());
+    let cache = SlotCache::redis(
+        probe.clone(),
+        RedisCacheBackend::new(manager(redis.url()).await),
+        config(&prefix),
+    );
+    let mut raw = manager(redis.url()).await;
+
+    let day = date(2026, 10, 13);
+    let slots = cache
+        .day_slots(t.id(), &consult(), day, Berlin)
+        .await
+        .unwrap();
+    assert_eq!(slots.len(), 16);
+    let key = format!("{prefix}:{{praxis}}:30:2026-10-13");
+    assert_eq!(
+        CacheKey::new(t.id(), &consult(), day).redis_key(&prefix),
+        key
+    );
+    let ttl: i64 = raw.pttl(&key).await.unwrap();
+    assert!((50_000..=60_000).contains(&ttl), "ttl {ttl}");
+    // The lock is gone after the fetch.
+    let lock: bool = raw.exists(format!("{key}:lock")).await.unwrap();
+    assert!(!lock);
+
+    // A hit: no source call, same slots.
+    let again = cache
+        .day_slots(t.id(), &consult(), day, Berlin)
+        .await
+        .unwrap();
+    assert_eq!(probe.calls(), 1);
+    assert_eq!(*again, *slots);
+
+    // Empty days get the short TTL.
+    let saturday = date(2026, 10, 17);
+    assert!(cache
+        .day_slots(t.id(), &consult(), saturday, Berlin)
+        .await
+        .unwrap()
+        .is_empty());
+    let ttl: i64 = raw
+        .pttl(format!("{prefix}:{{praxis}}:30:2026-10-17"))
+        .await
+        .unwrap();
+    assert!((5_000..=15_000).contains(&ttl), "empty ttl {ttl}");
+    assert!(cache
+        .day_slots(t.id(), &consult(), saturday, Berlin)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(probe.calls(), 2);
+
+    // Book, invalidate, see the change.
+    calendar.book(t.id(), &consult(), slots[0].start).unwrap();
+    cache.invalidate(t.id(), &consult(), day).await;
+    let exists: bool = raw.exists(&key).await.unwrap();
+    assert!(!exists);
+    let after = cache
+        .day_slots(t.id(), &consult(), day, Berlin)
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 15);
+    assert_eq!(probe.calls(), 3);
+
+    // A corrupt entry is a miss, not an error.
+    let _: () = raw.set(&key, "not slots").await.unwrap();
+    assert_eq!(
+        cache
+            .day_slots(t.id(), &consult(), day, Berlin)
+            .await
+            .unwrap()
+            .len(),
+        15
+    );
+    assert_eq!(probe.calls(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalidation_during_a_fetch_is_not_undone() {
+    let redis = tokio::task::spawn_blocking(testkit::TestRedis::new)
+        .await
+        .unwrap();
+    let prefix = format!("{}:slots", redis.prefix());
+    let (calendar, t, _clock) = practice();
+    let probe = Probe::new(calendar.clone());
+    let replica =
+        |conn| SlotCache::redis(probe.clone(), RedisCacheBackend::new(conn), config(&prefix));
+    let one = Arc::new(replica(manager(redis.url()).await));
+    let two = replica(manager(redis.url()).await);
+    let day = date(2026, 10, 13);
+    probe.close_gate();
+    let inflight = {
+        let one = Arc::clone(&one);
+        let t = t.clone();
+        tokio::spawn(async move {
+            one.day_slots(t.id(), &consult(), day, Berlin)
+                .await
+                .unwrap()
+        })
+    };
+    while probe.calls() == 0 {
+        tokio::time::sleep(StdDuration::from_millis(5)).await;
+    }
+    // Replica one is fetching; replica two books and invalidates.
+    calendar
+        .book(t.id(), &consult(), berlin(2026, 10, 13, 9, 0))
+        .unwrap();
+    two.invalidate(t.id(), &consult(), day).await;
+    probe.open_gate();
+    inflight.await.unwrap();
+    let mut raw = manager(redis.url()).await;
+    let key = CacheKey::new(t.id(), &consult(), day).redis_key(&prefix);
+    let stored: bool = raw.exists(&key).await.unwrap();
+    assert!(!stored, "the in-flight answer was not stored");
+    assert_eq!(
+        two.day_slots(t.id(), &consult(), day, Berlin)
+            .await
+            .unwrap()
+            .len(),
+        15
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_with_the_same_event_type_stay_apart() {
+    let redis = tokio::task::spawn_blocking(testkit::TestRedis::new)
+        .await
+        .unwrap();
+    let prefix = format!("{}:slots", redis.prefix());
+    let clock = voxcal_appointment_finder::FakeClock::new(berlin(2026, 10, 12, 7, 0));
+    let calendar = InMemoryCalendar::new(clock.clone());
+    let a = tenant("a", practice_hours());
+    let b = tenant("b", practice_hours());
+    for t in [&a, &b] {
+        calendar.add_tenant(t);
+        calendar
+            .add_event_type(
+                t.id(),
+                consult(),
+                voxcal_appointment_finder::EventType::new(Duration::minutes(30)),
+            )
+            .unwrap();
+    }
+    block(&calendar, &b, date(2026, 10, 13), (9, 0), (17, 0));
+    // Two replicas: A is cached by one, read by the other.
+    let one = SlotCache::redis(
+        calendar.clone(),
+        RedisCacheBackend::new(manager(redis.url()).await),
+        config(&prefix),
+    );
+    let two = SlotCache::redis(
+        calendar,
+        RedisCacheBackend::new(manager(redis.url()).await),
+        config(&prefix),
+    );
+    let day = date(2026, 10, 13);
+    assert_eq!(
+        one.day_slots(a.id(), &consult(), day, Berlin)
+            .await
+            .unwrap()
+            .len(),
+        16
+    );
+    assert_eq!(
+        two.day_slots(b.id(), &consult(), day, Berlin)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        two.day_slots(a.id(), &consult(), day, Berlin)
+            .await
+            .unwrap()
+            .len(),
+        16
+    );
+    assert_eq!(
+        one.day_slots(b.id(), &consult(), day, Berlin)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_source_call_across_replicas() {
+    let redis = tokio::task::spawn_blocking(testkit::TestRedis::new)
+        .await
+        .unwrap();
+    let prefix = format!("{}:slots", redis.prefix());
+    let (calendar, t, _clock) = practice();
+    let probe = Probe::new(calendar);
+    let caches = [
+        Arc::new(SlotCache::redis(
+            probe.clone(),
+            RedisCacheBackend::new(manager(redis.url()).await),
+            config(&prefix),
+        )),
+        Arc::new(SlotCache::redis(
+            probe.clone(),
+            RedisCacheBackend::new(manager(redis.url()).await),
+            config(&prefix),
+        )),
+    ];
+    let results = stampede(caches, &probe, &t, 16).await;
+    assert_eq!(
+        probe.calls(),
+        1,
+        "one call for 32 concurrent misses on 2 replicas"
+    );
+    assert_eq!(results.len(), 32);
+    assert!(results.iter().all(|r| r.len() == 16 && **r == *results[0]));
+}
+
+/// While another replica holds the fetch lock, a replica whose source
+/// refuses in advance (an open breaker) answers at once instead of waiting
+/// up to `lock_wait` for a result that will not come.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusing_source_does_not_wait_for_another_replicas_lock() {
+    let redis = tokio::task::spawn_blocking(testkit::TestRedis::new)
+        .await
+        .unwrap();
+    let prefix = format!("{}:slots", redis.prefix());
+    let (calendar, t, _clock) = practice();
+    let holder = Probe::new(calendar.clone());
+    let refusing = Probe::new(calendar);
+    let config = CacheConfig {
+        lock_wait: Duration::seconds(5),
+        ..config(&prefix)
+    };
+    let a = Arc::new(SlotCache::redis(
+        holder.clone(),
+        RedisCacheBackend::new(manager(redis.url()).await),
+        config.clone(),
+    ));
+    let b = SlotCache::redis(
+        refusing.clone(),
+        RedisCacheBackend::new(manager(redis.url()).await),
+        config,
+    );
+    let day = date(2026, 10, 13);
+    holder.close_gate();
+    let fetch = {
+        let (a, t) = (Arc::clone(&a), t.clone());
+        tokio::spawn(async move { a.day_slots(t.id(), &consult(), day, Berlin).await })
+    };
+    while holder.calls() == 0 {
+        tokio::time::sleep(StdDuration::from_millis(5)).await;
+    }
+    // Replica A holds the Redis lock of the day; B's breaker is open.
+    refusing.refuse(true);
+    let started = std::time::Instant::now();
+    let err = b
+        .day_slots(t.id(), &consult(), day, Berlin)
+        .await
+        .unwrap_err();
+    let waited = started.elapsed();
+    assert_eq!(err.detail(), "breaker open");
+    assert!(
+        waited < StdDuration::from_secs(1),
+        "answered after {waited:?}, not after the 5 s lock wait"
+    );
+    assert_eq!(refusing.calls(), 0);
+    holder.open_gate();
+    assert_eq!(fetch.await.unwrap().unwrap().len(), 16);
+    // Refusing or not, a cached day is served.
+    assert_eq!(
+        b.day_slots(t.id(), &consult(), day, Berlin)
+            .await
+            .unwrap()
+            .len(),
+        16
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_outage_turns_into_misses_and_recovers() {
+    let mut server = tokio::task::spawn_blocking(testkit::RedisServer::start)
+        .await
+        .unwrap();
+    let (calendar, t, _clock) = practice();
+    let probe = Probe::new(calendar);
+    let cache = SlotCache::redis(
+        probe.clone(),
+        RedisCacheBackend::new(manager(&server.url()).await),
+        config("slots"),
+    );
+    let day = date(2026, 10, 13);
+    cache
+        .day_slots(t.id(), &consult(), day, Berlin)
+        .await
+        .unwrap();
+    cache
+        .day_slots(t.id(), &consult(), day, Berlin)
+        .await
+        .unwrap();
+    assert_eq!(probe.calls(), 1);
+
+    server.kill();
+    for round in 2..=4 {
+        let slots = cache
+            .day_slots(t.id(), &consult(), day, Berlin)
+            .await
+            .unwrap();
+        assert_eq!(
+            slots.len(),
+            16,
+            "answered from the source while Redis is down"
+        );
+        assert_eq!(probe.calls(), round, "every lookup is a miss");
+    }
+    let stats = cache.stats();
+    assert_eq!(
+        (stats.hits, stats.misses),
+        (1, 4),
+        "the outage shows as misses"
+    );
+
+    server.restart();
+    let mut cached_again = false;
+    for _ in 0..300 {
+        let before = probe.calls();
+        cache
+            .day_slots(t.id(), &consult(), day, Berlin)
+            .await
+            .unwrap();
+        cache
+            .day_slots(t.id(), &consult(), day, Berlin)
+            .await
+            .unwrap();
+        if probe.calls() == before + 1 {
+            cached_again = true;
+            break;
+        }
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+    assert!(cached_again, "the cache works again after the restart");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_caches_and_coalesces() {
+    let cluster = tokio::task::spawn_blocking(testkit::RedisCluster::start)
+        .await
+        .unwrap();
+    let connect = || async {
+        redis::cluster::ClusterClient::new(cluster.urls())
+            .unwrap()
+            .get_async_connection()
+            .await
+            .unwrap()
+    };
+    let (calendar, t, _clock) = practice();
+    let probe = Probe::new(calendar.clone());
+    let caches = [
+        Arc::new(SlotCache::redis(
+            probe.clone(),
+            RedisCacheBackend::cluster(connect().await),
+            config("slots"),
+        )),
+        Arc::new(SlotCache::redis(
+            probe.clone(),
+            RedisCacheBackend::cluster(connect().await),
+            config("slots"),
+        )),
+    ];
+    let results = stampede(
+        [Arc::clone(&caches[0]), Arc::clone(&caches[1])],
+        &probe,
+        &t,
+        8,
+    )
+    .await;
+    assert_eq!(probe.calls(), 1);
+    assert!(results.iter().all(|r| r.len() == 16));
+
+    // The entry lives on the master that owns the tenant's tag, with its TTL.
+    let key = CacheKey::new(t.id(), &consult(), date(2026, 10, 13)).redis_key("slots");
+    let mut raw = connect().await;
+    let ttl: i64 = raw.pttl(&key).await.unwrap();
+    assert!((50_000..=60_000).contains(&ttl), "ttl {ttl}");
+    let tag_owner = cluster.master_for_key("{praxis}").unwrap();
+    assert_eq!(cluster.master_for_key(&key).unwrap(), tag_owner);
+    assert_eq!(
+        cluster.master_for_key(&format!("{key}:lock")).unwrap(),
+        tag_owner
+    );
+
+    // Invalidation on one replica is seen by the other.
+    let slots = caches[1]
+        .day_slots(t.id(), &consult(), date(2026, 10, 13), Berlin)
+        .await
+        .unwrap();
+    calendar.book(t.id(), &consult(), slots[0].start).unwrap();
+    caches[0]
+        .invalidate(t.id(), &consult(), date(2026, 10, 13))
+        .await;
+    let after = caches[1]
+        .day_slots(t.id(), &consult(), date(2026, 10, 13), Berlin)
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 15);
+    assert_eq!(probe.calls(), 2);
+}

@@ -1,0 +1,495 @@
+//! In-process store: sharded maps, bounded by a key cap, idle keys evicted.
+
+use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
+use std::fmt;
+use std::future::{ready, Ready};
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::clock::{Clock, SystemClock};
+use crate::core::CallState;
+use crate::decision::{Decision, DecisionSource};
+use crate::inline::InlineStr;
+use crate::policy::{CallKey, Policy};
+use crate::store::{Store, StoreError};
+
+/// One shard, on its own cache lines so threads on neighbouring shards do
+/// not slow each other down.
+#[repr(align(128))]
+struct Shard(Mutex<Map>);
+
+type Map = HashMap<Key, CallState, PassThrough>;
+
+/// A call id with its hash, computed once per decision: the same hash picks
+/// the shard and the slot, and lookups compare the hashes before the bytes.
+#[derive(Debug)]
+struct Key {
+    hash: u64,
+    id: InlineStr,
+}
+
+impl PartialEq for Key {
+    #[inline]
+    fn eq(&self, other: &Key) -> bool {
+        // Whole inline buffers (zero past the length) compare in a few
+        // fixed-size loads; an id is inline exactly when it is short enough,
+        // so equal ids always take the same form.
+        self.hash == other.hash && self.id == other.id
+    }
+}
+
+impl Eq for Key {}
+
+impl Hash for Key {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+/// The map's hasher: [`Key`] carries its hash already, so this only passes
+/// it on.
+#[derive(Clone, Copy, Default)]
+struct PassThrough;
+
+impl BuildHasher for PassThrough {
+    type Hasher = PassThroughHasher;
+
+    fn build_hasher(&self) -> PassThroughHasher {
+        PassThroughHasher(0)
+    }
+}
+
+struct PassThroughHasher(u64);
+
+impl Hasher for PassThroughHasher {
+    /// Not used by [`Key`]; mixes bytes in anyway so any other use stays
+    /// a hash.
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+const DEFAULT_MAX_KEYS: usize = 100_000;
+const DEFAULT_SHARDS: usize = 64;
+
+/// Call state in this process: the default backend.
+///
+/// The map is split into shards (64 by default), each behind its own short
+/// lock, so threads deciding for different calls rarely meet. Memory is
+/// bounded: when a shard reaches its share of the key cap (100 000 calls by
+/// default), expired calls are dropped first, then the calls idle longest.
+/// A decision is synchronous and takes one shard lock once.
+///
+/// ```
+/// use voxcal_call_rate_limiter::{CallKey, MemoryStore, Policy};
+///
+/// let store = MemoryStore::new().with_max_keys(10_000);
+/// let policy = Policy::default();
+/// let key = CallKey::new("call_8a7f").with_function("check_availability");
+/// assert!(store.decide_now(&policy, &key).admitted);
+/// ```
+pub struct MemoryStore {
+    shards: Box<[Shard]>,
+    per_shard_cap: usize,
+    max_keys: usize,
+    hasher: SeededState,
+    clock: Arc<dyn Clock>,
+}
+
+impl MemoryStore {
+    /// A store with the system clock, 64 shards and a cap of 100 000 calls.
+    pub fn new() -> Self {
+        Self::build(DEFAULT_SHARDS, DEFAULT_MAX_KEYS, Arc::new(SystemClock))
+    }
+
+    fn build(shards: usize, max_keys: usize, clock: Arc<dyn Clock>) -> Self {
+        let shards = shards.clamp(1, 4096).next_power_of_two();
+        let max_keys = max_keys.max(1);
+        let hasher = SeededState::random();
+        MemoryStore {
+            shards: (0..shards)
+                .map(|_| Shard(Mutex::new(HashMap::with_hasher(PassThrough))))
+                .collect(),
+            per_shard_cap: max_keys.div_ceil(shards).max(1),
+            max_keys,
+            hasher,
+            clock,
+        }
+    }
+
+    /// Uses `clock` instead of the system clock (a [`FakeClock`](crate::FakeClock) in tests).
+    pub fn with_clock(self, clock: impl Clock) -> Self {
+        Self::build(self.shards.len(), self.max_keys, Arc::new(clock))
+    }
+
+    /// Caps the number of calls remembered (spread evenly over the shards).
+    pub fn with_max_keys(self, max_keys: usize) -> Self {
+        Self::build(self.shards.len(), max_keys, self.clock)
+    }
+
+    /// Sets the number of shards (rounded up to a power of two, at most 4096).
+    pub fn with_shards(self, shards: usize) -> Self {
+        Self::build(shards, self.max_keys, self.clock)
+    }
+
+    /// The number of calls currently remembered.
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.0.lock().len()).sum()
+    }
+
+    /// Whether no call is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Drops every call whose state has expired.
+    pub fn purge_expired(&self) {
+        let now = self.clock.now_millis();
+        for shard in self.shards.iter() {
+            shard.0.lock().retain(|_, s| s.expires_at() > now);
+        }
+    }
+
+    /// Decides synchronously (the [`Store`] impl wraps this in a ready future).
+    pub fn decide_now(&self, policy: &Policy, key: &CallKey) -> Decision {
+        let now = self.clock.now_millis();
+        let hash = self.hasher.hash_one(key.call_id().as_bytes());
+        let map_key = Key {
+            hash,
+            id: InlineStr::new(key.call_id()),
+        };
+        let mut shard = self.shards[self.shard_index(hash)].0.lock();
+        // Filled in place and returned from one exit, so the decision is
+        // built right in the caller's slot.
+        let mut decision = Decision::unlimited(DecisionSource::Memory);
+        if let Some(state) = shard.get_mut(&map_key) {
+            state.decide_into(policy, key, now, &mut decision);
+        } else {
+            if shard.len() >= self.per_shard_cap {
+                evict(&mut shard, self.per_shard_cap, now);
+            }
+            let mut state = CallState::default();
+            state.decide_into(policy, key, now, &mut decision);
+            if state.expires_at() != 0 {
+                shard.insert(map_key, state);
+            }
+        }
+        decision
+    }
+
+    /// Picks a shard from bits of the call id's hash that the map inside
+    /// does not use (it takes the low bits for the slot and the top seven
+    /// for its tags), so keys in one shard still spread over its slots.
+    #[inline]
+    fn shard_index(&self, hash: u64) -> usize {
+        ((hash >> 32) as usize) & (self.shards.len() - 1)
+    }
+
+    #[cfg(test)]
+    fn shard_of(&self, call_id: &str) -> usize {
+        self.shard_index(self.hasher.hash_one(call_id.as_bytes()))
+    }
+}
+
+/// A fast keyed hash for short keys (call ids): 16 bytes per folded 64×64→128
+/// bit multiply, keyed by two random words per store. Far cheaper than
+/// SipHash for ids of a few dozen bytes; the random key keeps an attacker
+/// who cannot read it from choosing ids that collide.
+#[derive(Clone)]
+struct SeededState {
+    k0: u64,
+    k1: u64,
+}
+
+impl SeededState {
+    fn random() -> Self {
+        let random = RandomState::new();
+        SeededState {
+            k0: random.hash_one(0x5eed_u64) | 1,
+            k1: random.hash_one(0xf01d_u64),
+        }
+    }
+}
+
+impl BuildHasher for SeededState {
+    type Hasher = SeededHasher;
+
+    fn build_hasher(&self) -> SeededHasher {
+        SeededHasher {
+            h: self.k1,
+            k0: self.k0,
+            k1: self.k1,
+        }
+    }
+}
+
+struct SeededHasher {
+    h: u64,
+    k0: u64,
+    k1: u64,
+}
+
+/// The high and low halves of the 128-bit product, folded together.
+#[inline]
+fn fold(a: u64, b: u64) -> u64 {
+    let product = u128::from(a) * u128::from(b);
+    (product as u64) ^ ((product >> 64) as u64)
+}
+
+/// Eight bytes from `at` (the caller checks the length): a fixed-size copy
+/// the compiler turns into one load.
+#[inline]
+fn read8(bytes: &[u8], at: usize) -> u64 {
+    let mut w = [0_u8; 8];
+    w.copy_from_slice(&bytes[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+#[inline]
+fn read4(bytes: &[u8], at: usize) -> u64 {
+    let mut w = [0_u8; 4];
+    w.copy_from_slice(&bytes[at..at + 4]);
+    u64::from(u32::from_le_bytes(w))
+}
+
+impl Hasher for SeededHasher {
+    /// Whole 16-byte blocks, then the last 16 bytes (or fewer, read as
+    /// overlapping words), so no byte-by-byte tail and no copy.
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let len = bytes.len();
+        let mut h = self.h;
+        let (a, b) = if len > 16 {
+            let mut at = 0;
+            while len - at > 16 {
+                h = fold(
+                    read8(bytes, at) ^ h ^ self.k0,
+                    read8(bytes, at + 8) ^ self.k1,
+                );
+                at += 16;
+            }
+            (read8(bytes, len - 16), read8(bytes, len - 8))
+        } else if len >= 8 {
+            (read8(bytes, 0), read8(bytes, len - 8))
+        } else if len >= 4 {
+            (read4(bytes, 0), read4(bytes, len - 4))
+        } else if len > 0 {
+            let tail = u64::from(bytes[0])
+                | u64::from(bytes[len / 2]) << 8
+                | u64::from(bytes[len - 1]) << 16;
+            (tail, 0)
+        } else {
+            (0, 0)
+        };
+        // The length goes in too, so overlapping reads stay unambiguous.
+        self.h = fold(a ^ h ^ self.k0, b ^ self.k1 ^ (len as u64));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.h = fold(n ^ self.h ^ self.k0, self.k1);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        fold(self.h, self.k0 ^ 0x9e37_79b9_7f4a_7c15)
+    }
+}
+
+/// Makes room in a full shard: expired calls first, then the eighth of the
+/// shard that would expire soonest (those idle longest).
+fn evict(shard: &mut Map, cap: usize, now: u64) {
+    shard.retain(|_, s| s.expires_at() > now);
+    if shard.len() < cap {
+        return;
+    }
+    let drop = (cap / 8).max(1);
+    let mut expiries: Vec<u64> = shard.values().map(CallState::expires_at).collect();
+    let (_, threshold, _) = expiries.select_nth_unstable(drop - 1);
+    let threshold = *threshold;
+    let mut dropped = 0;
+    shard.retain(|_, s| {
+        if dropped < drop && s.expires_at() <= threshold {
+            dropped += 1;
+            false
+        } else {
+            true
+        }
+    });
+    tracing::debug!(
+        dropped,
+        "rate-limit memory store at its key cap; evicted least recently used calls"
+    );
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("shards", &self.shards.len())
+            .field("max_keys", &self.max_keys)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store for MemoryStore {
+    type Future = Ready<Result<Decision, StoreError>>;
+
+    fn decide(&self, policy: &Arc<Policy>, key: &CallKey) -> Self::Future {
+        ready(Ok(self.decide_now(policy, key)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FakeClock;
+    use std::time::Duration;
+
+    #[test]
+    fn a_million_calls_stay_under_the_cap() {
+        let clock = FakeClock::new();
+        let store = MemoryStore::new()
+            .with_max_keys(50_000)
+            .with_clock(clock.clone());
+        let policy = Policy::default();
+        for i in 0..1_000_000_u32 {
+            let key = CallKey::new(format!("call_{i}")).with_function("f");
+            assert!(store.decide_now(&policy, &key).admitted);
+            if i % 1000 == 0 {
+                clock.advance(Duration::from_millis(1));
+            }
+            // The very latest calls keep their state.
+            if i == 999_999 {
+                let again = store.decide_now(&policy, &key);
+                assert_eq!(again.limits[0].used, 2);
+            }
+        }
+        let len = store.len();
+        assert!(len <= 50_000 + 64, "{len} calls remembered");
+        assert!(len >= 40_000, "evicted far too much: {len}");
+    }
+
+    #[test]
+    fn a_full_shard_drops_the_longest_idle_calls_first() {
+        let clock = FakeClock::new();
+        let store = MemoryStore::new()
+            .with_shards(1)
+            .with_max_keys(80)
+            .with_clock(clock.clone());
+        let policy = Policy::default();
+        for i in 0..80 {
+            store.decide_now(&policy, &CallKey::new(format!("c{i}")));
+            clock.advance(Duration::from_millis(10));
+        }
+        // The oldest call comes back: its state is still there.
+        assert_eq!(
+            store.decide_now(&policy, &CallKey::new("c0")).limits[0].used,
+            2
+        );
+        // A new call at the cap evicts the eighth idle longest (c1..c10).
+        store.decide_now(&policy, &CallKey::new("new"));
+        assert_eq!(store.len(), 71);
+        assert_eq!(
+            store.decide_now(&policy, &CallKey::new("c1")).limits[0].used,
+            1
+        );
+        assert_eq!(
+            store.decide_now(&policy, &CallKey::new("c0")).limits[0].used,
+            3
+        );
+        assert_eq!(
+            store.decide_now(&policy, &CallKey::new("c79")).limits[0].used,
+            2
+        );
+    }
+
+    #[test]
+    fn expired_calls_are_purged() {
+        let clock = FakeClock::new();
+        let store = MemoryStore::new().with_clock(clock.clone());
+        let policy = Policy::default();
+        for i in 0..100 {
+            store.decide_now(&policy, &CallKey::new(format!("c{i}")));
+        }
+        assert_eq!(store.len(), 100);
+        clock.advance(Duration::from_secs(30 * 60 - 1));
+        store.purge_expired();
+        assert_eq!(store.len(), 100);
+        clock.advance(Duration::from_secs(1));
+        store.purge_expired();
+        assert!(store.is_empty());
+    }
+
+    #[test]
+    fn the_hash_spreads_ids_over_shards_and_tells_near_keys_apart() {
+        let store = MemoryStore::new();
+        let mut per_shard = [0_usize; DEFAULT_SHARDS];
+        for i in 0..64_000 {
+            per_shard[store.shard_of(&format!("call_{i:08x}"))] += 1;
+        }
+        // 1000 expected per shard; a broken mix leaves shards empty or full.
+        assert!(
+            per_shard.iter().all(|&n| (700..1300).contains(&n)),
+            "{per_shard:?}"
+        );
+        let h = |b: &[u8]| store.hasher.hash_one(b);
+        assert_ne!(h(b"a"), h(b"a\0"));
+        assert_ne!(h(b""), h(b"\0"));
+        assert_ne!(h(&[7; 17]), h(&[7; 16]));
+        assert_ne!(h(b"call_0000000000000001"), h(b"call_0000000000000002"));
+        assert_ne!(
+            h(b"call_1"),
+            MemoryStore::new().hasher.hash_one(b"call_1".as_slice()),
+            "every store has its own key"
+        );
+    }
+
+    #[test]
+    fn exact_under_many_threads() {
+        let store = Arc::new(MemoryStore::new().with_clock(FakeClock::new()));
+        let policy = Policy::default();
+        let admitted = std::sync::atomic::AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for t in 0..8 {
+                let (store, policy, admitted) = (&store, &policy, &admitted);
+                s.spawn(move || {
+                    for i in 0..50 {
+                        let key =
+                            CallKey::new("one-call").with_function(format!("f{}", (t + i) % 20));
+                        if store.decide_now(policy, &key).admitted {
+                            admitted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(admitted.into_inner(), 20);
+    }
+}

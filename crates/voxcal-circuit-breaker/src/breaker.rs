@@ -1,0 +1,623 @@
+//! The breaker handle, its builder, permits and the acquire future.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use parking_lot::Mutex;
+
+use crate::event::Subscriber;
+use crate::machine::{Machine, Phase, Ticket, TicketKind, Transition};
+use crate::{
+    BreakerError, Classify, Clock, Config, DefaultClassifier, Event, MemoryStore, Metrics, Outcome,
+    Rejected, State, Store, SystemClock,
+};
+
+/// A circuit breaker. Cheap to clone: clones share one state.
+///
+/// ```
+/// # tokio_test_block_on(async {
+/// use voxcal_circuit_breaker::{BreakerError, CircuitBreaker};
+///
+/// let breaker = CircuitBreaker::new("calcom");
+/// let slots: Result<u32, BreakerError<&str>> = breaker.call(async { Ok(3) }).await;
+/// assert_eq!(slots.unwrap(), 3);
+/// # });
+/// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     futures_util::FutureExt::now_or_never(f).unwrap()
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct CircuitBreaker {
+    pub(crate) inner: Arc<Inner>,
+}
+
+/// State shared by the clones of one breaker.
+pub(crate) struct Inner {
+    pub(crate) name: Arc<str>,
+    pub(crate) config: Config,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) local: Mutex<Local>,
+    subscribers: Vec<Subscriber>,
+    rejected: AtomicU64,
+    /// The lock-free fast path: `generation << 2 | no-failures-bit << 1 | 1`
+    /// while the breaker is closed and needs neither a window nor timing,
+    /// else 0. Written under the lock after every change.
+    fast: AtomicU64,
+    #[cfg(feature = "redis")]
+    pub(crate) link: Option<crate::store::redis::Link>,
+}
+
+const FAST_ON: u64 = 1;
+const FAST_NO_FAILURES: u64 = 2;
+
+/// Everything behind the one lock.
+#[derive(Debug)]
+pub(crate) struct Local {
+    pub(crate) machine: Machine,
+    #[cfg(feature = "redis")]
+    pub(crate) sync: crate::store::redis::SyncState,
+}
+
+/// What a store needs to make a breaker.
+pub(crate) struct Spec {
+    pub(crate) name: Arc<str>,
+    pub(crate) config: Config,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) subscribers: Vec<Subscriber>,
+}
+
+impl Inner {
+    pub(crate) fn new(spec: Spec) -> Self {
+        let machine = Machine::new(&spec.config, spec.clock.now());
+        let inner = Inner {
+            name: spec.name,
+            config: spec.config,
+            clock: spec.clock,
+            local: Mutex::new(Local {
+                machine,
+                #[cfg(feature = "redis")]
+                sync: crate::store::redis::SyncState::default(),
+            }),
+            subscribers: spec.subscribers,
+            rejected: AtomicU64::new(0),
+            fast: AtomicU64::new(0),
+            #[cfg(feature = "redis")]
+            link: None,
+        };
+        inner.refresh_fast(&inner.local.lock());
+        inner
+    }
+
+    /// Publishes the fast-path word for the machine's current state (call
+    /// with the lock held, after every change).
+    pub(crate) fn refresh_fast(&self, local: &Local) {
+        let machine = &local.machine;
+        let eligible = machine.phase() == Phase::Closed
+            && !self.config.uses_window()
+            && !self.config.times_calls();
+        #[cfg(feature = "redis")]
+        let eligible = eligible && (self.link.is_none() || local.sync.decides_locally());
+        let word = if eligible {
+            let no_failures = if machine.consecutive_failures() == 0 {
+                FAST_NO_FAILURES
+            } else {
+                0
+            };
+            (machine.generation() << 2) | no_failures | FAST_ON
+        } else {
+            0
+        };
+        self.fast.store(word, Ordering::Release);
+    }
+
+    /// A closed-state ticket without taking the lock, when that is safe. A
+    /// ticket taken just before a transition is of the older generation,
+    /// and its outcome is ignored, as if it had been taken under the lock.
+    #[inline]
+    pub(crate) fn fast_acquire(&self) -> Option<Ticket> {
+        let word = self.fast.load(Ordering::Acquire);
+        (word & FAST_ON != 0).then_some(Ticket {
+            generation: word >> 2,
+            kind: TicketKind::Normal,
+        })
+    }
+
+    /// Records a closed-state outcome; a success while nothing needs
+    /// resetting takes no lock.
+    #[inline]
+    pub(crate) fn fast_finish(&self, ticket: Ticket, outcome: Outcome) {
+        if outcome == Outcome::Success && ticket.kind == TicketKind::Normal {
+            let word = self.fast.load(Ordering::Acquire);
+            if word == (ticket.generation << 2) | FAST_NO_FAILURES | FAST_ON {
+                #[cfg(feature = "redis")]
+                if let Some(link) = &self.link {
+                    link.fast_success();
+                }
+                return;
+            }
+        }
+        self.finish(ticket, outcome, None);
+    }
+
+    /// A local decision.
+    #[inline]
+    pub(crate) fn acquire_local(
+        &self,
+        local: &mut Local,
+    ) -> (Result<Ticket, Rejected>, Option<Transition>) {
+        let (decision, transition) = local.machine.acquire(&self.config, &*self.clock);
+        if transition.is_some() {
+            self.refresh_fast(local);
+        }
+        let decision = decision.map_err(|retry_after| Rejected {
+            retry_after,
+            state: local.machine.phase().state(),
+        });
+        (decision, transition)
+    }
+
+    pub(crate) fn permit(self: &Arc<Self>, ticket: Ticket) -> Permit {
+        let started = self.config.times_calls().then(|| self.clock.now());
+        Permit {
+            inner: Arc::clone(self),
+            ticket,
+            started,
+            #[cfg(feature = "redis")]
+            lease: None,
+            done: false,
+        }
+    }
+
+    pub(crate) fn rejected(&self, rejected: Rejected) {
+        self.rejected.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(
+            breaker = %self.name,
+            state = %rejected.state,
+            retry_after_ms = u64::try_from(rejected.retry_after.as_millis()).unwrap_or(u64::MAX),
+            "circuit breaker rejected a call"
+        );
+        if !self.subscribers.is_empty() {
+            self.emit(&Event::Rejected {
+                breaker: Arc::clone(&self.name),
+                state: rejected.state,
+                retry_after: rejected.retry_after,
+            });
+        }
+    }
+
+    pub(crate) fn transitioned(&self, transition: Option<Transition>) {
+        let Some(Transition { from, to }) = transition else {
+            return;
+        };
+        if to == State::Open || to == State::ForcedOpen {
+            tracing::warn!(breaker = %self.name, %from, %to, "circuit breaker opened");
+        } else {
+            tracing::info!(breaker = %self.name, %from, %to, "circuit breaker changed state");
+        }
+        if !self.subscribers.is_empty() {
+            self.emit(&Event::StateTransition {
+                breaker: Arc::clone(&self.name),
+                from,
+                to,
+            });
+        }
+    }
+
+    fn emit(&self, event: &Event) {
+        for subscriber in &self.subscribers {
+            subscriber(event);
+        }
+    }
+
+    fn finish(&self, ticket: Ticket, outcome: Outcome, started: Option<Instant>) {
+        let elapsed = started.map(|s| self.clock.now().saturating_duration_since(s));
+        let transition = {
+            let mut local = self.local.lock();
+            let transition =
+                local
+                    .machine
+                    .record(&self.config, ticket, outcome, elapsed, &*self.clock);
+            #[cfg(feature = "redis")]
+            if let Some(link) = &self.link {
+                link.note_outcome(&mut local, ticket, outcome, elapsed, transition);
+            }
+            self.refresh_fast(&local);
+            transition
+        };
+        self.transitioned(transition);
+    }
+}
+
+impl CircuitBreaker {
+    /// A breaker with the [default config](Config), the system clock and
+    /// its own in-memory state.
+    pub fn new(name: impl Into<Arc<str>>) -> Self {
+        Self::builder(name).build()
+    }
+
+    /// A builder for a breaker named `name` (e.g. `"calcom"`, or
+    /// `"calcom:tenant-42"` for one breaker per tenant).
+    pub fn builder(name: impl Into<Arc<str>>) -> CircuitBreakerBuilder {
+        CircuitBreakerBuilder {
+            name: name.into(),
+            config: Config::default(),
+            clock: Arc::new(SystemClock),
+            subscribers: Vec::new(),
+        }
+    }
+
+    /// The breaker's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// The breaker's settings.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Runs `fut` if the breaker admits it; `Err` counts as a failure.
+    pub async fn call<F, T, E>(&self, fut: F) -> Result<T, BreakerError<E>>
+    where
+        F: Future<Output = Result<T, E>>,
+    {
+        self.call_with(DefaultClassifier, fut).await
+    }
+
+    /// Runs `fut` if the breaker admits it, letting `classifier` decide what
+    /// counts as a failure. If the returned future is dropped before `fut`
+    /// finishes, the permit is released without counting.
+    pub async fn call_with<K, F, T, E>(&self, classifier: K, fut: F) -> Result<T, BreakerError<E>>
+    where
+        K: Classify<T, E>,
+        F: Future<Output = Result<T, E>>,
+    {
+        if let Some(ticket) = self.inner.fast_acquire() {
+            // A closed-state ticket needs no release if the call is dropped.
+            let result = fut.await;
+            self.inner.fast_finish(ticket, classifier.classify(&result));
+            return result.map_err(BreakerError::Inner);
+        }
+        let permit = self.try_acquire().await?;
+        let result = fut.await;
+        permit.record(classifier.classify(&result));
+        result.map_err(BreakerError::Inner)
+    }
+
+    /// Asks for a permit, for code that is not a single future. Report the
+    /// outcome with [`Permit::success`] / [`Permit::failure`]; a permit that
+    /// is dropped unreported is released and counts as nothing.
+    ///
+    /// The future is ready at once except with the Redis store in half-open
+    /// (the probe permit is taken in Redis) or before the first sync.
+    pub fn try_acquire(&self) -> AcquireFuture {
+        if let Some(ticket) = self.inner.fast_acquire() {
+            return AcquireFuture::ready(Ok(self.inner.permit(ticket)));
+        }
+        #[cfg(feature = "redis")]
+        if let Some(link) = &self.inner.link {
+            return link.acquire(&self.inner);
+        }
+        AcquireFuture::ready(self.acquire_now())
+    }
+
+    /// A local, synchronous decision.
+    #[inline]
+    pub(crate) fn acquire_now(&self) -> Result<Permit, Rejected> {
+        let (decision, transition) = {
+            let mut local = self.inner.local.lock();
+            self.inner.acquire_local(&mut local)
+        };
+        self.inner.transitioned(transition);
+        match decision {
+            Ok(ticket) => Ok(self.inner.permit(ticket)),
+            Err(rejected) => {
+                self.inner.rejected(rejected);
+                Err(rejected)
+            }
+        }
+    }
+
+    /// With the Redis store: reconciles with the shared state now and says
+    /// whether Redis answered. With the memory store: returns `true` at once.
+    /// Not needed before calls (the first decision of a new replica reads
+    /// the shared state anyway); useful in tests and health checks.
+    pub async fn synced(&self) -> bool {
+        #[cfg(feature = "redis")]
+        if self.inner.link.is_some() {
+            return crate::store::redis::sync_now(&self.inner).await;
+        }
+        true
+    }
+
+    /// The current state, as this replica sees it.
+    pub fn state(&self) -> State {
+        self.inner.local.lock().machine.phase().state()
+    }
+
+    /// Forces the breaker open until [`reset`](Self::reset) or another
+    /// operator call (shared with the whole fleet on the Redis store).
+    pub fn force_open(&self) {
+        self.set_state(State::ForcedOpen);
+    }
+
+    /// Disables the breaker: every call passes, nothing is counted.
+    pub fn disable(&self) {
+        self.set_state(State::Disabled);
+    }
+
+    /// Closes the breaker and clears its counters.
+    pub fn reset(&self) {
+        self.set_state(State::Closed);
+    }
+
+    /// Moves the breaker to `state` (an operator action).
+    pub fn set_state(&self, state: State) {
+        let transition = {
+            let mut local = self.inner.local.lock();
+            let transition = local
+                .machine
+                .set(&self.inner.config, state, self.inner.clock.now());
+            #[cfg(feature = "redis")]
+            if let Some(link) = &self.inner.link {
+                link.note_operator(&mut local, state);
+            }
+            self.inner.refresh_fast(&local);
+            transition
+        };
+        self.inner.transitioned(transition);
+    }
+
+    /// A snapshot for health endpoints.
+    pub fn metrics(&self) -> Metrics {
+        let local = self.inner.local.lock();
+        let machine = &local.machine;
+        let counts = machine.counts();
+        let rate = |n: u32| (counts.calls > 0).then(|| f64::from(n) / f64::from(counts.calls));
+        let phase = machine.phase();
+        let time_until_half_open = match phase {
+            Phase::Open { until } => Some(until.saturating_duration_since(self.inner.clock.now())),
+            _ => None,
+        };
+        Metrics {
+            name: Arc::clone(&self.inner.name),
+            state: phase.state(),
+            calls: counts.calls,
+            failed_calls: counts.failures,
+            slow_calls: counts.slow,
+            failure_rate: rate(counts.failures),
+            slow_call_rate: rate(counts.slow),
+            consecutive_failures: machine.consecutive_failures(),
+            rejected_calls: self.inner.rejected.load(Ordering::Relaxed),
+            time_until_half_open,
+            reopenings: machine.reopenings(),
+            generation: machine.generation(),
+        }
+    }
+}
+
+impl fmt::Debug for CircuitBreaker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CircuitBreaker")
+            .field("name", &self.inner.name)
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`CircuitBreaker`].
+pub struct CircuitBreakerBuilder {
+    name: Arc<str>,
+    config: Config,
+    clock: Arc<dyn Clock>,
+    subscribers: Vec<Subscriber>,
+}
+
+impl CircuitBreakerBuilder {
+    /// The settings (default: [`Config::default`]).
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = config;
+        self
+    }
+
+    /// The clock (default: [`SystemClock`]; tests pass a [`FakeClock`](crate::FakeClock)).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Calls `subscriber` for every [`Event`], on the thread that caused it.
+    /// Keep it short; it must not call back into the breaker.
+    pub fn on_event(mut self, subscriber: impl Fn(&Event) + Send + Sync + 'static) -> Self {
+        self.subscribers.push(Arc::new(subscriber));
+        self
+    }
+
+    /// A breaker with its own in-memory state.
+    pub fn build(self) -> CircuitBreaker {
+        self.build_with(&MemoryStore::new())
+    }
+
+    /// A breaker whose state lives in `store`. Breakers of the same name in
+    /// the same store share their state (the first one's settings win).
+    ///
+    /// With a [`RedisStore`](crate::RedisStore) this must be called inside
+    /// the Tokio runtime the store was connected on.
+    pub fn build_with<S: Store + ?Sized>(self, store: &S) -> CircuitBreaker {
+        let spec = Spec {
+            name: self.name,
+            config: self.config,
+            clock: self.clock,
+            subscribers: self.subscribers,
+        };
+        CircuitBreaker {
+            inner: store.attach(spec),
+        }
+    }
+}
+
+impl fmt::Debug for CircuitBreakerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CircuitBreakerBuilder")
+            .field("name", &self.name)
+            .field("config", &self.config)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Permission to make one call. Report how it went with
+/// [`success`](Self::success), [`failure`](Self::failure) or
+/// [`record`](Self::record); dropping it unreported releases it (a
+/// half-open probe slot is freed, nothing is counted).
+#[must_use = "a permit that is dropped unreported counts as nothing"]
+pub struct Permit {
+    inner: Arc<Inner>,
+    ticket: Ticket,
+    started: Option<Instant>,
+    #[cfg(feature = "redis")]
+    pub(crate) lease: Option<crate::store::redis::Lease>,
+    done: bool,
+}
+
+impl Permit {
+    /// The call worked.
+    pub fn success(self) {
+        self.record(Outcome::Success);
+    }
+
+    /// The call failed.
+    pub fn failure(self) {
+        self.record(Outcome::Failure);
+    }
+
+    /// The call ended with `outcome`.
+    pub fn record(mut self, outcome: Outcome) {
+        self.done = true;
+        self.complete(outcome);
+    }
+
+    /// Whether this permit is a half-open probe.
+    pub fn is_probe(&self) -> bool {
+        #[cfg(feature = "redis")]
+        if self.lease.is_some() {
+            return true;
+        }
+        self.ticket.kind == TicketKind::Probe
+    }
+
+    fn complete(&mut self, outcome: Outcome) {
+        #[cfg(feature = "redis")]
+        if let Some(lease) = self.lease.take() {
+            let elapsed = self
+                .started
+                .map(|s| self.inner.clock.now().saturating_duration_since(s));
+            if let Some(link) = &self.inner.link {
+                link.finish_probe(&self.inner, lease, outcome, elapsed);
+            }
+            return;
+        }
+        if self.started.is_none() {
+            self.inner.fast_finish(self.ticket, outcome);
+        } else {
+            self.inner.finish(self.ticket, outcome, self.started);
+        }
+    }
+}
+
+impl Drop for Permit {
+    fn drop(&mut self) {
+        if !self.done {
+            self.done = true;
+            self.complete(Outcome::Ignore);
+        }
+    }
+}
+
+impl fmt::Debug for Permit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Permit")
+            .field("breaker", &self.inner.name)
+            .field("probe", &self.is_probe())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The future of [`CircuitBreaker::try_acquire`].
+#[must_use = "futures do nothing unless polled"]
+pub struct AcquireFuture {
+    state: AcquireState,
+}
+
+enum AcquireState {
+    Ready(Option<Result<Permit, Rejected>>),
+    #[cfg(feature = "redis")]
+    Remote(tokio::task::JoinHandle<Result<Permit, Rejected>>),
+}
+
+impl AcquireFuture {
+    pub(crate) fn ready(result: Result<Permit, Rejected>) -> Self {
+        AcquireFuture {
+            state: AcquireState::Ready(Some(result)),
+        }
+    }
+
+    #[cfg(feature = "redis")]
+    pub(crate) fn remote(handle: tokio::task::JoinHandle<Result<Permit, Rejected>>) -> Self {
+        AcquireFuture {
+            state: AcquireState::Remote(handle),
+        }
+    }
+
+    /// The result if it is known without waiting (used by the tower layer).
+    #[cfg_attr(not(feature = "tower"), allow(dead_code))]
+    pub(crate) fn take_ready(&mut self) -> Option<Result<Permit, Rejected>> {
+        match &mut self.state {
+            AcquireState::Ready(result) => result.take(),
+            #[cfg(feature = "redis")]
+            AcquireState::Remote(_) => None,
+        }
+    }
+}
+
+impl Future for AcquireFuture {
+    type Output = Result<Permit, Rejected>;
+
+    #[cfg_attr(not(feature = "redis"), allow(unused_variables))]
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.state {
+            AcquireState::Ready(result) => match result.take() {
+                Some(result) => Poll::Ready(result),
+                None => Poll::Pending,
+            },
+            #[cfg(feature = "redis")]
+            AcquireState::Remote(handle) => match Pin::new(handle).poll(cx) {
+                Poll::Ready(Ok(result)) => Poll::Ready(result),
+                // The task panicked or the runtime is shutting down.
+                Poll::Ready(Err(_)) => Poll::Ready(Err(Rejected {
+                    retry_after: crate::machine::HALF_OPEN_BUSY_RETRY,
+                    state: State::HalfOpen,
+                })),
+                Poll::Pending => Poll::Pending,
+            },
+        }
+    }
+}
+
+impl fmt::Debug for AcquireFuture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match &self.state {
+            AcquireState::Ready(_) => "ready",
+            #[cfg(feature = "redis")]
+            AcquireState::Remote(_) => "remote",
+        };
+        f.debug_struct("AcquireFuture")
+            .field("state", &state)
+            .finish()
+    }
+}

@@ -1,0 +1,144 @@
+//! A circuit breaker for calls to an upstream (Cal.com, or anything else),
+//! for plain async code and for tower services, with its state optionally
+//! shared by every replica through Redis.
+//!
+//! It follows resilience4j's model: states closed, open, half-open, plus
+//! forced-open and disabled for operators; consecutive-failure, failure-rate
+//! and slow-call-rate rules over a count or time window; a limited number of
+//! half-open probes; exponential backoff of the open duration; events and a
+//! metrics snapshot. The [defaults](Config) open after 5 consecutive
+//! failures, stay open 60 s, then admit 2 probes and close after 2 successes.
+//!
+//! ```
+//! use std::time::Duration;
+//! use voxcal_circuit_breaker::{BreakerError, CircuitBreaker, Config, FakeClock, State};
+//!
+//! # futures_util::FutureExt::now_or_never(async {
+//! let clock = FakeClock::new();
+//! let breaker = CircuitBreaker::builder("calcom")
+//!     .config(Config::builder().consecutive_failures(2).build().unwrap())
+//!     .clock(clock.clone())
+//!     .build();
+//!
+//! for _ in 0..2 {
+//!     let r: Result<(), _> = breaker.call(async { Err("upstream 502") }).await;
+//!     assert!(matches!(r, Err(BreakerError::Inner("upstream 502"))));
+//! }
+//! assert_eq!(breaker.state(), State::Open);
+//!
+//! // Rejected without running, with the time to put into `Retry-After`.
+//! let r: Result<(), BreakerError<&str>> = breaker.call(async { Ok(()) }).await;
+//! assert_eq!(r.unwrap_err().retry_after(), Some(Duration::from_secs(60)));
+//!
+//! // After the open duration two probes are let through; two successes close it.
+//! clock.advance(Duration::from_secs(60));
+//! let a = breaker.try_acquire().await.unwrap();
+//! let b = breaker.try_acquire().await.unwrap();
+//! assert!(breaker.try_acquire().await.is_err(), "only two probes at a time");
+//! a.success();
+//! b.success();
+//! assert_eq!(breaker.state(), State::Closed);
+//! # }).unwrap();
+//! ```
+//!
+//! # Wrapping a reqwest call
+//!
+//! Decide what counts as a failure with a classifier: here 5xx and 429 and
+//! transport errors (timeouts included) are failures, other 4xx are not.
+//!
+//! ```no_run
+//! use voxcal_circuit_breaker::{BreakerError, CircuitBreaker, Lang, Outcome};
+//!
+//! async fn slots(
+//!     http: &reqwest::Client,
+//!     breaker: &CircuitBreaker,
+//! ) -> Result<reqwest::Response, BreakerError<reqwest::Error>> {
+//!     let classify = |r: &Result<reqwest::Response, reqwest::Error>| match r {
+//!         Ok(res) if res.status().is_server_error() || res.status() == 429 => Outcome::Failure,
+//!         Ok(_) => Outcome::Success,
+//!         Err(_) => Outcome::Failure,
+//!     };
+//!     breaker
+//!         .call_with(classify, http.get("http://calcom.invalid/v2/slots").send())
+//!         .await
+//! }
+//!
+//! # async fn demo() {
+//! let breaker = CircuitBreaker::new("calcom");
+//! match slots(&reqwest::Client::new(), &breaker).await {
+//!     Ok(_res) => { /* parse the slots */ }
+//!     Err(e) => {
+//!         // "Der Kalender ist gerade nicht erreichbar. Bitte versuchen Sie es in etwa 60 Sekunden noch einmal."
+//!         let _say = e.user_message(Lang::De);
+//!     }
+//! }
+//! # }
+//! ```
+//!
+//! # An axum route (feature `tower`)
+//!
+//! `CircuitBreakerLayer` answers a ready `503 Service Unavailable` with
+//! `Retry-After` while the breaker is open, and counts 5xx, 429 and errors
+//! as failures:
+//!
+//! ```no_run
+//! # #[cfg(feature = "tower")] {
+//! use axum::{routing::post, Router};
+//! use voxcal_circuit_breaker::{CircuitBreaker, CircuitBreakerLayer};
+//!
+//! async fn check_availability() -> &'static str {
+//!     "slots"
+//! }
+//!
+//! let breaker = CircuitBreaker::new("calcom");
+//! let app: Router = Router::new()
+//!     .route("/api/retell/check_availability", post(check_availability))
+//!     .route_layer(CircuitBreakerLayer::new(breaker.clone()));
+//! # let _ = app;
+//! # }
+//! ```
+//!
+//! # Backends
+//!
+//! - [`MemoryStore`] (default): state in this process.
+//! - `RedisStore` (feature `redis`): state shared by every replica, standalone
+//!   or Cluster. The closed-state success path never waits on Redis; see the
+//!   `RedisStore` docs for how transitions spread and what happens when Redis
+//!   is down.
+//!
+//! # Features
+//!
+//! - `tower`: `CircuitBreakerLayer` and `ServiceBreakerLayer`.
+//! - `redis`: `RedisStore`.
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod breaker;
+mod classify;
+mod clock;
+mod config;
+mod error;
+mod event;
+#[cfg(feature = "tower")]
+mod layer;
+mod machine;
+mod registry;
+mod store;
+
+pub use breaker::{AcquireFuture, CircuitBreaker, CircuitBreakerBuilder, Permit};
+pub use classify::{Classify, DefaultClassifier};
+pub use clock::{Clock, FakeClock, SystemClock};
+pub use config::{Config, ConfigBuilder, Window};
+pub use error::{BreakerError, ConfigError, Lang, Rejected};
+pub use event::{Event, Metrics};
+#[cfg(feature = "tower")]
+pub use layer::{
+    CircuitBreakerLayer, CircuitBreakerService, ClassifyResponse, DefaultResponseClassifier,
+    ResponseFuture, ServiceBreakerLayer, ServiceBreakerService, ServiceResponseFuture,
+};
+pub use machine::{Outcome, State};
+pub use registry::BreakerRegistry;
+#[cfg(feature = "redis")]
+pub use store::redis::{RedisStore, RedisStoreError};
+pub use store::{MemoryStore, Store};

@@ -1,0 +1,54 @@
+//! Helpers shared by the Redis fleet tests.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::time::{Duration, Instant};
+
+use voxcal_circuit_breaker::{CircuitBreaker, Config, RedisStore};
+
+/// Waits in real time (network latency, not a breaker window) until `done`,
+/// or fails with `explain()`: what each replica saw.
+pub(crate) async fn wait_or_explain(
+    what: &str,
+    limit: Duration,
+    mut done: impl FnMut() -> bool,
+    explain: impl Fn() -> String,
+) -> Duration {
+    let start = Instant::now();
+    while !done() {
+        assert!(
+            start.elapsed() < limit,
+            "{what}: not within {limit:?}; {}",
+            explain()
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    start.elapsed()
+}
+
+pub(crate) fn explain(fleet: &[CircuitBreaker]) -> String {
+    fleet
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let m = b.metrics();
+            format!(
+                "replica {i}: {:?} gen {} consecutive failures {} rejected {}",
+                m.state, m.generation, m.consecutive_failures, m.rejected_calls
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// One breaker named `calcom` per store, each synced once.
+pub(crate) async fn fleet_on(stores: &[RedisStore], config: &Config) -> Vec<CircuitBreaker> {
+    let mut fleet = Vec::new();
+    for store in stores {
+        let breaker = CircuitBreaker::builder("calcom")
+            .config(config.clone())
+            .build_with(store);
+        assert!(breaker.synced().await, "Redis answers");
+        fleet.push(breaker);
+    }
+    fleet
+}

@@ -1,0 +1,493 @@
+//! The Redis store against real servers: a fleet of four replicas on
+//! separate connections (standalone and a 3-master Cluster), a new replica
+//! joining, and an outage with kill and restart.
+#![cfg(feature = "redis")]
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt;
+use testkit::{RedisCluster, RedisServer, TestRedis};
+use tokio::sync::Semaphore;
+use voxcal_circuit_breaker::{BreakerError, CircuitBreaker, Config, RedisStore, State};
+
+mod common;
+use common::{explain, fleet_on, wait_or_explain};
+
+/// Open long enough that every replica sees it open; short enough to wait
+/// out (the open duration is governed by Redis server time, not our clock).
+const OPEN: Duration = Duration::from_millis(1200);
+
+fn fleet_config() -> Config {
+    Config::builder()
+        .open_duration(OPEN)
+        .sync_interval(Duration::from_millis(100))
+        .build()
+        .unwrap()
+}
+
+async fn wait_until(what: &str, limit: Duration, done: impl FnMut() -> bool) -> Duration {
+    wait_or_explain(what, limit, done, String::new).await
+}
+
+/// `n` breakers named `calcom`, each on its own connection to `redis`, each
+/// synced once.
+async fn replicas(redis: &TestRedis, config: &Config, n: usize) -> Vec<CircuitBreaker> {
+    let mut stores = Vec::new();
+    for _ in 0..n {
+        stores.push(
+            RedisStore::connect(redis.url(), redis.prefix())
+                .await
+                .unwrap(),
+        );
+    }
+    fleet_on(&stores, config).await
+}
+
+fn states(fleet: &[CircuitBreaker]) -> Vec<State> {
+    fleet.iter().map(CircuitBreaker::state).collect()
+}
+
+/// The scenario of the issue, on four stores (four connections).
+async fn fleet_scenario(stores: Vec<RedisStore>) {
+    let fleet: Vec<CircuitBreaker> = stores
+        .iter()
+        .map(|store| {
+            CircuitBreaker::builder("calcom")
+                .config(fleet_config())
+                .build_with(store)
+        })
+        .collect();
+    for breaker in &fleet {
+        assert!(breaker.synced().await, "Redis answers");
+    }
+
+    // The closed success path is decided locally: the call is ready at once.
+    for breaker in &fleet {
+        let r = breaker.call(async { Ok::<_, ()>(()) }).now_or_never();
+        assert!(matches!(r, Some(Ok(()))), "no Redis round trip when closed");
+    }
+
+    // Five failures spread over the four replicas (none sees five itself).
+    for i in 0..5 {
+        let r = fleet[i % 4].call(async { Err::<(), _>("502") }).await;
+        assert!(matches!(r, Err(BreakerError::Inner("502"))), "call {i} ran");
+    }
+    let took = wait_or_explain(
+        "all four open",
+        Duration::from_secs(1),
+        || states(&fleet).iter().all(|s| *s == State::Open),
+        || explain(&fleet),
+    )
+    .await;
+    assert!(took < Duration::from_secs(1));
+
+    // A replica that starts now reads the shared state; it does not reset it.
+    let newcomer = CircuitBreaker::builder("calcom")
+        .config(fleet_config())
+        .build_with(&stores[0]);
+    let r = newcomer.call(async { Ok::<_, ()>(()) }).await;
+    assert!(r.unwrap_err().is_open(), "the newcomer rejects too");
+    assert_eq!(newcomer.state(), State::Open);
+    drop(newcomer);
+
+    // Wait out the open duration.
+    wait_until("open duration over", Duration::from_secs(5), || {
+        fleet
+            .iter()
+            .all(|b| b.metrics().time_until_half_open.is_none_or(|d| d.is_zero()))
+    })
+    .await;
+
+    // Concurrent callers on all four: exactly two probes in total.
+    let admitted = Arc::new(AtomicU32::new(0));
+    let rejected = Arc::new(AtomicU32::new(0));
+    let gate = Arc::new(Semaphore::new(0));
+    let mut tasks = Vec::new();
+    for breaker in &fleet {
+        for _ in 0..8 {
+            let breaker = breaker.clone();
+            let (admitted, rejected, gate) = (
+                Arc::clone(&admitted),
+                Arc::clone(&rejected),
+                Arc::clone(&gate),
+            );
+            tasks.push(tokio::spawn(async move {
+                let r = breaker
+                    .call(async {
+                        admitted.fetch_add(1, Ordering::SeqCst);
+                        let _ = gate.acquire().await;
+                        Ok::<_, ()>(())
+                    })
+                    .await;
+                if r.is_err() {
+                    rejected.fetch_add(1, Ordering::SeqCst);
+                }
+                r.is_ok()
+            }));
+        }
+    }
+    wait_until("30 rejections", Duration::from_secs(5), || {
+        rejected.load(Ordering::SeqCst) == 30
+    })
+    .await;
+    assert_eq!(
+        admitted.load(Ordering::SeqCst),
+        2,
+        "exactly two probes fleet-wide"
+    );
+
+    // The two probes succeed: all four close.
+    gate.add_permits(100);
+    let mut ok = 0;
+    for task in tasks {
+        ok += u32::from(task.await.unwrap());
+    }
+    assert_eq!(ok, 2);
+    wait_until("all four closed", Duration::from_secs(1), || {
+        states(&fleet).iter().all(|s| *s == State::Closed)
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fleet_of_four_on_standalone_redis() {
+    let redis = tokio::task::spawn_blocking(TestRedis::new).await.unwrap();
+    let mut stores = Vec::new();
+    for _ in 0..4 {
+        stores.push(
+            RedisStore::connect(redis.url(), redis.prefix())
+                .await
+                .unwrap(),
+        );
+    }
+    fleet_scenario(stores).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fleet_of_four_on_redis_cluster() {
+    let cluster = tokio::task::spawn_blocking(RedisCluster::start)
+        .await
+        .unwrap();
+    let prefix = testkit::unique_prefix();
+    let mut stores = Vec::new();
+    for _ in 0..4 {
+        stores.push(
+            RedisStore::connect_cluster(cluster.urls(), &prefix)
+                .await
+                .unwrap(),
+        );
+    }
+    fleet_scenario(stores).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_success_resets_the_fleet_count_of_failures_it_has_seen() {
+    let redis = tokio::task::spawn_blocking(TestRedis::new).await.unwrap();
+    let fleet = replicas(&redis, &fleet_config(), 3).await;
+    let fail = |b: &CircuitBreaker| {
+        let b = b.clone();
+        async move { b.call(async { Err::<(), _>("502") }).await.unwrap_err() }
+    };
+    let sync_all = || async {
+        for b in &fleet {
+            assert!(b.synced().await);
+        }
+    };
+    for _ in 0..4 {
+        fail(&fleet[0]).await;
+    }
+    sync_all().await;
+    // b has seen the four failures; its success puts the count back to zero.
+    fleet[1].call(async { Ok::<_, ()>(()) }).await.unwrap();
+    sync_all().await;
+    for _ in 0..4 {
+        fail(&fleet[2]).await;
+    }
+    sync_all().await;
+    assert_eq!(states(&fleet), vec![State::Closed; 3]);
+    // The fifth failure in a row (fleet-wide) opens all three.
+    fail(&fleet[1]).await;
+    wait_until("all open", Duration::from_secs(1), || {
+        states(&fleet).iter().all(|s| *s == State::Open)
+    })
+    .await;
+}
+
+/// Once the fleet has counted failures, a replica refreshes ten times as
+/// often, so it learns of another replica's trip long before its regular
+/// `sync_interval` (here 2 s) comes round.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_failures_counted_a_trip_reaches_the_others_fast() {
+    let redis = tokio::task::spawn_blocking(TestRedis::new).await.unwrap();
+    let config = Config::builder()
+        .open_duration(Duration::from_secs(30))
+        .sync_interval(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let fleet = replicas(&redis, &config, 2).await;
+    let fail = |b: &CircuitBreaker| {
+        let b = b.clone();
+        async move { b.call(async { Err::<(), _>("502") }).await.unwrap_err() }
+    };
+    // One failure; the other replica's own refresh loop sees the count.
+    fail(&fleet[0]).await;
+    tokio::time::sleep(Duration::from_millis(2300)).await;
+    // Four more on the first replica trip it; the second must follow fast.
+    for _ in 0..4 {
+        fail(&fleet[0]).await;
+    }
+    assert_eq!(fleet[0].state(), State::Open);
+    let took = wait_or_explain(
+        "the other replica open",
+        Duration::from_secs(3),
+        || fleet[1].state() == State::Open,
+        || explain(&fleet),
+    )
+    .await;
+    assert!(
+        took < Duration::from_millis(450),
+        "learned of the trip after {took:?}, not within a tenth of the 2 s interval"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn operator_changes_reach_the_fleet() {
+    let redis = tokio::task::spawn_blocking(TestRedis::new).await.unwrap();
+    let fleet = replicas(&redis, &fleet_config(), 2).await;
+    fleet[0].force_open();
+    wait_until("forced open everywhere", Duration::from_secs(1), || {
+        states(&fleet).iter().all(|s| *s == State::ForcedOpen)
+    })
+    .await;
+    fleet[1].reset();
+    wait_until("closed everywhere", Duration::from_secs(1), || {
+        states(&fleet).iter().all(|s| *s == State::Closed)
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redis_outage_keeps_replicas_working_and_reconciles() {
+    let mut server = tokio::task::spawn_blocking(RedisServer::start)
+        .await
+        .unwrap();
+    let config = Config::builder()
+        .consecutive_failures(3)
+        .sync_interval(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let prefix = testkit::unique_prefix();
+    let a_store = RedisStore::connect(&server.url(), &prefix).await.unwrap();
+    let b_store = RedisStore::connect(&server.url(), &prefix).await.unwrap();
+    let a = CircuitBreaker::builder("calcom")
+        .config(config.clone())
+        .build_with(&a_store);
+    let b = CircuitBreaker::builder("calcom")
+        .config(config)
+        .build_with(&b_store);
+    assert!(a.synced().await && b.synced().await);
+
+    server = tokio::task::spawn_blocking(move || {
+        server.kill();
+        server
+    })
+    .await
+    .unwrap();
+    assert!(!a.synced().await, "Redis is down");
+
+    // Both replicas keep deciding locally: successes pass, failures count.
+    for breaker in [&a, &b] {
+        breaker.call(async { Ok::<_, ()>(()) }).await.unwrap();
+    }
+    for _ in 0..3 {
+        let r = a.call(async { Err::<(), _>("502") }).await;
+        assert!(matches!(r, Err(BreakerError::Inner("502"))));
+    }
+    assert_eq!(a.state(), State::Open, "a trips on its own");
+    assert_eq!(b.state(), State::Closed, "b cannot know yet");
+    b.call(async { Ok::<_, ()>(()) }).await.unwrap();
+
+    // Redis is back (empty): a's trip is pushed, b learns it.
+    let _server = tokio::task::spawn_blocking(move || {
+        server.restart();
+        server
+    })
+    .await
+    .unwrap();
+    wait_until("b learns of a's trip", Duration::from_secs(10), || {
+        b.state() == State::Open
+    })
+    .await;
+    assert_eq!(a.state(), State::Open);
+    assert!(b
+        .call(async { Ok::<_, ()>(()) })
+        .await
+        .unwrap_err()
+        .is_open());
+}
+
+/// Polls `try_acquire` until it grants a permit.
+async fn acquire_within(
+    breaker: &CircuitBreaker,
+    limit: Duration,
+) -> voxcal_circuit_breaker::Permit {
+    let start = Instant::now();
+    loop {
+        if let Ok(permit) = breaker.try_acquire().await {
+            return permit;
+        }
+        assert!(start.elapsed() < limit, "no permit within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn probe_permits_are_released_on_drop_and_expire_when_their_holder_dies() {
+    let redis = tokio::task::spawn_blocking(TestRedis::new).await.unwrap();
+    let config = Config::builder()
+        .consecutive_failures(1)
+        .open_duration(Duration::from_millis(300))
+        .half_open_permits(1)
+        .half_open_successes(1)
+        .probe_lease(Duration::from_secs(4))
+        .sync_interval(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let fleet = replicas(&redis, &config, 2).await;
+    fleet[0]
+        .call(async { Err::<(), _>("502") })
+        .await
+        .unwrap_err();
+    let probe = acquire_within(&fleet[0], Duration::from_secs(3)).await;
+    assert!(probe.is_probe());
+    let busy = fleet[1].try_acquire().await.unwrap_err();
+    assert_eq!(busy.state(), State::HalfOpen, "the one probe is taken");
+
+    // The caller gives up: the lease in Redis is released at once.
+    drop(probe);
+    let probe = acquire_within(&fleet[1], Duration::from_millis(1500)).await;
+    assert!(probe.is_probe());
+
+    // The holder "crashes" without reporting: its lease runs out in Redis.
+    #[allow(clippy::mem_forget)]
+    std::mem::forget(probe);
+    assert!(fleet[0].try_acquire().await.is_err());
+    let start = Instant::now();
+    let probe = acquire_within(&fleet[0], Duration::from_secs(10)).await;
+    assert!(
+        start.elapsed() >= Duration::from_secs(2),
+        "only after the lease"
+    );
+    probe.success();
+    wait_until("both closed", Duration::from_secs(1), || {
+        states(&fleet).iter().all(|s| *s == State::Closed)
+    })
+    .await;
+}
+
+/// The HTTP layer over the Redis store: in half-open the decision waits on
+/// Redis, so the layer holds the request and a ready clone of the service.
+#[cfg(feature = "tower")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn http_layer_takes_its_probe_from_redis() {
+    use http::{Request, Response, StatusCode};
+    use tower::{service_fn, ServiceBuilder, ServiceExt};
+    use voxcal_circuit_breaker::CircuitBreakerLayer;
+
+    let redis = tokio::task::spawn_blocking(TestRedis::new).await.unwrap();
+    let config = Config::builder()
+        .consecutive_failures(1)
+        .open_duration(Duration::from_millis(300))
+        .half_open_successes(1)
+        .sync_interval(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let store = RedisStore::connect(redis.url(), redis.prefix())
+        .await
+        .unwrap();
+    let breaker = CircuitBreaker::builder("calcom")
+        .config(config)
+        .build_with(&store);
+    assert!(breaker.synced().await);
+    let upstream_calls = Arc::new(AtomicU32::new(0));
+    let calls = Arc::clone(&upstream_calls);
+    let svc = ServiceBuilder::new()
+        .layer(CircuitBreakerLayer::new(breaker.clone()))
+        .service(service_fn(move |req: Request<String>| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            let status = if req.body() == "fail" { 502 } else { 200 };
+            async move {
+                let mut res = Response::new(String::from("upstream"));
+                *res.status_mut() = StatusCode::from_u16(status).unwrap();
+                Ok::<_, std::convert::Infallible>(res)
+            }
+        }));
+    let send = |body: &'static str| svc.clone().oneshot(Request::new(body.to_owned()));
+
+    assert_eq!(
+        send("fail").await.unwrap().status(),
+        StatusCode::BAD_GATEWAY
+    );
+    assert_eq!(breaker.state(), State::Open);
+    let rejected = send("ok").await.unwrap();
+    assert_eq!(rejected.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(upstream_calls.load(Ordering::SeqCst), 1);
+
+    wait_until("open duration over", Duration::from_secs(3), || {
+        breaker
+            .metrics()
+            .time_until_half_open
+            .is_none_or(|d| d.is_zero())
+    })
+    .await;
+    // The probe goes through Redis, then through the service.
+    assert_eq!(send("ok").await.unwrap().status(), StatusCode::OK);
+    assert_eq!(upstream_calls.load(Ordering::SeqCst), 2);
+    // The probe's outcome is reported without making the caller wait.
+    wait_until("closed", Duration::from_secs(1), || {
+        breaker.state() == State::Closed
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failure_rate_over_a_time_window_is_fleet_wide() {
+    let redis = tokio::task::spawn_blocking(TestRedis::new).await.unwrap();
+    let config = Config::builder()
+        .consecutive_failures(0)
+        .failure_rate(0.5)
+        .window(voxcal_circuit_breaker::Window::Time(Duration::from_secs(
+            30,
+        )))
+        .minimum_calls(4)
+        .sync_interval(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let fleet = replicas(&redis, &config, 2).await;
+    // Each replica alone sees two calls, below the minimum of four.
+    for (i, breaker) in fleet.iter().enumerate() {
+        breaker.call(async { Ok::<_, ()>(()) }).await.unwrap();
+        breaker
+            .call(async { Err::<(), _>("502") })
+            .await
+            .unwrap_err();
+        assert_eq!(breaker.metrics().calls, 2);
+        assert_eq!(breaker.state(), State::Closed, "replica {i} alone");
+        if i == 0 {
+            assert!(breaker.synced().await);
+            assert!(fleet[1].synced().await);
+            assert_eq!(
+                states(&fleet),
+                vec![State::Closed; 2],
+                "two calls fleet-wide"
+            );
+        }
+    }
+    // Together: four calls, half failed.
+    wait_until("both open", Duration::from_secs(1), || {
+        states(&fleet).iter().all(|s| *s == State::Open)
+    })
+    .await;
+}

@@ -1,0 +1,107 @@
+//! GDPR-grade redaction of log text, JSON bodies and HTTP headers, fast enough
+//! to sit on every log line.
+//!
+//! A [`Sanitizer`] finds e-mail addresses (IDN and `%40`-encoded too), German
+//! and international phone numbers, IBANs (mod-97 checked), payment cards
+//! (Luhn checked), secrets (`Bearer …`, JWTs, Stripe/Cal.com/AWS/GitHub/Slack/
+//! Google/Retell keys, private keys, values of secret-named keys), names and
+//! other personal fields (by key and after `Herr`/`Frau`/`Dr.`/`Kunde:`),
+//! dates of birth next to a label, and IPv4/IPv6 addresses — in **one pass**
+//! over the text. It wakes up only at trigger bytes and word starts and runs
+//! small anchored matchers there; timestamps, durations, versions, ids,
+//! amounts and appointment dates stay untouched. A line that was redacted is
+//! scanned once more (and again until nothing changes), so the output is a
+//! fixpoint: sanitizing it again never changes it.
+//!
+//! ```
+//! use voxcal_log_sanitizer::Sanitizer;
+//!
+//! let s = Sanitizer::default();
+//! let line = "2025-10-01 11:03:23 INFO booking eventTypeId=2026713 took 577ms \
+//!             attendeeEmail=max%40gmx.de phone=\"+49 (0)30 1234 5678\" \
+//!             Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln";
+//! assert_eq!(
+//!     s.sanitize(line),
+//!     "2025-10-01 11:03:23 INFO booking eventTypeId=2026713 took 577ms \
+//!      attendeeEmail=[EMAIL_REDACTED] phone=\"[PHONE_REDACTED]\" \
+//!      Authorization: Bearer [REDACTED]"
+//! );
+//! assert_eq!(
+//!     s.sanitize("Rückruf an Herr Max Müller, IBAN DE89 3704 0044 0532 0130 00"),
+//!     "Rückruf an Herr [NAME_REDACTED], IBAN [IBAN_REDACTED]"
+//! );
+//! ```
+//!
+//! # Markers and pseudonyms
+//!
+//! Redacted values become `[EMAIL_REDACTED]`, `[PHONE_REDACTED]`,
+//! `[IBAN_REDACTED]`, `[CARD_REDACTED]`, `[NAME_REDACTED]`, `[DOB_REDACTED]`,
+//! `[IP_REDACTED]`, and `[REDACTED]` for secrets and other personal fields
+//! (see [`Kind::marker`]). With [`SanitizerBuilder::pseudonymize`] they become
+//! keyed HMAC tags such as `[EMAIL:3f9a1c2e]`, stable for the same value and
+//! key. Output of the sanitizer passes through it unchanged (idempotent).
+//!
+//! # JSON and headers
+//!
+//! [`Sanitizer::sanitize_json`] walks a `serde_json::Value` and replaces the
+//! values of sensitive keys whole, [`Sanitizer::sanitize_headers`] redacts
+//! credentials in an `http::HeaderMap`. JSON embedded in a log line is handled
+//! by [`Sanitizer::sanitize`] itself and stays valid JSON:
+//!
+//! ```
+//! let s = voxcal_log_sanitizer::Sanitizer::default();
+//! let body = r#"{"args":{"name":"Max Müller","phone":491701234567,"address":{"city":"Berlin"}}}"#;
+//! let clean = s.sanitize(body);
+//! assert_eq!(
+//!     clean,
+//!     r#"{"args":{"name":"[NAME_REDACTED]","phone":"[PHONE_REDACTED]","address":"[REDACTED]"}}"#
+//! );
+//! assert!(serde_json::from_str::<serde_json::Value>(&clean).is_ok());
+//! ```
+//!
+//! # tracing
+//!
+//! With the `tracing` feature, [`SanitizingMakeWriter`] wraps the writer of
+//! any `tracing_subscriber::fmt` layer (plain or JSON), so nothing personal
+//! leaves the process:
+//!
+//! ```
+//! # #[cfg(feature = "tracing")] {
+//! use voxcal_log_sanitizer::{Sanitizer, SanitizingMakeWriter};
+//!
+//! tracing_subscriber::fmt()
+//!     .json()
+//!     .with_writer(SanitizingMakeWriter::new(Sanitizer::default(), std::io::stdout))
+//!     .try_init()
+//!     .ok();
+//! tracing::info!(email = "max@gmx.de", "booking confirmed");
+//! // {"timestamp":"…","level":"INFO","fields":{"message":"booking confirmed","email":"[EMAIL_REDACTED]"},…}
+//! # }
+//! ```
+//!
+//! # Command line
+//!
+//! `cargo run --release -p voxcal-log-sanitizer --example sanitize < in.log > out.log`
+//! sanitizes stdin to stdout line by line (`--pseudonymize KEY`,
+//! `--disable KIND`).
+//!
+//! # Features
+//!
+//! - `tracing` (off by default): [`SanitizingMakeWriter`].
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod detect;
+mod headers;
+mod json;
+mod keys;
+mod kind;
+mod sanitizer;
+mod scan;
+#[cfg(feature = "tracing")]
+mod writer;
+
+pub use kind::{Kind, ParseKindError};
+pub use sanitizer::{Sanitizer, SanitizerBuilder};
+#[cfg(feature = "tracing")]
+pub use writer::{SanitizingMakeWriter, SanitizingWriter};
