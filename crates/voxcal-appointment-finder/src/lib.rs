@@ -65,6 +65,7 @@
 //!   `calcom-client`'s `GET /v2/slots` (its docs show `find` with Cal.com).
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod cache;
 #[cfg(feature = "calcom")]

@@ -96,6 +96,7 @@
 //!   the network, and are not retried.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod auth;
 #[cfg(feature = "breaker")]

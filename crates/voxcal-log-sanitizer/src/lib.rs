@@ -90,6 +90,7 @@
 //! - `tracing` (off by default): [`SanitizingMakeWriter`].
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod detect;
 mod headers;

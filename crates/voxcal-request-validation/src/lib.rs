@@ -52,6 +52,7 @@
 //!   `{"success":false,"status":"validation_error",…}` (or 422, configurable).
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod context;
 mod date;
