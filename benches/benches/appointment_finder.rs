@@ -34,7 +34,7 @@ struct Scenario {
 
 fn scenario(name: &'static str, booked_days: i64) -> Scenario {
     let monday = NaiveDate::from_ymd_opt(2026, 10, 12).expect("date");
-    let clock = FakeClock::new(berlin(monday, 7, 0));
+    let clock = FakeClock::at(berlin(monday, 7, 0));
     let hours = BusinessHours::closed(chrono_tz::Europe::Berlin).with_weekdays(
         [
             Weekday::Mon,

@@ -1,5 +1,5 @@
 //! `RedisStore` decisions per second at concurrency 1 and 32, beside a bare
-//! `PING` over the same multiplexed connection in the same run. Each call
+//! `PING` over the same `RedisConnection` in the same run. Each call
 //! gets 8 decisions over 4 functions (all admitted under the default policy),
 //! so the script reads and writes as in a real call.
 
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use futures_util::future::join_all;
-use voxcal_call_rate_limiter::{CallKey, Policy, RedisStore, Store};
+use voxcal_call_rate_limiter::{CallKey, Policy, RedisConnection, RedisStore, Store};
 
 const FUNCTIONS: [&str; 4] = [
     "check_availability",
@@ -21,10 +21,8 @@ const FUNCTIONS: [&str; 4] = [
 fn redis(c: &mut Criterion) {
     let rt = benches::runtime(2);
     let server = benches::BenchRedis::start();
-    let url = server.url().to_owned();
-    let client = redis::Client::open(url).expect("redis url");
     let conn = rt
-        .block_on(client.get_connection_manager())
+        .block_on(RedisConnection::connect(server.url()))
         .expect("redis connection");
     let prefix = testkit::unique_prefix();
     // A generous timeout: the bench measures Redis, never the fallback.

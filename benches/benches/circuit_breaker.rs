@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use futures_util::FutureExt;
-use voxcal_circuit_breaker::{CircuitBreaker, Config, MemoryStore, RedisStore};
+use voxcal_circuit_breaker::{
+    BreakerConfig, CircuitBreaker, MemoryStore, RedisConnection, RedisStore,
+};
 
 async fn upstream(x: u64) -> Result<u64, ()> {
     Ok(black_box(x))
@@ -21,11 +23,12 @@ fn closed_call(c: &mut Criterion) {
 
     let memory = CircuitBreaker::builder("bench").build_with(&MemoryStore::new());
     let redis = rt.block_on(async {
-        let store = RedisStore::connect(&url, &testkit::unique_prefix())
+        let conn = RedisConnection::connect(&url)
             .await
-            .expect("redis store");
+            .expect("redis connection");
+        let store = RedisStore::new(conn).with_prefix(testkit::unique_prefix());
         let breaker = CircuitBreaker::builder("bench")
-            .config(Config::default())
+            .config(BreakerConfig::default())
             .build_with(&store);
         assert!(breaker.synced().await, "Redis answers");
         breaker

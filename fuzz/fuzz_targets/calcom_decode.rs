@@ -11,7 +11,9 @@
 //!   is kept, and there is a user message in both languages.
 #![no_main]
 
-use voxcal_calcom_client::{decode, BookingsPage, ErrorKind, EventType, Lang, Me, SlotReservation, Slots};
+use voxcal_calcom_client::{
+    decode, BookingsPage, ErrorKind, EventType, Lang, Me, SlotReservation, Slots, UserMessage,
+};
 use http::StatusCode;
 use libfuzzer_sys::fuzz_target;
 

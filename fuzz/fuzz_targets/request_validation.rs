@@ -24,7 +24,8 @@ use chrono::{TimeZone, Utc};
 use libfuzzer_sys::fuzz_target;
 use voxcal_request_validation::{
     clean_text, clean_text_max, normalize_email, normalize_phone, parse_date, parse_time,
-    AppointmentRequest, Lang, ValidationContext, MAX_DURATION_MINUTES, MIN_DURATION_MINUTES,
+    AppointmentRequest, Lang, UserMessage, ValidationContext, MAX_DURATION_MINUTES,
+    MIN_DURATION_MINUTES,
 };
 use serde_json::{json, Value};
 
@@ -125,7 +126,7 @@ fn check_request(args: &Value, ctx: &ValidationContext) {
         Err(errors) => {
             assert!(!errors.is_empty(), "rejected without an error");
             for lang in [Lang::De, Lang::En] {
-                assert!(!errors.message(lang).is_empty(), "empty message");
+                assert!(!errors.user_message(lang).is_empty(), "empty message");
                 let _ = errors.to_json(lang);
             }
         }

@@ -3,12 +3,13 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
+use chrono::{Duration, NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 use parking_lot::Mutex;
+use voxcal_core::Clock;
 
-use crate::clock::Clock;
 use crate::hours::resolve_local;
 use crate::source::{AvailabilitySource, Slot, SourceError, SourceErrorKind, TimeRange};
 use crate::tenant::{EventTypeId, TenantId};
@@ -44,7 +45,8 @@ pub struct CacheConfig {
     pub redis_timeout: Duration,
     /// Redis only: after a failed command, Redis is skipped (every lookup a
     /// miss) for this long, so an outage costs one timeout, not one per
-    /// lookup (default 1 s).
+    /// lookup (default 1 s). On a Cluster only the failing key slot (the
+    /// tenant's) is skipped.
     pub redis_retry_after: Duration,
 }
 
@@ -113,7 +115,7 @@ impl CacheKey {
 struct MemoryEntry {
     /// `None` for an invalidation marker.
     slots: Option<DaySlots>,
-    expires: DateTime<Utc>,
+    expires: Instant,
     /// The epoch of the last invalidation of this key.
     invalidated: u64,
 }
@@ -124,6 +126,15 @@ struct MemoryBackend {
     max_entries: usize,
     epoch: AtomicU64,
     entries: Mutex<HashMap<CacheKey, MemoryEntry>>,
+}
+
+/// `now + ttl` on the monotonic clock (a negative TTL is zero; one too
+/// long for an `Instant` is a year).
+fn expiry(now: Instant, ttl: Duration) -> Instant {
+    const YEAR: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
+    now.checked_add(ttl.to_std().unwrap_or_default())
+        .or_else(|| now.checked_add(YEAR))
+        .unwrap_or(now)
 }
 
 impl MemoryBackend {
@@ -166,7 +177,7 @@ impl MemoryBackend {
             key,
             MemoryEntry {
                 slots: Some(slots),
-                expires: now + ttl,
+                expires: expiry(now, ttl),
                 invalidated: 0,
             },
         );
@@ -176,7 +187,7 @@ impl MemoryBackend {
     /// already under way does not store its older answer.
     fn invalidate(&self, key: &CacheKey, ttl: Duration) {
         let epoch = self.epoch.fetch_add(1, Ordering::SeqCst) + 1;
-        let expires = self.clock.now() + ttl;
+        let expires = expiry(self.clock.now(), ttl);
         self.entries.lock().insert(
             key.clone(),
             MemoryEntry {
@@ -220,7 +231,7 @@ enum Backend {
 /// };
 /// use chrono::{Duration, NaiveDate, TimeZone, Utc};
 ///
-/// let clock = FakeClock::new(Utc.with_ymd_and_hms(2026, 10, 12, 6, 0, 0).unwrap());
+/// let clock = FakeClock::at(Utc.with_ymd_and_hms(2026, 10, 12, 6, 0, 0).unwrap());
 /// let calendar = InMemoryCalendar::new(clock.clone());
 /// let tenant = Tenant::new(TenantId::new("praxis").unwrap(), BusinessHours::default());
 /// calendar.add_tenant(&tenant);
@@ -276,13 +287,14 @@ impl Counters {
 }
 
 impl<S: AvailabilitySource> SlotCache<S> {
-    /// A cache in process memory, expiring by `clock`.
-    pub fn memory(source: S, clock: impl Clock + 'static) -> Self {
+    /// A cache in process memory, expiring by `clock`'s monotonic
+    /// [`now`](Clock::now).
+    pub fn memory(source: S, clock: impl Clock) -> Self {
         Self::memory_with_config(source, clock, CacheConfig::default())
     }
 
     /// A memory cache with explicit settings.
-    pub fn memory_with_config(source: S, clock: impl Clock + 'static, config: CacheConfig) -> Self {
+    pub fn memory_with_config(source: S, clock: impl Clock, config: CacheConfig) -> Self {
         SlotCache {
             source,
             backend: Backend::Memory(MemoryBackend {
@@ -310,11 +322,14 @@ impl<S: AvailabilitySource> SlotCache<S> {
     }
 
     /// A cache in Redis (standalone or Cluster), shared by all replicas.
+    ///
+    /// `backend`'s outage gate skips a failing slot for `config`'s
+    /// [`redis_retry_after`](CacheConfig::redis_retry_after).
     #[cfg(feature = "redis")]
     pub fn redis(source: S, backend: RedisCacheBackend, config: CacheConfig) -> Self {
         SlotCache {
             source,
-            backend: Backend::Redis(backend),
+            backend: Backend::Redis(backend.configured(&config)),
             config,
             flights: Mutex::new(HashMap::new()),
             counters: Counters::default(),
@@ -341,7 +356,7 @@ impl<S: AvailabilitySource> SlotCache<S> {
     /// };
     /// use chrono::{Duration, NaiveDate, TimeZone, Utc};
     ///
-    /// let clock = FakeClock::new(Utc.with_ymd_and_hms(2026, 10, 12, 6, 0, 0).unwrap());
+    /// let clock = FakeClock::at(Utc.with_ymd_and_hms(2026, 10, 12, 6, 0, 0).unwrap());
     /// let calendar = InMemoryCalendar::new(clock.clone());
     /// let tenant = Tenant::new(TenantId::new("praxis").unwrap(), BusinessHours::default());
     /// calendar.add_tenant(&tenant);

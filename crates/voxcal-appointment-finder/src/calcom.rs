@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use chrono::Duration;
 use voxcal_calcom_client::{CalcomClient, CalcomError, ErrorKind, EventTypeTarget, SlotsQuery};
+use voxcal_core::{Lang, UserMessage};
 
 use crate::source::{AvailabilitySource, Slot, SourceError, SourceErrorKind, TimeRange};
 use crate::tenant::{EventTypeId, TenantId};
@@ -51,7 +52,7 @@ struct CalcomTenant {
 ///     .unwrap();
 /// let source = CalcomSource::new().with_tenant(tenant.id().clone(), client);
 ///
-/// let clock = FakeClock::new(Utc.with_ymd_and_hms(2026, 10, 12, 6, 0, 0).unwrap());
+/// let clock = FakeClock::at(Utc.with_ymd_and_hms(2026, 10, 12, 6, 0, 0).unwrap());
 /// let finder = AlternativeFinder::new(SlotCache::memory(source, clock.clone()), clock);
 /// let wished = NaiveDate::from_ymd_opt(2026, 10, 13).unwrap().and_hms_opt(14, 20, 0).unwrap();
 /// let request = FindRequest::new(EventTypeId::from(42_u64), wished, Duration::minutes(30));
@@ -114,10 +115,8 @@ fn source_error(err: &CalcomError) -> SourceError {
         }
         _ => SourceErrorKind::Unavailable,
     };
-    SourceError::new(kind, format!("cal.com: {err}")).with_user_messages(
-        err.user_message(voxcal_calcom_client::Lang::De),
-        err.user_message(voxcal_calcom_client::Lang::En),
-    )
+    SourceError::new(kind, format!("cal.com: {err}"))
+        .with_user_messages(err.user_message(Lang::De), err.user_message(Lang::En))
 }
 
 impl AvailabilitySource for CalcomSource {

@@ -1,5 +1,6 @@
 //! An in-memory calendar: business hours + bookings -> free slots.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -7,10 +8,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use parking_lot::RwLock;
+use voxcal_core::{Clock, Lang, UserMessage};
 
-use crate::clock::Clock;
 use crate::hours::{resolve_local, BusinessHours};
-use crate::source::{AvailabilitySource, Lang, Slot, SourceError, SourceErrorKind, TimeRange};
+use crate::source::{AvailabilitySource, Slot, SourceError, SourceErrorKind, TimeRange};
 use crate::tenant::{EventTypeId, Tenant, TenantId};
 
 /// How an event type's slots are laid out, as Cal.com configures them.
@@ -96,19 +97,17 @@ pub enum CalendarError {
     UnknownBooking(BookingId),
 }
 
-impl CalendarError {
-    /// A sentence the agent can say.
-    pub fn user_message(&self, lang: Lang) -> &'static str {
-        match (lang, self) {
-            (Lang::De, CalendarError::SlotNotFree) => "Dieser Termin ist leider nicht mehr frei.",
-            (Lang::De, CalendarError::UnknownBooking(_)) => {
-                "Diesen Termin kann ich leider nicht finden."
-            }
-            (Lang::De, _) => "Für diesen Termin finde ich leider keinen Kalender.",
+/// A sentence the agent can say.
+impl UserMessage for CalendarError {
+    fn user_message(&self, lang: Lang) -> Cow<'_, str> {
+        Cow::Borrowed(match (lang, self) {
             (Lang::En, CalendarError::SlotNotFree) => "This time is no longer available.",
             (Lang::En, CalendarError::UnknownBooking(_)) => "I cannot find this appointment.",
             (Lang::En, _) => "I cannot find a calendar for this appointment.",
-        }
+            (_, CalendarError::SlotNotFree) => "Dieser Termin ist leider nicht mehr frei.",
+            (_, CalendarError::UnknownBooking(_)) => "Diesen Termin kann ich leider nicht finden.",
+            (_, _) => "Für diesen Termin finde ich leider keinen Kalender.",
+        })
     }
 }
 
@@ -203,7 +202,7 @@ impl TenantCalendar {
 /// };
 /// use chrono::{Duration, TimeZone, Utc};
 ///
-/// let clock = FakeClock::new(Utc.with_ymd_and_hms(2026, 10, 12, 6, 0, 0).unwrap());
+/// let clock = FakeClock::at(Utc.with_ymd_and_hms(2026, 10, 12, 6, 0, 0).unwrap());
 /// let calendar = InMemoryCalendar::new(clock);
 /// let tenant = Tenant::new(TenantId::new("praxis").unwrap(), BusinessHours::default());
 /// let consult = EventTypeId::from(30_u64);
@@ -234,8 +233,8 @@ struct Inner {
 }
 
 impl InMemoryCalendar {
-    /// An empty calendar reading time from `clock`.
-    pub fn new(clock: impl Clock + 'static) -> Self {
+    /// An empty calendar reading the time ([`Clock::now_utc`]) from `clock`.
+    pub fn new(clock: impl Clock) -> Self {
         InMemoryCalendar {
             inner: Arc::new(Inner {
                 clock: Box::new(clock),
@@ -282,7 +281,7 @@ impl InMemoryCalendar {
         event_type: &EventTypeId,
         start: DateTime<Utc>,
     ) -> Result<BookingId, CalendarError> {
-        let now = self.inner.clock.now();
+        let now = self.inner.clock.now_utc();
         let mut tenants = self.inner.tenants.write();
         let cal = tenants
             .get_mut(tenant)
@@ -345,7 +344,7 @@ impl InMemoryCalendar {
         event_type: &EventTypeId,
         range: TimeRange,
     ) -> Result<Vec<Slot>, SourceError> {
-        let now = self.inner.clock.now();
+        let now = self.inner.clock.now_utc();
         let tenants = self.inner.tenants.read();
         let cal = tenants.get(tenant).ok_or_else(|| {
             SourceError::new(
@@ -378,8 +377,9 @@ impl AvailabilitySource for InMemoryCalendar {
 mod tests {
     use chrono::{TimeZone, Weekday};
 
+    use voxcal_core::FakeClock;
+
     use super::*;
-    use crate::clock::FakeClock;
     use crate::hours::OpeningInterval;
 
     fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
@@ -390,7 +390,7 @@ mod tests {
         et: EventType,
         hours: BusinessHours,
     ) -> (InMemoryCalendar, TenantId, EventTypeId, FakeClock) {
-        let clock = FakeClock::new(utc(2026, 10, 1, 0, 0));
+        let clock = FakeClock::at(utc(2026, 10, 1, 0, 0));
         let cal = InMemoryCalendar::new(clock.clone());
         let tenant = Tenant::new(TenantId::new("t1").unwrap(), hours);
         cal.add_tenant(&tenant);

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use parking_lot::Mutex;
 
+use voxcal_core::Clock;
+
 use crate::cache::{DaySlots, SlotCache};
-use crate::clock::Clock;
 use crate::hours::{Adjustment, BusinessHours};
 use crate::outcome::{Offer, OfferKind, Outcome, SearchContext};
 use crate::source::{AvailabilitySource, Slot, SourceError};
@@ -366,8 +367,9 @@ impl<S: AvailabilitySource> Days<'_, S> {
 }
 
 impl<S: AvailabilitySource> AlternativeFinder<S> {
-    /// A finder over `cache`, reading time from `clock`.
-    pub fn new(cache: SlotCache<S>, clock: impl Clock + 'static) -> Self {
+    /// A finder over `cache`, reading the time ([`Clock::now_utc`]) from
+    /// `clock`.
+    pub fn new(cache: SlotCache<S>, clock: impl Clock) -> Self {
         AlternativeFinder {
             cache,
             clock: Arc::new(clock),
@@ -407,7 +409,7 @@ impl<S: AvailabilitySource> AlternativeFinder<S> {
     ///    [`Outcome::SourceUnavailable`].
     pub async fn find(&self, tenant: &Tenant, request: &FindRequest) -> Outcome {
         let hours = tenant.hours();
-        let now = self.clock.now();
+        let now = self.clock.now_utc();
         let today = hours.local_date(now);
         let duration = request.duration.max(Duration::minutes(1));
         let Some(adjusted) = hours.adjust(request.wished, duration) else {

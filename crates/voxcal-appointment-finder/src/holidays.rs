@@ -3,7 +3,11 @@
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 
 /// The 16 German states (Bundesländer), each with its own public holidays.
+///
+/// `#[non_exhaustive]`: match with a `_` arm (the list follows the
+/// constitution, and the crate may add regions with holidays of their own).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Bundesland {
     /// Baden-Württemberg (BW).
     BadenWuerttemberg,

@@ -1,5 +1,6 @@
 //! Business hours in the tenant's time zone.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -8,6 +9,7 @@ use chrono::{
     DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc,
 };
 use chrono_tz::Tz;
+use voxcal_core::{Lang, UserMessage};
 
 use crate::holidays::{holiday_on, Bundesland, Holiday};
 
@@ -32,6 +34,28 @@ pub enum HoursError {
     /// The interval ends before or when it starts.
     #[error("an opening interval must end after it starts")]
     EmptyInterval,
+}
+
+/// A sentence the agent can say.
+///
+/// ```
+/// use voxcal_appointment_finder::{Lang, OpeningInterval, UserMessage};
+/// let err = OpeningInterval::new((9, 75), (12, 0)).unwrap_err();
+/// assert_eq!(err.user_message(Lang::De), "9 Uhr 75 ist keine gültige Uhrzeit.");
+/// ```
+impl UserMessage for HoursError {
+    fn user_message(&self, lang: Lang) -> Cow<'_, str> {
+        match (lang, self) {
+            (Lang::En, HoursError::InvalidTime { hour, minute }) => {
+                format!("{hour}:{minute:02} is not a time of day.").into()
+            }
+            (Lang::En, _) => "An opening interval must end after it starts.".into(),
+            (_, HoursError::InvalidTime { hour, minute }) => {
+                format!("{hour} Uhr {minute} ist keine gültige Uhrzeit.").into()
+            }
+            (_, _) => "Eine Öffnungszeit muss nach ihrem Beginn enden.".into(),
+        }
+    }
 }
 
 /// One opening interval of a weekday in local wall time, e.g. 09:00–12:30.

@@ -27,7 +27,7 @@
 //! use chrono::{Duration, NaiveDate, TimeZone, Utc};
 //!
 //! // Monday 2026-10-12, 08:00 in Berlin.
-//! let clock = FakeClock::new(Utc.with_ymd_and_hms(2026, 10, 12, 6, 0, 0).unwrap());
+//! let clock = FakeClock::at(Utc.with_ymd_and_hms(2026, 10, 12, 6, 0, 0).unwrap());
 //! let tenant = Tenant::new(TenantId::new("praxis-mueller").unwrap(), BusinessHours::default());
 //! let consult = EventTypeId::from(30_u64);
 //!
@@ -62,7 +62,7 @@
 //! - `redis`: `RedisCacheBackend` for [`SlotCache`] (standalone and Cluster).
 //! - `serde`: `Serialize` for [`Offer`], [`OfferKind`] and [`Slot`].
 //! - `calcom`: `CalcomSource`, an [`AvailabilitySource`] over
-//!   `calcom-client`'s `GET /v2/slots` (its docs show `find` with Cal.com).
+//!   `voxcal-calcom-client`'s `GET /v2/slots` (its docs show `find` with Cal.com).
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -71,7 +71,6 @@ mod cache;
 #[cfg(feature = "calcom")]
 mod calcom;
 mod calendar;
-mod clock;
 mod finder;
 mod holidays;
 mod hours;
@@ -86,15 +85,17 @@ pub use cache::{CacheConfig, CacheKey, CacheStats, DaySlots, SlotCache};
 #[cfg(feature = "calcom")]
 pub use calcom::CalcomSource;
 pub use calendar::{BookingId, CalendarError, EventType, InMemoryCalendar};
-pub use clock::{Clock, FakeClock, SystemClock};
 pub use finder::{AlternativeFinder, FindRequest, FinderConfig, ScoreWeights, TimePreference};
 pub use holidays::{easter_sunday, holiday_on, public_holidays, Bundesland, Holiday};
 pub use hours::{
     AdjustReason, Adjusted, Adjustment, BusinessHours, Closure, HoursError, OpeningInterval,
 };
 pub use outcome::{Offer, OfferKind, Outcome, SearchContext};
-pub use source::{AvailabilitySource, Lang, Slot, SourceError, SourceErrorKind, TimeRange};
+pub use source::{AvailabilitySource, Slot, SourceError, SourceErrorKind, TimeRange};
 pub use tenant::{EventTypeId, IdError, Tenant, TenantId};
+#[cfg(feature = "redis")]
+pub use voxcal_core::redis::RedisConnection;
+pub use voxcal_core::{Clock, FakeClock, Lang, SystemClock, UserMessage};
 
 #[cfg(test)]
 mod assert_traits {

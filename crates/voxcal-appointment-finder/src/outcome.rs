@@ -3,8 +3,12 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
 use crate::hours::{AdjustReason, Adjustment, Closure};
-use crate::source::{Lang, SourceError};
-use crate::speak::{capitalize, day_phrase, push_day_phrase, push_time_phrase, time_phrase};
+use voxcal_core::{Lang, UserMessage};
+
+use crate::source::SourceError;
+use crate::speak::{
+    capitalize, day_phrase, push_day_phrase, push_time_phrase, time_phrase, SpokenLang,
+};
 
 /// How an offered slot was found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -157,6 +161,8 @@ impl Outcome {
     /// );
     /// ```
     pub fn speak(&self, lang: Lang) -> String {
+        let asked = lang;
+        let lang = SpokenLang::from(lang);
         let ctx = self.context();
         let mut out = String::new();
         if let Some(adj) = &ctx.adjustment {
@@ -165,12 +171,12 @@ impl Outcome {
         }
         let when = |at: NaiveDateTime| -> String {
             match lang {
-                Lang::De => format!(
+                SpokenLang::De => format!(
                     "{} um {}",
                     day_phrase(at.date(), ctx.today, lang),
                     time_phrase(at.time(), lang)
                 ),
-                Lang::En => format!(
+                SpokenLang::En => format!(
                     "{} at {}",
                     day_phrase(at.date(), ctx.today, lang),
                     time_phrase(at.time(), lang)
@@ -180,21 +186,23 @@ impl Outcome {
         let taken = || -> String {
             let at = ctx.looked_for;
             match (lang, ctx.adjustment.is_some()) {
-                (Lang::De, false) => format!(
+                (SpokenLang::De, false) => format!(
                     "Um {} ist leider schon belegt.",
                     time_phrase(at.time(), lang)
                 ),
-                (Lang::De, true) => format!("{} ist leider schon belegt.", capitalize(&when(at))),
-                (Lang::En, false) => format!(
+                (SpokenLang::De, true) => {
+                    format!("{} ist leider schon belegt.", capitalize(&when(at)))
+                }
+                (SpokenLang::En, false) => format!(
                     "Unfortunately, {} is already taken.",
                     time_phrase(at.time(), lang)
                 ),
-                (Lang::En, true) => format!("Unfortunately, {} is already taken.", when(at)),
+                (SpokenLang::En, true) => format!("Unfortunately, {} is already taken.", when(at)),
             }
         };
         let callback = match lang {
-            Lang::De => "Darf ich einen Rückruf für Sie notieren?",
-            Lang::En => "May I arrange a call back for you?",
+            SpokenLang::De => "Darf ich einen Rückruf für Sie notieren?",
+            SpokenLang::En => "May I arrange a call back for you?",
         };
         match self {
             Outcome::Available {
@@ -203,11 +211,11 @@ impl Outcome {
                 ..
             } => {
                 out.push_str(&match lang {
-                    Lang::De => format!(
+                    SpokenLang::De => format!(
                         "{} ist noch frei. Soll ich den Termin für Sie eintragen?",
                         capitalize(&when(offer.local()))
                     ),
-                    Lang::En => format!(
+                    SpokenLang::En => format!(
                         "{} is available. Shall I book it for you?",
                         capitalize(&when(offer.local()))
                     ),
@@ -218,11 +226,11 @@ impl Outcome {
             } => {
                 let taken = taken();
                 out.push_str(&match lang {
-                    Lang::De => format!(
+                    SpokenLang::De => format!(
                         "{taken} Ich kann Ihnen aber {} anbieten. Passt Ihnen das?",
                         when(offer.local())
                     ),
-                    Lang::En => format!(
+                    SpokenLang::En => format!(
                         "{taken} I can offer you {} instead. Does that suit you?",
                         when(offer.local())
                     ),
@@ -232,12 +240,12 @@ impl Outcome {
             // per offer, no joined intermediate strings).
             Outcome::Alternatives { alternatives, .. } => {
                 match (lang, ctx.adjustment.is_some()) {
-                    (Lang::De, false) => {
+                    (SpokenLang::De, false) => {
                         out.push_str("Um ");
                         push_time_phrase(&mut out, ctx.looked_for.time(), lang);
                         out.push_str(" ist leider schon belegt.");
                     }
-                    (Lang::En, false) => {
+                    (SpokenLang::En, false) => {
                         out.push_str("Unfortunately, ");
                         push_time_phrase(&mut out, ctx.looked_for.time(), lang);
                         out.push_str(" is already taken.");
@@ -250,7 +258,7 @@ impl Outcome {
                     return out;
                 };
                 let (offer, offered, or, at, ask) = match lang {
-                    Lang::De => (
+                    SpokenLang::De => (
                         " Ich kann Ihnen ",
                         " anbieten. ",
                         " oder ",
@@ -261,7 +269,7 @@ impl Outcome {
                             "Welcher Termin passt Ihnen besser?"
                         },
                     ),
-                    Lang::En => (
+                    SpokenLang::En => (
                         " I can offer you ",
                         ". ",
                         " or ",
@@ -288,12 +296,12 @@ impl Outcome {
             }
             Outcome::NoAvailability { context } => {
                 out.push_str(&match lang {
-                    Lang::De => format!("In den nächsten {} Tagen ist leider kein Termin mehr frei. {callback}", context.horizon_days),
-                    Lang::En => format!("Unfortunately, there is no free appointment in the next {} days. {callback}", context.horizon_days),
+                    SpokenLang::De => format!("In den nächsten {} Tagen ist leider kein Termin mehr frei. {callback}", context.horizon_days),
+                    SpokenLang::En => format!("Unfortunately, there is no free appointment in the next {} days. {callback}", context.horizon_days),
                 });
             }
             Outcome::SourceUnavailable { error, .. } => {
-                out.push_str(error.user_message(lang).trim_end());
+                out.push_str(error.user_message(asked).trim_end());
                 out.push(' ');
                 out.push_str(callback);
             }
@@ -302,44 +310,48 @@ impl Outcome {
     }
 }
 
-fn adjustment_sentence(adj: &Adjustment, today: NaiveDate, lang: Lang) -> String {
+fn adjustment_sentence(adj: &Adjustment, today: NaiveDate, lang: SpokenLang) -> String {
     let from_day = day_phrase(adj.from.date(), today, lang);
     let from_time = time_phrase(adj.from.time(), lang);
     let to_day = day_phrase(adj.to.date(), today, lang);
     let to_time = time_phrase(adj.to.time(), lang);
     match (lang, adj.reason) {
-        (Lang::De, AdjustReason::BeforeOpening) => {
+        (SpokenLang::De, AdjustReason::BeforeOpening) => {
             format!("Wir öffnen {to_day} erst um {to_time}.")
         }
-        (Lang::De, AdjustReason::InBreak) => format!("Um {from_time} haben wir Pause."),
-        (Lang::De, AdjustReason::AfterClosing) => {
+        (SpokenLang::De, AdjustReason::InBreak) => format!("Um {from_time} haben wir Pause."),
+        (SpokenLang::De, AdjustReason::AfterClosing) => {
             format!("Um {from_time} haben wir schon geschlossen.")
         }
-        (Lang::De, AdjustReason::Closed(Closure::Holiday(h))) => {
+        (SpokenLang::De, AdjustReason::Closed(Closure::Holiday(h))) => {
             format!(
                 "{} ist Feiertag ({}), da haben wir geschlossen.",
                 capitalize(&from_day),
                 h.name
             )
         }
-        (Lang::De, AdjustReason::Closed(_)) => {
+        (SpokenLang::De, AdjustReason::Closed(_)) => {
             format!("{} haben wir geschlossen.", capitalize(&from_day))
         }
-        (Lang::De, AdjustReason::NonexistentTime) => {
+        (SpokenLang::De, AdjustReason::NonexistentTime) => {
             format!("Wegen der Zeitumstellung gibt es {from_day} {from_time} nicht.")
         }
-        (Lang::En, AdjustReason::BeforeOpening) => format!("We only open at {to_time} {to_day}."),
-        (Lang::En, AdjustReason::InBreak) => format!("We are on a break at {from_time}."),
-        (Lang::En, AdjustReason::AfterClosing) => format!("We are already closed at {from_time}."),
-        (Lang::En, AdjustReason::Closed(Closure::Holiday(h))) => {
+        (SpokenLang::En, AdjustReason::BeforeOpening) => {
+            format!("We only open at {to_time} {to_day}.")
+        }
+        (SpokenLang::En, AdjustReason::InBreak) => format!("We are on a break at {from_time}."),
+        (SpokenLang::En, AdjustReason::AfterClosing) => {
+            format!("We are already closed at {from_time}.")
+        }
+        (SpokenLang::En, AdjustReason::Closed(Closure::Holiday(h))) => {
             format!(
                 "{} is a public holiday ({}), we are closed.",
                 capitalize(&from_day),
                 h.name
             )
         }
-        (Lang::En, AdjustReason::Closed(_)) => format!("We are closed {from_day}."),
-        (Lang::En, AdjustReason::NonexistentTime) => {
+        (SpokenLang::En, AdjustReason::Closed(_)) => format!("We are closed {from_day}."),
+        (SpokenLang::En, AdjustReason::NonexistentTime) => {
             format!("Because of the clock change, {from_time} does not exist {from_day}.")
         }
     }

@@ -4,18 +4,9 @@ use std::borrow::Cow;
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
+use voxcal_core::{Lang, UserMessage};
 
 use crate::tenant::{EventTypeId, TenantId};
-
-/// Language of the sentences this crate builds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Lang {
-    /// German (the default: callers speak German).
-    #[default]
-    De,
-    /// English.
-    En,
-}
 
 /// A free slot: an appointment could start at `start` and end at `end`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -64,9 +55,10 @@ pub enum SourceErrorKind {
 /// say instead.
 ///
 /// ```
-/// use voxcal_appointment_finder::{Lang, SourceError, SourceErrorKind};
+/// use voxcal_appointment_finder::{Lang, SourceError, SourceErrorKind, UserMessage};
 /// let err = SourceError::new(SourceErrorKind::Unavailable, "calendar timed out");
 /// assert!(err.user_message(Lang::De).contains("Kalender"));
+/// assert_eq!(err.user_message(Lang::En), "I cannot reach the calendar right now.");
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("availability source failed ({kind:?}): {detail}")]
@@ -89,7 +81,7 @@ impl SourceError {
     }
 
     /// Uses the source's own user-facing sentences (e.g. a Cal.com client
-    /// error's `user_message`) instead of the generic ones.
+    /// error's [`UserMessage`]) instead of the generic ones.
     pub fn with_user_messages(mut self, de: impl Into<String>, en: impl Into<String>) -> Self {
         self.message_de = Some(de.into());
         self.message_en = Some(en.into());
@@ -105,26 +97,28 @@ impl SourceError {
     pub fn detail(&self) -> &str {
         &self.detail
     }
+}
 
-    /// A sentence the agent can say to the caller.
-    pub fn user_message(&self, lang: Lang) -> Cow<'_, str> {
-        let custom = match lang {
-            Lang::De => self.message_de.as_deref(),
-            Lang::En => self.message_en.as_deref(),
+/// A sentence the agent can say to the caller: the source's own (see
+/// [`SourceError::with_user_messages`]) or a generic one for the kind.
+impl UserMessage for SourceError {
+    fn user_message(&self, lang: Lang) -> Cow<'_, str> {
+        let (custom, not_found, other) = match lang {
+            Lang::En => (
+                self.message_en.as_deref(),
+                "I cannot find a calendar for this appointment.",
+                "I cannot reach the calendar right now.",
+            ),
+            _ => (
+                self.message_de.as_deref(),
+                "Für diesen Termin finde ich leider keinen Kalender.",
+                "Ich kann den Kalender gerade leider nicht erreichen.",
+            ),
         };
-        if let Some(text) = custom {
-            return Cow::Borrowed(text);
-        }
-        Cow::Borrowed(match (lang, self.kind) {
-            (Lang::De, SourceErrorKind::NotFound) => {
-                "Für diesen Termin finde ich leider keinen Kalender."
-            }
-            (Lang::De, _) => "Ich kann den Kalender gerade leider nicht erreichen.",
-            (Lang::En, SourceErrorKind::NotFound) => {
-                "I cannot find a calendar for this appointment."
-            }
-            (Lang::En, _) => "I cannot reach the calendar right now.",
-        })
+        Cow::Borrowed(custom.unwrap_or(match self.kind {
+            SourceErrorKind::NotFound => not_found,
+            _ => other,
+        }))
     }
 }
 

@@ -4,7 +4,24 @@ use std::fmt::Write as _;
 
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike, Weekday};
 
-use crate::source::Lang;
+use voxcal_core::Lang;
+
+/// The languages the sentences are written in: English, and German for
+/// every other [`Lang`] (German is the family's fallback).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SpokenLang {
+    De,
+    En,
+}
+
+impl From<Lang> for SpokenLang {
+    fn from(lang: Lang) -> Self {
+        match lang {
+            Lang::En => SpokenLang::En,
+            _ => SpokenLang::De,
+        }
+    }
+}
 
 const DE_WEEKDAYS: [&str; 7] = [
     "Montag",
@@ -44,25 +61,30 @@ const DE_DIAL: [&str; 12] = [
     "elf",
 ];
 
-fn weekday_name(day: Weekday, lang: Lang) -> &'static str {
+fn weekday_name(day: Weekday, lang: SpokenLang) -> &'static str {
     let i = day.num_days_from_monday() as usize;
     match lang {
-        Lang::De => DE_WEEKDAYS[i],
-        Lang::En => EN_WEEKDAYS[i],
+        SpokenLang::De => DE_WEEKDAYS[i],
+        SpokenLang::En => EN_WEEKDAYS[i],
     }
 }
 
 /// `date` said relative to `today`: heute, morgen, übermorgen, am Dienstag
 /// (within the next six days), nächste Woche Dienstag (in next calendar
 /// week), otherwise am 14.10. (with the year when more than 300 days away).
-pub(crate) fn day_phrase(date: NaiveDate, today: NaiveDate, lang: Lang) -> String {
+pub(crate) fn day_phrase(date: NaiveDate, today: NaiveDate, lang: SpokenLang) -> String {
     let mut out = String::with_capacity(24);
     push_day_phrase(&mut out, date, today, lang);
     out
 }
 
 /// Appends [`day_phrase`] to `out`.
-pub(crate) fn push_day_phrase(out: &mut String, date: NaiveDate, today: NaiveDate, lang: Lang) {
+pub(crate) fn push_day_phrase(
+    out: &mut String,
+    date: NaiveDate,
+    today: NaiveDate,
+    lang: SpokenLang,
+) {
     let diff = (date - today).num_days();
     let weekday = || weekday_name(date.weekday(), lang);
     let next_week = || {
@@ -72,23 +94,23 @@ pub(crate) fn push_day_phrase(out: &mut String, date: NaiveDate, today: NaiveDat
     };
     // Writing into a String cannot fail.
     let _ = match (lang, diff) {
-        (Lang::De, 0) => out.write_str("heute"),
-        (Lang::De, 1) => out.write_str("morgen"),
-        (Lang::De, 2) => out.write_str("übermorgen"),
-        (Lang::En, 0) => out.write_str("today"),
-        (Lang::En, 1) => out.write_str("tomorrow"),
-        (Lang::En, 2) => out.write_str("the day after tomorrow"),
-        (Lang::De, 3..=6) => write!(out, "am {}", weekday()),
-        (Lang::En, 3..=6) => write!(out, "on {}", weekday()),
+        (SpokenLang::De, 0) => out.write_str("heute"),
+        (SpokenLang::De, 1) => out.write_str("morgen"),
+        (SpokenLang::De, 2) => out.write_str("übermorgen"),
+        (SpokenLang::En, 0) => out.write_str("today"),
+        (SpokenLang::En, 1) => out.write_str("tomorrow"),
+        (SpokenLang::En, 2) => out.write_str("the day after tomorrow"),
+        (SpokenLang::De, 3..=6) => write!(out, "am {}", weekday()),
+        (SpokenLang::En, 3..=6) => write!(out, "on {}", weekday()),
         (_, 7..=13) if Some(date.iso_week()) == next_week() => match lang {
-            Lang::De => write!(out, "nächste Woche {}", weekday()),
-            Lang::En => write!(out, "next week on {}", weekday()),
+            SpokenLang::De => write!(out, "nächste Woche {}", weekday()),
+            SpokenLang::En => write!(out, "next week on {}", weekday()),
         },
-        (Lang::De, d) if d.abs() > 300 => {
+        (SpokenLang::De, d) if d.abs() > 300 => {
             write!(out, "am {}.{}.{}", date.day(), date.month(), date.year())
         }
-        (Lang::De, _) => write!(out, "am {}.{}.", date.day(), date.month()),
-        (Lang::En, d) => {
+        (SpokenLang::De, _) => write!(out, "am {}.{}.", date.day(), date.month()),
+        (SpokenLang::En, d) => {
             let month = EN_MONTHS[date.month0() as usize];
             if d.abs() > 300 {
                 write!(out, "on {month} {}, {}", date.day(), date.year())
@@ -101,18 +123,18 @@ pub(crate) fn push_day_phrase(out: &mut String, date: NaiveDate, today: NaiveDat
 
 /// A time as said: "14 Uhr", "halb drei", "viertel nach zwei",
 /// "Viertel vor fünf", otherwise "14:10 Uhr"; in English "2 pm", "2:30 pm".
-pub(crate) fn time_phrase(time: NaiveTime, lang: Lang) -> String {
+pub(crate) fn time_phrase(time: NaiveTime, lang: SpokenLang) -> String {
     let mut out = String::with_capacity(20);
     push_time_phrase(&mut out, time, lang);
     out
 }
 
 /// Appends [`time_phrase`] to `out`.
-pub(crate) fn push_time_phrase(out: &mut String, time: NaiveTime, lang: Lang) {
+pub(crate) fn push_time_phrase(out: &mut String, time: NaiveTime, lang: SpokenLang) {
     let (h, m) = (time.hour(), time.minute());
     // Writing into a String cannot fail.
     let _ = match lang {
-        Lang::De => {
+        SpokenLang::De => {
             let dial = |hour: u32| DE_DIAL[(hour % 12) as usize];
             match m {
                 0 => write!(out, "{h} Uhr"),
@@ -122,7 +144,7 @@ pub(crate) fn push_time_phrase(out: &mut String, time: NaiveTime, lang: Lang) {
                 _ => write!(out, "{h}:{m:02} Uhr"),
             }
         }
-        Lang::En => {
+        SpokenLang::En => {
             let suffix = if h < 12 { "am" } else { "pm" };
             let h12 = match h % 12 {
                 0 => 12,
@@ -185,8 +207,8 @@ mod tests {
             (d(2027, 11, 2), "am 2.11.2027", "on November 2, 2027"),
         ];
         for (date, de, en) in table {
-            assert_eq!(day_phrase(date, today, Lang::De), de, "{date}");
-            assert_eq!(day_phrase(date, today, Lang::En), en, "{date}");
+            assert_eq!(day_phrase(date, today, SpokenLang::De), de, "{date}");
+            assert_eq!(day_phrase(date, today, SpokenLang::En), en, "{date}");
         }
     }
 
@@ -194,22 +216,28 @@ mod tests {
     fn weekday_rule_depends_on_the_calendar_week() {
         // Today: Friday 2026-10-16. Tuesday is 4 days away: "am Dienstag".
         let today = d(2026, 10, 16);
-        assert_eq!(day_phrase(d(2026, 10, 20), today, Lang::De), "am Dienstag");
         assert_eq!(
-            day_phrase(d(2026, 10, 22), today, Lang::De),
+            day_phrase(d(2026, 10, 20), today, SpokenLang::De),
+            "am Dienstag"
+        );
+        assert_eq!(
+            day_phrase(d(2026, 10, 22), today, SpokenLang::De),
             "am Donnerstag"
         );
         // 7 days: Friday next week.
         assert_eq!(
-            day_phrase(d(2026, 10, 23), today, Lang::De),
+            day_phrase(d(2026, 10, 23), today, SpokenLang::De),
             "nächste Woche Freitag"
         );
         assert_eq!(
-            day_phrase(d(2026, 10, 25), today, Lang::De),
+            day_phrase(d(2026, 10, 25), today, SpokenLang::De),
             "nächste Woche Sonntag"
         );
         // 10 days: Monday of the week after next.
-        assert_eq!(day_phrase(d(2026, 10, 26), today, Lang::De), "am 26.10.");
+        assert_eq!(
+            day_phrase(d(2026, 10, 26), today, SpokenLang::De),
+            "am 26.10."
+        );
     }
 
     #[test]
@@ -233,8 +261,8 @@ mod tests {
             (t(12, 0), "12 Uhr", "12 pm"),
         ];
         for (time, de, en) in table {
-            assert_eq!(time_phrase(time, Lang::De), de, "{time}");
-            assert_eq!(time_phrase(time, Lang::En), en, "{time}");
+            assert_eq!(time_phrase(time, SpokenLang::De), de, "{time}");
+            assert_eq!(time_phrase(time, SpokenLang::En), en, "{time}");
         }
     }
 

@@ -1,7 +1,10 @@
 //! Tenant and event type identifiers.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
+
+use voxcal_core::{Lang, UserMessage};
 
 use crate::hours::BusinessHours;
 
@@ -22,6 +25,27 @@ pub enum IdError {
     /// digits, `-`, `_` and `.`.
     #[error("identifier may only contain ASCII letters, digits, '-', '_' and '.'")]
     InvalidChar,
+}
+
+/// A sentence the agent can say (identifiers come from configuration, so
+/// it asks no question).
+///
+/// ```
+/// use voxcal_appointment_finder::{Lang, TenantId, UserMessage};
+/// let err = TenantId::new("").unwrap_err();
+/// assert_eq!(err.user_message(Lang::De), "Die Kennung fehlt.");
+/// ```
+impl UserMessage for IdError {
+    fn user_message(&self, lang: Lang) -> Cow<'_, str> {
+        Cow::Borrowed(match (lang, self) {
+            (Lang::En, IdError::Empty) => "The identifier is missing.",
+            (Lang::En, IdError::TooLong) => "The identifier is too long.",
+            (Lang::En, _) => "The identifier contains characters that are not allowed.",
+            (_, IdError::Empty) => "Die Kennung fehlt.",
+            (_, IdError::TooLong) => "Die Kennung ist zu lang.",
+            (_, _) => "Die Kennung enthält Zeichen, die nicht erlaubt sind.",
+        })
+    }
 }
 
 fn check_id(raw: &str) -> Result<(), IdError> {

@@ -4,6 +4,7 @@
 mod common;
 
 use std::sync::Arc;
+use std::time::Duration as StdDuration;
 
 use chrono::Duration;
 use chrono_tz::Europe::Berlin;
@@ -22,13 +23,13 @@ async fn hit_until_ttl_then_refetch() {
         .unwrap();
     assert_eq!(first.len(), 16);
     assert_eq!(probe.calls(), 1);
-    clock.advance(Duration::seconds(59));
+    clock.advance(StdDuration::from_secs(59));
     cache
         .day_slots(t.id(), &consult(), day, Berlin)
         .await
         .unwrap();
     assert_eq!(probe.calls(), 1, "still fresh at 59 s");
-    clock.advance(Duration::seconds(1));
+    clock.advance(StdDuration::from_secs(1));
     cache
         .day_slots(t.id(), &consult(), day, Berlin)
         .await
@@ -48,13 +49,13 @@ async fn empty_days_expire_sooner() {
         .await
         .unwrap()
         .is_empty());
-    clock.advance(Duration::seconds(14));
+    clock.advance(StdDuration::from_secs(14));
     cache
         .day_slots(t.id(), &consult(), saturday, Berlin)
         .await
         .unwrap();
     assert_eq!(probe.calls(), 1);
-    clock.advance(Duration::seconds(1));
+    clock.advance(StdDuration::from_secs(1));
     cache
         .day_slots(t.id(), &consult(), saturday, Berlin)
         .await
@@ -236,7 +237,7 @@ async fn concurrent_misses_make_one_source_call() {
 
 #[tokio::test]
 async fn tenant_a_never_gets_tenant_b_slots() {
-    let clock = FakeClock::new(berlin(2026, 10, 12, 7, 0));
+    let clock = FakeClock::at(berlin(2026, 10, 12, 7, 0));
     let calendar = voxcal_appointment_finder::InMemoryCalendar::new(clock.clone());
     let a = tenant("a", practice_hours());
     let b = tenant("b", practice_hours());
@@ -302,7 +303,7 @@ async fn memory_stays_bounded() {
     };
     let cache = SlotCache::memory_with_config(probe.clone(), clock.clone(), config);
     for offset in 0..10 {
-        clock.advance(Duration::seconds(1));
+        clock.advance(StdDuration::from_secs(1));
         let day = date(2026, 10, 12) + Duration::days(offset);
         cache
             .day_slots(t.id(), &consult(), day, Berlin)

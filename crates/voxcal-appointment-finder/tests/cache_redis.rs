@@ -13,18 +13,16 @@ use chrono_tz::Europe::Berlin;
 use common::*;
 use redis::AsyncCommands;
 use voxcal_appointment_finder::{
-    AvailabilitySource, CacheConfig, CacheKey, InMemoryCalendar, RedisCacheBackend, SlotCache,
+    AvailabilitySource, CacheConfig, CacheKey, FakeClock, InMemoryCalendar, RedisCacheBackend,
+    SlotCache,
 };
+use voxcal_core::redis::{ConnectOptions, RedisConnection};
 
-async fn manager(url: &str) -> redis::aio::ConnectionManager {
-    let config = redis::aio::ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(StdDuration::from_millis(300)))
-        .set_response_timeout(Some(StdDuration::from_millis(300)));
-    redis::Client::open(url)
-        .unwrap()
-        .get_connection_manager_with_config(config)
-        .await
-        .unwrap()
+async fn connect(url: &str) -> RedisConnection {
+    let options = ConnectOptions::new()
+        .with_connection_timeout(StdDuration::from_millis(300))
+        .with_response_timeout(StdDuration::from_millis(300));
+    RedisConnection::connect_with(url, &options).await.unwrap()
 }
 
 fn config(prefix: &str) -> CacheConfig {
@@ -80,10 +78,10 @@ async fn keys_ttls_hits_and_invalidation() {
     let probe = Probe::new(calendar.clone());
     let cache = SlotCache::redis(
         probe.clone(),
-        RedisCacheBackend::new(manager(redis.url()).await),
+        RedisCacheBackend::new(connect(redis.url()).await),
         config(&prefix),
     );
-    let mut raw = manager(redis.url()).await;
+    let mut raw = connect(redis.url()).await;
 
     let day = date(2026, 10, 13);
     let slots = cache
@@ -164,8 +162,8 @@ async fn invalidation_during_a_fetch_is_not_undone() {
     let probe = Probe::new(calendar.clone());
     let replica =
         |conn| SlotCache::redis(probe.clone(), RedisCacheBackend::new(conn), config(&prefix));
-    let one = Arc::new(replica(manager(redis.url()).await));
-    let two = replica(manager(redis.url()).await);
+    let one = Arc::new(replica(connect(redis.url()).await));
+    let two = replica(connect(redis.url()).await);
     let day = date(2026, 10, 13);
     probe.close_gate();
     let inflight = {
@@ -187,7 +185,7 @@ async fn invalidation_during_a_fetch_is_not_undone() {
     two.invalidate(t.id(), &consult(), day).await;
     probe.open_gate();
     inflight.await.unwrap();
-    let mut raw = manager(redis.url()).await;
+    let mut raw = connect(redis.url()).await;
     let key = CacheKey::new(t.id(), &consult(), day).redis_key(&prefix);
     let stored: bool = raw.exists(&key).await.unwrap();
     assert!(!stored, "the in-flight answer was not stored");
@@ -206,7 +204,7 @@ async fn tenants_with_the_same_event_type_stay_apart() {
         .await
         .unwrap();
     let prefix = format!("{}:slots", redis.prefix());
-    let clock = voxcal_appointment_finder::FakeClock::new(berlin(2026, 10, 12, 7, 0));
+    let clock = FakeClock::at(berlin(2026, 10, 12, 7, 0));
     let calendar = InMemoryCalendar::new(clock.clone());
     let a = tenant("a", practice_hours());
     let b = tenant("b", practice_hours());
@@ -224,12 +222,12 @@ async fn tenants_with_the_same_event_type_stay_apart() {
     // Two replicas: A is cached by one, read by the other.
     let one = SlotCache::redis(
         calendar.clone(),
-        RedisCacheBackend::new(manager(redis.url()).await),
+        RedisCacheBackend::new(connect(redis.url()).await),
         config(&prefix),
     );
     let two = SlotCache::redis(
         calendar,
-        RedisCacheBackend::new(manager(redis.url()).await),
+        RedisCacheBackend::new(connect(redis.url()).await),
         config(&prefix),
     );
     let day = date(2026, 10, 13);
@@ -274,12 +272,12 @@ async fn one_source_call_across_replicas() {
     let caches = [
         Arc::new(SlotCache::redis(
             probe.clone(),
-            RedisCacheBackend::new(manager(redis.url()).await),
+            RedisCacheBackend::new(connect(redis.url()).await),
             config(&prefix),
         )),
         Arc::new(SlotCache::redis(
             probe.clone(),
-            RedisCacheBackend::new(manager(redis.url()).await),
+            RedisCacheBackend::new(connect(redis.url()).await),
             config(&prefix),
         )),
     ];
@@ -311,12 +309,12 @@ async fn a_refusing_source_does_not_wait_for_another_replicas_lock() {
     };
     let a = Arc::new(SlotCache::redis(
         holder.clone(),
-        RedisCacheBackend::new(manager(redis.url()).await),
+        RedisCacheBackend::new(connect(redis.url()).await),
         config.clone(),
     ));
     let b = SlotCache::redis(
         refusing.clone(),
-        RedisCacheBackend::new(manager(redis.url()).await),
+        RedisCacheBackend::new(connect(redis.url()).await),
         config,
     );
     let day = date(2026, 10, 13);
@@ -354,35 +352,38 @@ async fn a_refusing_source_does_not_wait_for_another_replicas_lock() {
     );
 }
 
+/// An outage: every lookup is a miss answered by the source; after the
+/// first failure Redis is skipped for `redis_retry_after` on the cache's
+/// clock (a FakeClock here, so the test crosses the window by advancing it),
+/// and the cache works again once Redis answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_outage_turns_into_misses_and_recovers() {
     let mut server = tokio::task::spawn_blocking(testkit::RedisServer::start)
         .await
         .unwrap();
-    let (calendar, t, _clock) = practice();
+    let (calendar, t, clock) = practice();
     let probe = Probe::new(calendar);
+    let config = config("slots");
+    let window = config.redis_retry_after.to_std().unwrap();
     let cache = SlotCache::redis(
         probe.clone(),
-        RedisCacheBackend::new(manager(&server.url()).await),
-        config("slots"),
+        RedisCacheBackend::new(connect(&server.url()).await).with_clock(clock.clone()),
+        config,
     );
     let day = date(2026, 10, 13);
-    cache
-        .day_slots(t.id(), &consult(), day, Berlin)
-        .await
-        .unwrap();
-    cache
-        .day_slots(t.id(), &consult(), day, Berlin)
-        .await
-        .unwrap();
+    let lookup = || async {
+        cache
+            .day_slots(t.id(), &consult(), day, Berlin)
+            .await
+            .unwrap()
+    };
+    lookup().await;
+    lookup().await;
     assert_eq!(probe.calls(), 1);
 
     server.kill();
     for round in 2..=4 {
-        let slots = cache
-            .day_slots(t.id(), &consult(), day, Berlin)
-            .await
-            .unwrap();
+        let slots = lookup().await;
         assert_eq!(
             slots.len(),
             16,
@@ -398,21 +399,25 @@ async fn redis_outage_turns_into_misses_and_recovers() {
     );
 
     server.restart();
+    // The window has not passed on the cache's clock: Redis is not asked,
+    // however long it has been back.
+    for round in 5..=6 {
+        lookup().await;
+        assert_eq!(probe.calls(), round, "skipped within the retry window");
+    }
+    // Past the window it is asked again; the connection may need a few
+    // tries to reconnect, each failure closing the gate for one more window.
     let mut cached_again = false;
     for _ in 0..300 {
+        clock.advance(window);
         let before = probe.calls();
-        cache
-            .day_slots(t.id(), &consult(), day, Berlin)
-            .await
-            .unwrap();
-        cache
-            .day_slots(t.id(), &consult(), day, Berlin)
-            .await
-            .unwrap();
+        lookup().await;
+        lookup().await;
         if probe.calls() == before + 1 {
             cached_again = true;
             break;
         }
+        // Real time for the reconnect (the window is crossed by the clock).
         tokio::time::sleep(StdDuration::from_millis(50)).await;
     }
     assert!(cached_again, "the cache works again after the restart");
@@ -424,9 +429,7 @@ async fn cluster_caches_and_coalesces() {
         .await
         .unwrap();
     let connect = || async {
-        redis::cluster::ClusterClient::new(cluster.urls())
-            .unwrap()
-            .get_async_connection()
+        RedisConnection::connect_cluster(cluster.urls())
             .await
             .unwrap()
     };
@@ -435,12 +438,12 @@ async fn cluster_caches_and_coalesces() {
     let caches = [
         Arc::new(SlotCache::redis(
             probe.clone(),
-            RedisCacheBackend::cluster(connect().await),
+            RedisCacheBackend::new(connect().await),
             config("slots"),
         )),
         Arc::new(SlotCache::redis(
             probe.clone(),
-            RedisCacheBackend::cluster(connect().await),
+            RedisCacheBackend::new(connect().await),
             config("slots"),
         )),
     ];

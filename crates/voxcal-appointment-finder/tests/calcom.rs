@@ -10,16 +10,16 @@ use common::*;
 use serde_json::json;
 use voxcal_appointment_finder::{
     AlternativeFinder, AvailabilitySource, CalcomSource, EventTypeId, FindRequest, Lang, Outcome,
-    SlotCache, SourceErrorKind, TimeRange,
+    SlotCache, SourceErrorKind, TimeRange, UserMessage,
 };
-use voxcal_calcom_client::{CalcomClient, Credentials, EventTypeTarget, RetryPolicy};
+use voxcal_calcom_client::{CalcomClient, Credentials, EventTypeTarget, RetryConfig};
 use wiremock::matchers::{header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn client(server: &MockServer, key: &str) -> CalcomClient {
     CalcomClient::builder(Credentials::api_key(key))
         .base_url(server.uri())
-        .retry_policy(RetryPolicy::none())
+        .retry(RetryConfig::none())
         .build()
         .unwrap()
 }
@@ -150,17 +150,11 @@ async fn calcom_failure_becomes_source_unavailable_with_its_message() {
         ))
         .await
         .unwrap_err();
-    assert_eq!(
-        error.user_message(Lang::De),
-        direct.user_message(voxcal_calcom_client::Lang::De)
-    );
-    assert_eq!(
-        error.user_message(Lang::En),
-        direct.user_message(voxcal_calcom_client::Lang::En)
-    );
+    assert_eq!(error.user_message(Lang::De), direct.user_message(Lang::De));
+    assert_eq!(error.user_message(Lang::En), direct.user_message(Lang::En));
     assert!(outcome
         .speak(Lang::De)
-        .starts_with(direct.user_message(voxcal_calcom_client::Lang::De)));
+        .starts_with(&*direct.user_message(Lang::De)));
     assert!(outcome
         .speak(Lang::De)
         .ends_with("Darf ich einen Rückruf für Sie notieren?"));

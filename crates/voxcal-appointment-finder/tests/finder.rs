@@ -8,7 +8,7 @@ use common::*;
 use voxcal_appointment_finder::{
     AdjustReason, AlternativeFinder, BusinessHours, Closure, EventType, FakeClock, FindRequest,
     FinderConfig, InMemoryCalendar, Lang, OfferKind, OpeningInterval, Outcome, SlotCache,
-    TimePreference, TimeRange,
+    TimePreference, TimeRange, UserMessage,
 };
 
 fn finder<S: voxcal_appointment_finder::AvailabilitySource>(
@@ -280,7 +280,7 @@ fn round_the_clock(clock: &FakeClock) -> (InMemoryCalendar, voxcal_appointment_f
 
 #[tokio::test]
 async fn spring_forward_day_has_no_0230() {
-    let clock = FakeClock::new(Utc.with_ymd_and_hms(2026, 3, 28, 12, 0, 0).unwrap());
+    let clock = FakeClock::at(Utc.with_ymd_and_hms(2026, 3, 28, 12, 0, 0).unwrap());
     let (calendar, t) = round_the_clock(&clock);
     // 02:30 does not exist on 2026-03-29: moved to 03:00 CEST.
     let f = finder(calendar.clone(), &clock);
@@ -320,7 +320,7 @@ async fn spring_forward_day_has_no_0230() {
 
 #[tokio::test]
 async fn fall_back_day_offers_the_repeated_hour_once() {
-    let clock = FakeClock::new(Utc.with_ymd_and_hms(2026, 10, 24, 12, 0, 0).unwrap());
+    let clock = FakeClock::at(Utc.with_ymd_and_hms(2026, 10, 24, 12, 0, 0).unwrap());
     let (calendar, t) = round_the_clock(&clock);
     let outcome = finder(calendar.clone(), &clock)
         .find(&t, &request(local(2026, 10, 25, 2, 30)))
@@ -454,7 +454,7 @@ async fn nothing_in_the_past_or_inside_the_notice() {
 
 #[tokio::test]
 async fn tenants_never_see_each_others_slots() {
-    let clock = FakeClock::new(berlin(2026, 10, 12, 7, 0));
+    let clock = FakeClock::at(berlin(2026, 10, 12, 7, 0));
     let calendar = InMemoryCalendar::new(clock.clone());
     let a = tenant("tenant-a", practice_hours());
     let b = tenant("tenant-b", practice_hours());

@@ -105,7 +105,7 @@ proptest! {
         let zone = ZONES[zone_index];
         let hours = build_hours(zone, &week);
         let base = Utc.with_ymd_and_hms(2026, 10, 11, 0, 0, 0).unwrap();
-        let clock = FakeClock::new(base + Duration::minutes(now_offset_minutes));
+        let clock = FakeClock::at(base + Duration::minutes(now_offset_minutes));
         let calendar = InMemoryCalendar::new(clock.clone());
         let tenant = Tenant::new(TenantId::new("prop").unwrap(), hours.clone());
         let et = EventTypeId::from(7_u64);
@@ -127,7 +127,7 @@ proptest! {
         request.preference = preference;
         let finder = AlternativeFinder::new(SlotCache::memory(calendar.clone(), clock.clone()), clock.clone());
         let outcome = runtime().block_on(finder.find(&tenant, &request));
-        let now = voxcal_appointment_finder::Clock::now(&clock);
+        let now = voxcal_appointment_finder::Clock::now_utc(&clock);
         let is_free = |start| {
             calendar
                 .free_slots_now(tenant.id(), &et, TimeRange::new(start, start + Duration::seconds(1)))
@@ -205,7 +205,7 @@ proptest! {
         }
         let wished = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap().and_time(NaiveTime::MIN)
             + Duration::days(days) + Duration::minutes(minute);
-        let clock = FakeClock::new(Utc.from_utc_datetime(&wished) - Duration::days(1));
+        let clock = FakeClock::at(Utc.from_utc_datetime(&wished) - Duration::days(1));
         let calendar = InMemoryCalendar::new(clock.clone());
         let tenant = Tenant::new(TenantId::new("any").unwrap(), hours.clone());
         let et = EventTypeId::from(1_u64);

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use chrono::NaiveDate;
 use chrono_tz::Tz;
-use voxcal_calcom_client::{CalcomClient, Credentials, Lang, SlotsQuery};
+use voxcal_calcom_client::{CalcomClient, Credentials, Lang, SlotsQuery, UserMessage};
 
 struct Args {
     event_type: u64,

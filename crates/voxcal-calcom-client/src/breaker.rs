@@ -2,13 +2,12 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
 
 use url::Url;
-use voxcal_circuit_breaker::{BreakerError, CircuitBreaker, Config, Outcome};
+use voxcal_circuit_breaker::{BreakerConfig, BreakerError, CircuitBreaker, Outcome};
+use voxcal_core::Clock;
 
 use crate::auth::Credentials;
-use crate::clock::Clock;
 use crate::error::{CalcomError, ErrorKind};
 
 /// How a client gets its breaker.
@@ -18,7 +17,7 @@ pub(crate) enum BreakerChoice {
     #[default]
     PerClient,
     /// One breaker per base URL + credentials, with this configuration.
-    PerClientWith(Config),
+    PerClientWith(BreakerConfig),
     /// This breaker, shared with whoever else holds it.
     Shared(CircuitBreaker),
     /// No breaker.
@@ -36,7 +35,7 @@ impl BreakerChoice {
             Self::Disabled => return None,
             Self::Shared(breaker) => (breaker, None),
             Self::PerClient => {
-                let config = Config::default();
+                let config = BreakerConfig::default();
                 (
                     build(base_url, credentials, clock, config.clone()),
                     Some(config),
@@ -51,30 +50,21 @@ impl BreakerChoice {
     }
 }
 
-/// The breaker's time is the client's injected clock.
-#[derive(Debug)]
-struct ClientClock(Arc<dyn Clock>);
-
-impl voxcal_circuit_breaker::Clock for ClientClock {
-    fn now(&self) -> Instant {
-        self.0.now()
-    }
-}
-
 fn build(
     base_url: &Url,
     credentials: &Credentials,
     clock: &Arc<dyn Clock>,
-    config: Config,
+    config: BreakerConfig,
 ) -> CircuitBreaker {
     let name = format!(
         "calcom:{}:{}",
         base_url.host_str().unwrap_or("-"),
         credentials.label()
     );
+    // The client's own clock: the breaker keeps this `Arc` as it is.
     CircuitBreaker::builder(name)
         .config(config)
-        .clock(ClientClock(Arc::clone(clock)))
+        .clock(Arc::clone(clock))
         .build()
 }
 
@@ -82,7 +72,7 @@ fn build(
 pub(crate) struct Breaker {
     breaker: CircuitBreaker,
     /// `Some` when the breaker is per client (a new tenant gets its own).
-    config: Option<Config>,
+    config: Option<BreakerConfig>,
 }
 
 impl Breaker {

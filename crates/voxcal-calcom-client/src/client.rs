@@ -10,9 +10,9 @@ use reqwest::header::{HeaderMap, HeaderValue, CONTENT_TYPE};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use url::Url;
+use voxcal_core::{Clock, SystemClock};
 
 use crate::auth::Credentials;
-use crate::clock::{Clock, SystemClock};
 use crate::decode;
 use crate::error::{CalcomError, ErrorKind};
 use crate::models::{
@@ -21,7 +21,7 @@ use crate::models::{
     RescheduleBookingRequest, ReserveSlotRequest, SlotReservation, Slots, SlotsQuery, SortOrder,
 };
 use crate::quota::{Quota, QuotaState};
-use crate::retry::{self, Jitter, RetryPolicy};
+use crate::retry::{self, Jitter, RetryConfig};
 
 /// `cal-api-version` of the slots endpoints.
 pub const SLOTS_API_VERSION: &str = "2024-09-04";
@@ -35,7 +35,7 @@ pub const DEFAULT_BASE_URL: &str = "https://api.cal.com";
 /// Timeouts per operation class. Each bounds one attempt from sending to the last
 /// body byte; `connect` bounds establishing a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Timeouts {
+pub struct TimeoutConfig {
     /// Establishing a TCP + TLS connection.
     pub connect: Duration,
     /// `GET /v2/slots` (the agent is waiting mid-sentence).
@@ -46,7 +46,7 @@ pub struct Timeouts {
     pub writes: Duration,
 }
 
-impl Default for Timeouts {
+impl Default for TimeoutConfig {
     fn default() -> Self {
         Self {
             connect: Duration::from_secs(2),
@@ -94,8 +94,8 @@ struct Success {
 pub struct CalcomClientBuilder {
     credentials: Credentials,
     base_url: String,
-    timeouts: Timeouts,
-    retry: RetryPolicy,
+    timeouts: TimeoutConfig,
+    retry: RetryConfig,
     quota: Option<Quota>,
     clock: Arc<dyn Clock>,
     http: Option<reqwest::Client>,
@@ -124,13 +124,13 @@ impl CalcomClientBuilder {
     }
 
     /// Sets the timeouts.
-    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+    pub fn timeouts(mut self, timeouts: TimeoutConfig) -> Self {
         self.timeouts = timeouts;
         self
     }
 
     /// Sets the retry policy.
-    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
         self
     }
@@ -141,14 +141,21 @@ impl CalcomClientBuilder {
         self
     }
 
-    /// Injects the clock (tests use [`ManualClock`](crate::ManualClock)).
+    /// Injects the clock (default [`SystemClock`]; tests use
+    /// [`FakeClock`](crate::FakeClock)). An `Arc<dyn Clock>` shared with other
+    /// components is kept as it is, and (feature `breaker`) the client's own
+    /// breakers read the same one.
     pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Arc::new(clock);
+        let any: &dyn std::any::Any = &clock;
+        self.clock = match any.downcast_ref::<Arc<dyn Clock>>() {
+            Some(shared) => Arc::clone(shared),
+            None => Arc::new(clock),
+        };
         self
     }
 
     /// Uses this `reqwest` client (and its connection pool). Its own connect timeout
-    /// applies instead of [`Timeouts::connect`].
+    /// applies instead of [`TimeoutConfig::connect`].
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.http = Some(http);
         self
@@ -206,9 +213,9 @@ impl CalcomClientBuilder {
     }
 
     /// Configures the client's own breaker (feature `breaker`; by default one per
-    /// base URL + credentials with [`voxcal_circuit_breaker::Config::default`]).
+    /// base URL + credentials with [`voxcal_circuit_breaker::BreakerConfig::default`]).
     #[cfg(feature = "breaker")]
-    pub fn breaker_config(mut self, config: voxcal_circuit_breaker::Config) -> Self {
+    pub fn breaker_config(mut self, config: voxcal_circuit_breaker::BreakerConfig) -> Self {
         self.breaker = crate::breaker::BreakerChoice::PerClientWith(config);
         self
     }
@@ -236,8 +243,8 @@ struct Inner {
     base_url: Url,
     credentials: Credentials,
     auth_headers: HeaderMap,
-    timeouts: Timeouts,
-    retry: RetryPolicy,
+    timeouts: TimeoutConfig,
+    retry: RetryConfig,
     quota: Option<QuotaState>,
     clock: Arc<dyn Clock>,
     jitter: Jitter,
@@ -263,8 +270,8 @@ impl CalcomClient {
         CalcomClientBuilder {
             credentials,
             base_url: DEFAULT_BASE_URL.to_owned(),
-            timeouts: Timeouts::default(),
-            retry: RetryPolicy::default(),
+            timeouts: TimeoutConfig::default(),
+            retry: RetryConfig::default(),
             quota: None,
             clock: Arc::new(SystemClock),
             http: None,
@@ -397,7 +404,7 @@ impl CalcomClient {
     /// error is retried at once (nothing reached Cal.com). After an ambiguous failure
     /// (timeout, 5xx, a connection lost mid-request) the client lists the attendee's
     /// bookings around `start`: if the booking exists it is returned, otherwise the
-    /// creation is tried again, up to [`RetryPolicy::max_retries`] times. If that check
+    /// creation is tried again, up to [`RetryConfig::max_retries`] times. If that check
     /// itself fails, the original error is returned and nothing is retried.
     ///
     /// # Errors

@@ -1,26 +1,17 @@
 //! [`CalcomError`]: what went wrong, in terms a caller (and a voice agent) can act on.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde::Deserialize;
-
-/// The language of a [`CalcomError::user_message`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum Lang {
-    /// German (the default: the callers speak German).
-    #[default]
-    De,
-    /// English.
-    En,
-}
+use voxcal_core::{Lang, UserMessage};
 
 /// What kind of failure a [`CalcomError`] is.
 ///
-/// The kind decides the sentence of [`CalcomError::user_message`] and whether the
-/// client retried.
+/// The kind decides the sentence of [`CalcomError`]'s
+/// [`user_message`](UserMessage::user_message) and whether the client retried.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -122,7 +113,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 ///
 /// Carries the [`ErrorKind`], the HTTP status, Cal.com's error code, message and
 /// details, and the `X-Request-Id` to quote to Cal.com support. For the caller on the
-/// phone use [`user_message`](Self::user_message).
+/// phone use [`user_message`](UserMessage::user_message).
 ///
 /// `Display` never contains Cal.com's free-text message (it may repeat an e-mail
 /// address); it is available via [`api_error`](Self::api_error).
@@ -355,71 +346,6 @@ impl CalcomError {
         }
     }
 
-    /// A sentence a voice agent can say to the caller, chosen by [`kind`](Self::kind).
-    ///
-    /// ```
-    /// # use voxcal_calcom_client::{CalcomError, Lang};
-    /// # fn speak(err: &CalcomError) -> &'static str {
-    /// err.user_message(Lang::De)
-    /// # }
-    /// ```
-    pub fn user_message(&self, lang: Lang) -> &'static str {
-        match (lang, &self.inner.kind) {
-            (
-                Lang::De,
-                ErrorKind::Unauthorized | ErrorKind::Forbidden | ErrorKind::TokenExpired,
-            ) => "Terminbuchungssystem: Authentifizierungsfehler. Bitte kontaktieren Sie den Support.",
-            (Lang::De, ErrorKind::NotFound) => {
-                "Terminbuchungssystem: Angeforderte Ressource nicht gefunden."
-            }
-            (Lang::De, ErrorKind::RateLimited { .. }) => {
-                "Terminbuchungssystem: Zu viele Anfragen. Bitte versuchen Sie es in wenigen Minuten erneut."
-            }
-            (Lang::De, ErrorKind::Server | ErrorKind::CircuitOpen { .. }) => {
-                "Terminbuchungssystem ist momentan nicht verfügbar. Bitte versuchen Sie es später erneut."
-            }
-            (Lang::De, ErrorKind::Timeout) => {
-                "Terminbuchungssystem antwortet nicht rechtzeitig. Bitte versuchen Sie es später erneut."
-            }
-            (Lang::De, ErrorKind::Network) => {
-                "Terminbuchungssystem ist nicht erreichbar. Bitte versuchen Sie es später erneut."
-            }
-            (Lang::De, ErrorKind::SlotTaken | ErrorKind::Conflict) => {
-                "Terminbuchungssystem: Der gewünschte Termin ist leider nicht mehr frei. Bitte wählen Sie einen anderen Termin."
-            }
-            (Lang::De, ErrorKind::Validation | ErrorKind::InvalidRequest) => {
-                "Terminbuchungssystem: Die Angaben sind unvollständig oder ungültig. Bitte prüfen Sie Ihre Eingaben."
-            }
-            (Lang::De, _) => {
-                "Terminbuchungssystem: Unerwarteter Fehler. Bitte versuchen Sie es später erneut."
-            }
-            (
-                Lang::En,
-                ErrorKind::Unauthorized | ErrorKind::Forbidden | ErrorKind::TokenExpired,
-            ) => "Booking system: authentication error. Please contact support.",
-            (Lang::En, ErrorKind::NotFound) => "Booking system: the requested item was not found.",
-            (Lang::En, ErrorKind::RateLimited { .. }) => {
-                "Booking system: too many requests. Please try again in a few minutes."
-            }
-            (Lang::En, ErrorKind::Server | ErrorKind::CircuitOpen { .. }) => {
-                "The booking system is currently unavailable. Please try again later."
-            }
-            (Lang::En, ErrorKind::Timeout) => {
-                "The booking system is not responding in time. Please try again later."
-            }
-            (Lang::En, ErrorKind::Network) => {
-                "The booking system cannot be reached. Please try again later."
-            }
-            (Lang::En, ErrorKind::SlotTaken | ErrorKind::Conflict) => {
-                "Booking system: that time is no longer available. Please choose another time."
-            }
-            (Lang::En, ErrorKind::Validation | ErrorKind::InvalidRequest) => {
-                "Booking system: some details are missing or invalid. Please check your input."
-            }
-            (Lang::En, _) => "Booking system: unexpected error. Please try again later.",
-        }
-    }
-
     fn summary(&self) -> String {
         let mut text = format!("Cal.com request failed: {}", self.inner.kind);
         if let Some(status) = self.inner.status {
@@ -444,6 +370,82 @@ impl CalcomError {
             text.push_str(&format!(", request id {id}"));
         }
         text
+    }
+}
+
+/// A sentence a voice agent can say to the caller, chosen by
+/// [`kind`](CalcomError::kind). It never repeats Cal.com's own message.
+///
+/// ```
+/// use voxcal_calcom_client::{CalcomError, Lang, UserMessage};
+/// fn speak(err: &CalcomError) -> String {
+///     err.user_message(Lang::De).into_owned()
+/// }
+/// ```
+impl UserMessage for CalcomError {
+    fn user_message(&self, lang: Lang) -> Cow<'_, str> {
+        Cow::Borrowed(match lang {
+            Lang::En => english(&self.inner.kind),
+            _ => german(&self.inner.kind),
+        })
+    }
+}
+
+fn german(kind: &ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Unauthorized | ErrorKind::Forbidden | ErrorKind::TokenExpired => {
+            "Terminbuchungssystem: Authentifizierungsfehler. Bitte kontaktieren Sie den Support."
+        }
+        ErrorKind::NotFound => "Terminbuchungssystem: Angeforderte Ressource nicht gefunden.",
+        ErrorKind::RateLimited { .. } => {
+            "Terminbuchungssystem: Zu viele Anfragen. Bitte versuchen Sie es in wenigen Minuten erneut."
+        }
+        ErrorKind::Server | ErrorKind::CircuitOpen { .. } => {
+            "Terminbuchungssystem ist momentan nicht verfügbar. Bitte versuchen Sie es später erneut."
+        }
+        ErrorKind::Timeout => {
+            "Terminbuchungssystem antwortet nicht rechtzeitig. Bitte versuchen Sie es später erneut."
+        }
+        ErrorKind::Network => {
+            "Terminbuchungssystem ist nicht erreichbar. Bitte versuchen Sie es später erneut."
+        }
+        ErrorKind::SlotTaken | ErrorKind::Conflict => {
+            "Terminbuchungssystem: Der gewünschte Termin ist leider nicht mehr frei. Bitte wählen Sie einen anderen Termin."
+        }
+        ErrorKind::Validation | ErrorKind::InvalidRequest => {
+            "Terminbuchungssystem: Die Angaben sind unvollständig oder ungültig. Bitte prüfen Sie Ihre Eingaben."
+        }
+        ErrorKind::Decode | ErrorKind::UnexpectedStatus => {
+            "Terminbuchungssystem: Unerwarteter Fehler. Bitte versuchen Sie es später erneut."
+        }
+    }
+}
+
+fn english(kind: &ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::Unauthorized | ErrorKind::Forbidden | ErrorKind::TokenExpired => {
+            "Booking system: authentication error. Please contact support."
+        }
+        ErrorKind::NotFound => "Booking system: the requested item was not found.",
+        ErrorKind::RateLimited { .. } => {
+            "Booking system: too many requests. Please try again in a few minutes."
+        }
+        ErrorKind::Server | ErrorKind::CircuitOpen { .. } => {
+            "The booking system is currently unavailable. Please try again later."
+        }
+        ErrorKind::Timeout => {
+            "The booking system is not responding in time. Please try again later."
+        }
+        ErrorKind::Network => "The booking system cannot be reached. Please try again later.",
+        ErrorKind::SlotTaken | ErrorKind::Conflict => {
+            "Booking system: that time is no longer available. Please choose another time."
+        }
+        ErrorKind::Validation | ErrorKind::InvalidRequest => {
+            "Booking system: some details are missing or invalid. Please check your input."
+        }
+        ErrorKind::Decode | ErrorKind::UnexpectedStatus => {
+            "Booking system: unexpected error. Please try again later."
+        }
     }
 }
 

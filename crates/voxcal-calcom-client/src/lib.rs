@@ -5,14 +5,14 @@
 //! `cal-api-version` per endpoint group, timeouts per operation class, retries with
 //! back-off where repeating is safe, a booking path that cannot book twice after a
 //! timeout, an optional client-side quota, and a [`CalcomError`] whose
-//! [`user_message`](CalcomError::user_message) the agent can say out loud.
+//! [`user_message`](UserMessage::user_message) the agent can say out loud.
 //!
 //! # Example: from free slots to a booking
 //!
 //! ```
 //! use voxcal_calcom_client::{
 //!     Attendee, BookingLocation, CalcomClient, CreateBookingRequest, Credentials, Lang,
-//!     SlotsQuery,
+//!     SlotsQuery, UserMessage,
 //! };
 //! use chrono::NaiveDate;
 //!
@@ -74,15 +74,19 @@
 //!
 //! # Resilience
 //!
-//! - [`Timeouts`]: connect 2 s; slots 2 s, other reads 5 s, writes 10 s per attempt.
-//! - [`RetryPolicy`]: `GET`/`DELETE` are retried on 5xx, 429 and connection errors
+//! - [`TimeoutConfig`]: connect 2 s; slots 2 s, other reads 5 s, writes 10 s per attempt.
+//! - [`RetryConfig`]: `GET`/`DELETE` are retried on 5xx, 429 and connection errors
 //!   with exponential back-off and jitter; a 429's `Retry-After` (or Cal.com's
 //!   `X-RateLimit-Reset-Default`) is waited for when it is short enough. Writes are
 //!   retried only when the connection could not be made.
 //! - [`CalcomClient::create_booking`] checks for the booking after a timeout before
 //!   trying again.
 //! - [`Quota`]: an optional token bucket per credential, below Cal.com's 120/min.
-//! - Time goes through an injected [`Clock`]; tests use [`ManualClock`].
+//! - Time goes through an injected [`Clock`] (the family's clock from `voxcal-core`,
+//!   re-exported here with [`SystemClock`] and [`FakeClock`]): quotas and back-off read
+//!   its monotonic time, `Retry-After` dates its wall time, and back-off sleeps through
+//!   it, so tests with a [`FakeClock`] never wait. With the `breaker` feature the
+//!   client's own breakers read the same clock.
 //!
 //! # Features
 //!
@@ -102,7 +106,6 @@ mod auth;
 #[cfg(feature = "breaker")]
 mod breaker;
 mod client;
-mod clock;
 pub mod decode;
 mod error;
 mod models;
@@ -111,11 +114,10 @@ mod retry;
 
 pub use auth::Credentials;
 pub use client::{
-    BookingPages, CalcomClient, CalcomClientBuilder, Timeouts, BOOKINGS_API_VERSION,
+    BookingPages, CalcomClient, CalcomClientBuilder, TimeoutConfig, BOOKINGS_API_VERSION,
     DEFAULT_BASE_URL, EVENT_TYPES_API_VERSION, SLOTS_API_VERSION,
 };
-pub use clock::{Clock, ManualClock, Sleep, SystemClock};
-pub use error::{ApiErrorBody, CalcomError, ErrorKind, FieldError, Lang};
+pub use error::{ApiErrorBody, CalcomError, ErrorKind, FieldError};
 pub use models::{
     Attendee, Booking, BookingAttendee, BookingHost, BookingLocation, BookingStatus, BookingsPage,
     BookingsQuery, CancelBookingRequest, CreateBookingRequest, EventType, EventTypeSummary,
@@ -123,7 +125,8 @@ pub use models::{
     Slot, SlotReservation, Slots, SlotsQuery, SortOrder,
 };
 pub use quota::Quota;
-pub use retry::RetryPolicy;
+pub use retry::RetryConfig;
+pub use voxcal_core::{Clock, FakeClock, Lang, SystemClock, UserMessage};
 
 #[cfg(test)]
 mod tests {
@@ -138,7 +141,7 @@ mod tests {
         assert_send_sync::<CalcomError>();
         assert_send_sync::<Credentials>();
         assert_send_sync::<BookingPages>();
-        assert_send_sync::<ManualClock>();
+        assert_send_sync::<FakeClock>();
     }
 
     #[test]

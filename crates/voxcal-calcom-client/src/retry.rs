@@ -1,8 +1,6 @@
 //! Retry policy: exponential back-off with jitter, `Retry-After` and
 //! `X-RateLimit-Reset-Default`.
 
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -16,7 +14,7 @@ use reqwest::header::{HeaderMap, RETRY_AFTER};
 /// Booking creation has its own path, see
 /// [`CalcomClient::create_booking`](crate::CalcomClient::create_booking).
 #[derive(Debug, Clone, PartialEq)]
-pub struct RetryPolicy {
+pub struct RetryConfig {
     /// Retries after the first attempt (0 disables retrying).
     pub max_retries: u32,
     /// Back-off before the first retry; doubles each retry.
@@ -30,7 +28,7 @@ pub struct RetryPolicy {
     pub max_retry_after: Duration,
 }
 
-impl Default for RetryPolicy {
+impl Default for RetryConfig {
     fn default() -> Self {
         Self {
             max_retries: 2,
@@ -42,7 +40,7 @@ impl Default for RetryPolicy {
     }
 }
 
-impl RetryPolicy {
+impl RetryConfig {
     /// A policy that never retries.
     pub fn none() -> Self {
         Self {
@@ -58,7 +56,7 @@ impl RetryPolicy {
     }
 }
 
-/// A small SplitMix64 generator for jitter; seeded from the process' random hasher keys.
+/// A small SplitMix64 generator for jitter, seeded from [`voxcal_core::random_u64`].
 #[derive(Debug)]
 pub(crate) struct Jitter {
     state: Mutex<u64>,
@@ -67,7 +65,7 @@ pub(crate) struct Jitter {
 impl Jitter {
     pub(crate) fn new() -> Self {
         Self {
-            state: Mutex::new(RandomState::new().hash_one(0x5eed_u64)),
+            state: Mutex::new(voxcal_core::random_u64()),
         }
     }
 
@@ -179,10 +177,10 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_caps() {
-        let policy = RetryPolicy {
+        let policy = RetryConfig {
             base_delay: Duration::from_millis(100),
             max_delay: Duration::from_millis(500),
-            ..RetryPolicy::default()
+            ..RetryConfig::default()
         };
         let steps: Vec<u128> = (0..5).map(|n| policy.backoff(n).as_millis()).collect();
         assert_eq!(steps, [100, 200, 400, 500, 500]);

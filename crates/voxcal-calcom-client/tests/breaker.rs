@@ -6,20 +6,25 @@ mod support;
 use std::time::Duration;
 
 use support::*;
-use voxcal_calcom_client::{CalcomClient, Credentials, ErrorKind, Lang, ManualClock, RetryPolicy};
-use voxcal_circuit_breaker::{CircuitBreaker, Config, State};
+use voxcal_calcom_client::{
+    CalcomClient, Credentials, ErrorKind, FakeClock, Lang, RetryConfig, UserMessage,
+};
+use voxcal_circuit_breaker::{BreakerConfig, CircuitBreaker, State};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn two_failures() -> Config {
-    Config::builder().consecutive_failures(2).build().unwrap()
+fn two_failures() -> BreakerConfig {
+    BreakerConfig::builder()
+        .consecutive_failures(2)
+        .build()
+        .unwrap()
 }
 
-fn client(server: &MockServer, clock: &ManualClock, key: &str, retry: RetryPolicy) -> CalcomClient {
+fn client(server: &MockServer, clock: &FakeClock, key: &str, retry: RetryConfig) -> CalcomClient {
     CalcomClient::builder(Credentials::api_key(key))
         .base_url(server.uri())
         .clock(clock.clone())
-        .retry_policy(retry)
+        .retry(retry)
         .breaker_config(two_failures())
         .build()
         .unwrap()
@@ -39,8 +44,8 @@ async fn open_breaker_fails_fast_then_recovers() {
         .respond_with(ResponseTemplate::new(200).set_body_json(success(me())))
         .mount(&server)
         .await;
-    let clock = ManualClock::new();
-    let client = client(&server, &clock, API_KEY, RetryPolicy::none());
+    let clock = FakeClock::new();
+    let client = client(&server, &clock, API_KEY, RetryConfig::none());
     for _ in 0..2 {
         assert_eq!(client.me().await.unwrap_err().kind(), &ErrorKind::Server);
     }
@@ -72,8 +77,8 @@ async fn refusal_says_what_an_open_breaker_would_answer() {
         .respond_with(ResponseTemplate::new(503))
         .mount(&server)
         .await;
-    let clock = ManualClock::new();
-    let client = client(&server, &clock, API_KEY, RetryPolicy::none());
+    let clock = FakeClock::new();
+    let client = client(&server, &clock, API_KEY, RetryConfig::none());
     assert!(client.refusal().is_none(), "closed: calls go through");
     for _ in 0..2 {
         client.me().await.unwrap_err();
@@ -127,7 +132,7 @@ async fn client_errors_do_not_trip_the_breaker() {
         )
         .mount(&server)
         .await;
-    let client = client(&server, &ManualClock::new(), API_KEY, RetryPolicy::none());
+    let client = client(&server, &FakeClock::new(), API_KEY, RetryConfig::none());
     for _ in 0..5 {
         assert_eq!(client.me().await.unwrap_err().kind(), &ErrorKind::NotFound);
     }
@@ -142,7 +147,7 @@ async fn retries_stop_once_the_breaker_opens() {
         .respond_with(ResponseTemplate::new(500))
         .mount(&server)
         .await;
-    let clock = ManualClock::new();
+    let clock = FakeClock::new();
     let client = client(&server, &clock, API_KEY, exact_retries(5));
     let err = client.me().await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::CircuitOpen { .. }), "{err}");
@@ -164,8 +169,8 @@ async fn tenants_have_their_own_breakers_unless_one_is_shared() {
         .respond_with(ResponseTemplate::new(200).set_body_json(success(me())))
         .mount(&server)
         .await;
-    let clock = ManualClock::new();
-    let down = client(&server, &clock, "cal_down", RetryPolicy::none());
+    let clock = FakeClock::new();
+    let down = client(&server, &clock, "cal_down", RetryConfig::none());
     let up = down
         .with_credentials(Credentials::api_key("cal_up"))
         .unwrap();
@@ -184,7 +189,7 @@ async fn tenants_have_their_own_breakers_unless_one_is_shared() {
         .build();
     let a = CalcomClient::builder(Credentials::api_key("cal_down"))
         .base_url(server.uri())
-        .retry_policy(RetryPolicy::none())
+        .retry(RetryConfig::none())
         .circuit_breaker(shared.clone())
         .build()
         .unwrap();
@@ -207,7 +212,7 @@ async fn breaker_can_be_turned_off() {
         .await;
     let client = CalcomClient::builder(Credentials::api_key(API_KEY))
         .base_url(server.uri())
-        .retry_policy(RetryPolicy::none())
+        .retry(RetryConfig::none())
         .without_circuit_breaker()
         .build()
         .unwrap();

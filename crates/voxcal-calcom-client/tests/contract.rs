@@ -23,8 +23,8 @@ use serde_json::{json, Value};
 use support::*;
 use voxcal_calcom_client::{
     Attendee, BookingLocation, BookingsQuery, CancelBookingRequest, CreateBookingRequest,
-    EventTypeTarget, EventTypesQuery, ManualClock, RescheduleBookingRequest, ReserveSlotRequest,
-    RetryPolicy, SlotsQuery,
+    EventTypeTarget, EventTypesQuery, FakeClock, RescheduleBookingRequest, ReserveSlotRequest,
+    RetryConfig, SlotsQuery,
 };
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -231,7 +231,7 @@ async fn every_request_the_client_produces_matches_the_spec() {
         return;
     };
     let server = accepting_server().await;
-    let client = client_for(&server, &ManualClock::new(), RetryPolicy::none());
+    let client = client_for(&server, &FakeClock::new(), RetryConfig::none());
     let start = at("2026-12-01T00:00:00Z");
     let end = at("2026-12-02T00:00:00Z");
 
@@ -519,7 +519,7 @@ async fn spec_examples_decode_into_our_types() {
             .respond_with(ResponseTemplate::new(200).set_body_json(example.clone()))
             .mount(&server)
             .await;
-        let client = client_for(&server, &ManualClock::new(), RetryPolicy::none());
+        let client = client_for(&server, &FakeClock::new(), RetryConfig::none());
         let slots = client
             .slots(&SlotsQuery::new(
                 42,
@@ -552,7 +552,7 @@ async fn spec_examples_decode_into_our_types() {
         .expect(1)
         .mount(&server)
         .await;
-    client_for(&server, &ManualClock::new(), RetryPolicy::none())
+    client_for(&server, &FakeClock::new(), RetryConfig::none())
         .release_slot("r-1")
         .await
         .unwrap();

@@ -9,8 +9,8 @@ use serde_json::json;
 use support::*;
 use voxcal_calcom_client::{
     Attendee, BookingLocation, BookingStatus, BookingsQuery, CalcomClient, CancelBookingRequest,
-    CreateBookingRequest, Credentials, EventTypeTarget, EventTypesQuery, ManualClock,
-    RescheduleBookingRequest, ReserveSlotRequest, RetryPolicy, SlotsQuery,
+    CreateBookingRequest, Credentials, EventTypeTarget, EventTypesQuery, FakeClock,
+    RescheduleBookingRequest, ReserveSlotRequest, RetryConfig, SlotsQuery,
 };
 use wiremock::matchers::{body_json, header, method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
@@ -21,7 +21,7 @@ fn at(text: &str) -> DateTime<Utc> {
 
 async fn setup() -> (MockServer, CalcomClient) {
     let server = MockServer::start().await;
-    let client = client_for(&server, &ManualClock::new(), RetryPolicy::none());
+    let client = client_for(&server, &FakeClock::new(), RetryConfig::none());
     (server, client)
 }
 
@@ -131,7 +131,7 @@ async fn slots_accepts_the_bare_map_the_spec_schema_describes() {
         .respond_with(ResponseTemplate::new(200).set_body_json(success(json!({}))))
         .mount(&empty)
         .await;
-    let client = client_for(&empty, &ManualClock::new(), RetryPolicy::none());
+    let client = client_for(&empty, &FakeClock::new(), RetryConfig::none());
     assert!(client.slots(&query).await.unwrap().is_empty());
 }
 

@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde_json::json;
 use support::*;
 use voxcal_calcom_client::{
-    Attendee, CalcomClient, CalcomError, CreateBookingRequest, Credentials, ErrorKind, Lang,
-    ManualClock, Quota, RetryPolicy, SlotsQuery,
+    Attendee, CalcomClient, CalcomError, CreateBookingRequest, Credentials, ErrorKind, FakeClock,
+    Lang, Quota, RetryConfig, SlotsQuery, UserMessage,
 };
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -22,7 +22,7 @@ async fn me_error(template: ResponseTemplate) -> CalcomError {
         .expect(1)
         .mount(&server)
         .await;
-    let client = client_for(&server, &ManualClock::new(), RetryPolicy::none());
+    let client = client_for(&server, &FakeClock::new(), RetryConfig::none());
     client.me().await.unwrap_err()
 }
 
@@ -135,7 +135,7 @@ async fn validation_and_slot_taken_on_create() {
         )))
         .mount(&server)
         .await;
-    let client = client_for(&server, &ManualClock::new(), RetryPolicy::none());
+    let client = client_for(&server, &FakeClock::new(), RetryConfig::none());
     let request = CreateBookingRequest::new(
         42,
         "2026-12-01T09:00:00Z".parse().unwrap(),
@@ -168,8 +168,8 @@ async fn timeout_kind() {
     let client = CalcomClient::builder(Credentials::api_key(API_KEY))
         .base_url(server.uri())
         .timeouts(short_timeouts())
-        .retry_policy(exact_retries(3))
-        .clock(ManualClock::new())
+        .retry(exact_retries(3))
+        .clock(FakeClock::new())
         .build()
         .unwrap();
     let query = SlotsQuery::new(
@@ -190,10 +190,10 @@ async fn network_kind_for_a_closed_port() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
-    let clock = ManualClock::new();
+    let clock = FakeClock::new();
     let client = CalcomClient::builder(Credentials::api_key(API_KEY))
         .base_url(format!("http://{addr}"))
-        .retry_policy(exact_retries(2))
+        .retry(exact_retries(2))
         .clock(clock.clone())
         .build()
         .unwrap();
@@ -230,7 +230,7 @@ async fn decode_kind_for_a_malformed_success() {
 #[tokio::test]
 async fn invalid_request_is_rejected_before_sending() {
     let server = MockServer::start().await;
-    let client = client_for(&server, &ManualClock::new(), RetryPolicy::none());
+    let client = client_for(&server, &FakeClock::new(), RetryConfig::none());
     let request = CreateBookingRequest::new(
         42,
         "2026-12-01T09:00:00Z".parse().unwrap(),
@@ -253,7 +253,7 @@ async fn client_side_quota_rejects_without_a_request_then_refills() {
         .respond_with(ResponseTemplate::new(200).set_body_json(success(me())))
         .mount(&server)
         .await;
-    let clock = ManualClock::new();
+    let clock = FakeClock::new();
     let client = CalcomClient::builder(Credentials::api_key(API_KEY))
         .base_url(server.uri())
         .clock(clock.clone())
@@ -296,7 +296,7 @@ async fn quota_is_shared_by_concurrent_clones() {
         .await;
     let client = CalcomClient::builder(Credentials::api_key(API_KEY))
         .base_url(server.uri())
-        .clock(ManualClock::new())
+        .clock(FakeClock::new())
         .quota(Quota::per_minute(10))
         .build()
         .unwrap();

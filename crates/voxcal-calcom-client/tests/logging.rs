@@ -14,7 +14,7 @@ use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Metadata, Subscriber};
 use voxcal_calcom_client::{
-    Attendee, BookingsQuery, CalcomClient, CreateBookingRequest, Credentials, ManualClock,
+    Attendee, BookingsQuery, CalcomClient, CreateBookingRequest, Credentials, FakeClock,
 };
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -103,11 +103,11 @@ async fn logs_carry_no_secrets_or_personal_data() {
         .mount(&server)
         .await;
 
-    let clock = ManualClock::new();
+    let clock = FakeClock::new();
     let client = CalcomClient::builder(Credentials::api_key(API_KEY))
         .base_url(server.uri())
         .clock(clock.clone())
-        .retry_policy(exact_retries(2))
+        .retry(exact_retries(2))
         .build()
         .unwrap();
     let request = CreateBookingRequest::new(

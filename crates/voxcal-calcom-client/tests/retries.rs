@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 use support::*;
 use voxcal_calcom_client::{
-    Attendee, CalcomClient, CreateBookingRequest, Credentials, ErrorKind, ManualClock, RetryPolicy,
+    Attendee, CalcomClient, CreateBookingRequest, Credentials, ErrorKind, FakeClock, RetryConfig,
     SlotsQuery,
 };
 use wiremock::matchers::{method, path, query_param};
@@ -43,7 +43,7 @@ async fn failing_then_ok(server: &MockServer, failure: ResponseTemplate, failure
 async fn server_errors_are_retried_with_exponential_backoff() {
     let server = MockServer::start().await;
     failing_then_ok(&server, ResponseTemplate::new(503), 3).await;
-    let clock = ManualClock::new();
+    let clock = FakeClock::new();
     let client = client_for(&server, &clock, exact_retries(3));
     let slots = client.slots(&slots_query()).await.unwrap();
     assert_eq!(slots.len(), 1);
@@ -61,7 +61,7 @@ async fn server_errors_are_retried_with_exponential_backoff() {
 async fn retries_stop_at_the_budget() {
     let server = MockServer::start().await;
     failing_then_ok(&server, ResponseTemplate::new(500), 3).await;
-    let clock = ManualClock::new();
+    let clock = FakeClock::new();
     let client = client_for(&server, &clock, exact_retries(2));
     let err = client.slots(&slots_query()).await.unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::Server);
@@ -74,8 +74,8 @@ async fn retries_stop_at_the_budget() {
 async fn jittered_backoff_stays_within_bounds() {
     let server = MockServer::start().await;
     failing_then_ok(&server, ResponseTemplate::new(502), 4).await;
-    let clock = ManualClock::new();
-    let policy = RetryPolicy {
+    let clock = FakeClock::new();
+    let policy = RetryConfig {
         jitter: true,
         ..exact_retries(4)
     };
@@ -98,7 +98,7 @@ async fn rate_limit_waits_for_retry_after() {
         1,
     )
     .await;
-    let clock = ManualClock::new();
+    let clock = FakeClock::new();
     let client = client_for(&server, &clock, exact_retries(2));
     client.slots(&slots_query()).await.unwrap();
     assert_eq!(clock.sleeps(), [Duration::from_secs(3)]);
@@ -116,7 +116,7 @@ async fn rate_limit_honours_calcom_reset_header() {
         1,
     )
     .await;
-    let clock = ManualClock::new();
+    let clock = FakeClock::new();
     let client = client_for(&server, &clock, exact_retries(2));
     client.slots(&slots_query()).await.unwrap();
     assert_eq!(clock.sleeps(), [Duration::from_secs(7)]);
@@ -125,14 +125,14 @@ async fn rate_limit_honours_calcom_reset_header() {
 #[tokio::test]
 async fn rate_limit_with_an_http_date() {
     let server = MockServer::start().await;
-    // ManualClock starts at 2026-01-01T00:00:00Z.
+    // FakeClock starts at 2026-01-01T00:00:00Z.
     failing_then_ok(
         &server,
         ResponseTemplate::new(429).insert_header("retry-after", "Thu, 01 Jan 2026 00:00:04 GMT"),
         1,
     )
     .await;
-    let clock = ManualClock::new();
+    let clock = FakeClock::new();
     let client = client_for(&server, &clock, exact_retries(1));
     client.slots(&slots_query()).await.unwrap();
     assert_eq!(clock.sleeps(), [Duration::from_secs(4)]);
@@ -147,8 +147,8 @@ async fn too_long_retry_after_is_returned_not_waited() {
         .expect(1)
         .mount(&server)
         .await;
-    let clock = ManualClock::new();
-    let policy = RetryPolicy {
+    let clock = FakeClock::new();
+    let policy = RetryConfig {
         max_retry_after: Duration::from_secs(5),
         ..exact_retries(3)
     };
@@ -169,7 +169,7 @@ async fn client_errors_are_not_retried() {
         .expect(1)
         .mount(&server)
         .await;
-    let clock = ManualClock::new();
+    let clock = FakeClock::new();
     let client = client_for(&server, &clock, exact_retries(3));
     assert_eq!(
         client.slots(&slots_query()).await.unwrap_err().kind(),
@@ -187,7 +187,7 @@ async fn writes_are_not_retried_on_server_errors() {
         .expect(1)
         .mount(&server)
         .await;
-    let clock = ManualClock::new();
+    let clock = FakeClock::new();
     let client = client_for(&server, &clock, exact_retries(3));
     let err = client
         .cancel_booking("bk-1", &Default::default())
@@ -211,11 +211,11 @@ fn create_request() -> CreateBookingRequest {
     )
 }
 
-fn slow_client(server: &MockServer, clock: &ManualClock) -> CalcomClient {
+fn slow_client(server: &MockServer, clock: &FakeClock) -> CalcomClient {
     CalcomClient::builder(Credentials::api_key(API_KEY))
         .base_url(server.uri())
         .timeouts(short_timeouts())
-        .retry_policy(exact_retries(2))
+        .retry(exact_retries(2))
         .clock(clock.clone())
         .build()
         .unwrap()
@@ -262,7 +262,7 @@ async fn timeout_then_found_returns_the_existing_booking() {
         .expect(1)
         .mount(&server)
         .await;
-    let clock = ManualClock::new();
+    let clock = FakeClock::new();
     let booking = slow_client(&server, &clock)
         .create_booking(&create_request())
         .await
@@ -296,7 +296,7 @@ async fn timeout_then_not_found_creates_again_once() {
         .expect(1)
         .mount(&server)
         .await;
-    let clock = ManualClock::new();
+    let clock = FakeClock::new();
     let booking = slow_client(&server, &clock)
         .create_booking(&create_request())
         .await
@@ -322,7 +322,7 @@ async fn failed_check_means_no_retry() {
         .expect(1)
         .mount(&server)
         .await;
-    let clock = ManualClock::new();
+    let clock = FakeClock::new();
     let err = slow_client(&server, &clock)
         .create_booking(&create_request())
         .await
@@ -364,7 +364,7 @@ async fn slot_taken_on_the_retry_finds_our_own_first_booking() {
         .expect(1)
         .mount(&server)
         .await;
-    let clock = ManualClock::new();
+    let clock = FakeClock::new();
     let booking = slow_client(&server, &clock)
         .create_booking(&create_request())
         .await
@@ -397,7 +397,7 @@ async fn phone_only_attendee_is_matched_by_name() {
         START.parse().unwrap(),
         Attendee::new("Erika Muster", "Europe/Berlin").phone_number("+4930111"),
     );
-    let clock = ManualClock::new();
+    let clock = FakeClock::new();
     let booking = client_for(&server, &clock, exact_retries(2))
         .create_booking(&request)
         .await
@@ -410,10 +410,10 @@ async fn connect_failure_on_create_is_retried_directly() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     drop(listener);
-    let clock = ManualClock::new();
+    let clock = FakeClock::new();
     let client = CalcomClient::builder(Credentials::api_key(API_KEY))
         .base_url(format!("http://{addr}"))
-        .retry_policy(exact_retries(2))
+        .retry(exact_retries(2))
         .clock(clock.clone())
         .build()
         .unwrap();

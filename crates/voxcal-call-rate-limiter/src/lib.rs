@@ -56,17 +56,19 @@
 //!
 #![cfg_attr(feature = "redis", doc = "```no_run")]
 #![cfg_attr(not(feature = "redis"), doc = "```text")]
-//! use axum::{routing::post, Router};
-//! use voxcal_call_rate_limiter::{CallRateLimitLayer, OutagePolicy, Policy, RedisStore};
 //! use std::time::Duration;
+//! use axum::{routing::post, Router};
+//! use voxcal_call_rate_limiter::{
+//!     CallRateLimitLayer, OutagePolicy, Policy, RedisConnection, RedisStore,
+//! };
 //!
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! let client = redis::Client::open("redis://127.0.0.1:6379/")?;
-//! let store = RedisStore::new(client.get_connection_manager().await?)
+//! let conn = RedisConnection::connect("redis://127.0.0.1:6379/").await?;
+//! // A Cluster: RedisConnection::connect_cluster(["redis://10.0.0.1:7000/", …]).await?
+//! let store = RedisStore::new(conn)
 //!     .with_prefix("rl")
 //!     .with_timeout(Duration::from_millis(50))
 //!     .with_outage_policy(OutagePolicy::FallbackToMemory);
-//! // For Redis Cluster: RedisStore::cluster(cluster_client.get_async_connection().await?)
 //!
 //! let app: Router = Router::new()
 //!     .route("/api/retell/{function}", post(|| async { "ok" }))
@@ -87,17 +89,25 @@
 //!   sentence; the response is pluggable ([`OnRejection`]).
 //! - Admitted: the [`Decision`] goes into the request's extensions, and the
 //!   response carries the `RateLimit` fields.
-//! - The store could not decide (Redis down, `OutagePolicy::FailClosed`): 503.
+//! - The store could not decide (Redis down, `OutagePolicy::FailClosed`): 503,
+//!   with the store error's [`UserMessage`] as the sentence.
+//!
+//! # Time and messages
+//!
+//! The crate speaks the family's vocabulary from `voxcal_core`, re-exported
+//! here: every store reads a [`Clock`] ([`SystemClock`] by default; tests
+//! hand it a [`FakeClock`] and advance it instead of sleeping), and every
+//! error ([`StoreError`], [`PolicyError`]) and [`Rejection`] implements
+//! [`UserMessage`], German by default ([`Lang`]).
 //!
 //! # Features
 //!
-//! - `redis`: `RedisStore` over `redis::aio::ConnectionManager` or a Cluster
-//!   connection.
+//! - `redis`: `RedisStore` over a `RedisConnection` (standalone or Cluster;
+//!   `voxcal_core::redis::RedisConnection`, re-exported).
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod clock;
 mod core;
 mod decision;
 mod inline;
@@ -105,14 +115,18 @@ mod layer;
 mod policy;
 mod store;
 
-pub use clock::{Clock, FakeClock, SystemClock};
 pub use decision::{Decision, DecisionSource, LimitName, LimitStatus, Limits};
 pub use layer::{
-    is_placeholder_call_id, strip_version_suffix, CallRateLimit, CallRateLimitLayer, JsonRejection,
-    KeyExtractor, MissingCallId, OnRejection, Rejection, RejectionKind, ResponseFuture,
-    RetellExtractor, CALL_ID_HEADER, RATELIMIT, RATELIMIT_POLICY,
+    is_placeholder_call_id, strip_version_suffix, CallRateLimit, CallRateLimitFuture,
+    CallRateLimitLayer, JsonRejection, KeyExtractor, MissingCallId, OnRejection, Rejection,
+    RejectionKind, RetellExtractor, CALL_ID_HEADER, RATELIMIT, RATELIMIT_POLICY,
 };
 pub use policy::{CallKey, Limit, Period, Policy, PolicyBuilder, PolicyError, Scope};
-pub use store::{Lang, MemoryStore, Store, StoreError};
+pub use store::{MemoryStore, Store, StoreError};
 #[cfg(feature = "redis")]
 pub use store::{OutagePolicy, RedisDecision, RedisStore};
+/// The family's Redis connection (standalone or Cluster) a [`RedisStore`] is
+/// made from, re-exported from `voxcal_core::redis`.
+#[cfg(feature = "redis")]
+pub use voxcal_core::redis::RedisConnection;
+pub use voxcal_core::{Clock, FakeClock, Lang, SystemClock, UserMessage};

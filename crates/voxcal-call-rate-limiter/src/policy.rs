@@ -1,6 +1,9 @@
 //! Policies as data: named limits with a scope, a quota and a period.
 
+use std::borrow::Cow;
 use std::time::Duration;
+
+use voxcal_core::{Lang, UserMessage};
 
 use crate::decision::LimitName;
 
@@ -301,6 +304,59 @@ pub enum PolicyError {
     ZeroWindow(String),
 }
 
+impl UserMessage for PolicyError {
+    /// What is wrong with the policy, German by default.
+    ///
+    /// ```
+    /// use voxcal_call_rate_limiter::{Lang, Limit, Policy, UserMessage};
+    ///
+    /// let err = Policy::builder().limit(Limit::lifetime("total", 0)).build().unwrap_err();
+    /// assert_eq!(
+    ///     err.user_message(Lang::De),
+    ///     "Das Limit „total“ hat das Kontingent 0; es muss mindestens 1 sein."
+    /// );
+    /// assert_eq!(err.user_message(Lang::En), "The limit “total” has quota 0; it must be at least 1.");
+    /// ```
+    fn user_message(&self, lang: Lang) -> Cow<'_, str> {
+        let en = matches!(lang, Lang::En);
+        let text = match self {
+            PolicyError::NoLimits if en => "A rate-limit policy needs at least one limit.".to_owned(),
+            PolicyError::NoLimits => "Eine Ratenbegrenzung braucht mindestens ein Limit.".to_owned(),
+            PolicyError::InvalidName(name) if en => format!(
+                "The limit name “{name}” is invalid: use 1 to 32 letters, digits, “_”, “-” or “.”."
+            ),
+            PolicyError::InvalidName(name) => format!(
+                "Der Limitname „{name}“ ist ungültig: erlaubt sind 1 bis 32 Buchstaben, Ziffern, „_“, „-“ oder „.“."
+            ),
+            PolicyError::TooManyLimits(n) if en => {
+                format!("A rate-limit policy may have at most 16 limits, not {n}.")
+            }
+            PolicyError::TooManyLimits(n) => {
+                format!("Eine Ratenbegrenzung darf höchstens 16 Limits haben, nicht {n}.")
+            }
+            PolicyError::DuplicateName(name) if en => {
+                format!("Two limits are named “{name}”; names must be unique.")
+            }
+            PolicyError::DuplicateName(name) => {
+                format!("Zwei Limits heißen „{name}“; die Namen müssen verschieden sein.")
+            }
+            PolicyError::ZeroQuota(name) if en => {
+                format!("The limit “{name}” has quota 0; it must be at least 1.")
+            }
+            PolicyError::ZeroQuota(name) => {
+                format!("Das Limit „{name}“ hat das Kontingent 0; es muss mindestens 1 sein.")
+            }
+            PolicyError::ZeroWindow(name) if en => {
+                format!("The limit “{name}” has a window of zero length.")
+            }
+            PolicyError::ZeroWindow(name) => {
+                format!("Das Limit „{name}“ hat ein Zeitfenster der Länge null.")
+            }
+        };
+        text.into()
+    }
+}
+
 /// What identifies a request to the limiter: the call id (the subject every
 /// limit of a policy counts within), the function name, and custom parts.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -398,8 +454,19 @@ mod tests {
             ),
         ];
         for (builder, want) in cases {
-            assert_eq!(builder.build(), Err(want));
+            let got = builder.build();
+            assert_eq!(got, Err(want.clone()));
+            // Every error speaks German by default and English on request.
+            let (de, en) = (want.user_message(Lang::De), want.user_message(Lang::En));
+            assert_eq!(want.user_message(Lang::default()), de);
+            assert!(
+                de.ends_with('.') && en.ends_with('.') && de != en,
+                "{de} / {en}"
+            );
         }
+        assert!(PolicyError::TooManyLimits(17)
+            .user_message(Lang::De)
+            .contains("höchstens 16"));
     }
 
     #[test]

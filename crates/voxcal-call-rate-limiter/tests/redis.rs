@@ -12,30 +12,33 @@ use redis::AsyncCommands;
 use testkit::{RedisCluster, RedisServer, TestRedis};
 use voxcal_call_rate_limiter::{
     CallKey, Decision, DecisionSource, FakeClock, Limit, MemoryStore, OutagePolicy, Policy,
-    RedisStore, Store,
+    RedisStore, Store, UserMessage,
 };
+use voxcal_core::redis::{ConnectOptions, RedisConnection};
 
 async fn test_redis() -> TestRedis {
     tokio::task::spawn_blocking(TestRedis::new).await.unwrap()
 }
 
 async fn standalone(url: &str, prefix: &str) -> RedisStore {
-    let client = redis::Client::open(url).unwrap();
-    let conn = client.get_connection_manager().await.unwrap();
+    let conn = RedisConnection::connect(url).await.unwrap();
     // Generous timeout: these tests count exactly, so nothing may fall back.
     RedisStore::new(conn)
         .with_prefix(prefix)
         .with_timeout(Duration::from_secs(5))
 }
 
-/// A connection manager that gives up on a dead server within 200 ms.
-async fn short_timeout_manager(url: &str) -> redis::aio::ConnectionManager {
-    let client = redis::Client::open(url).unwrap();
-    let config = redis::aio::ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(Duration::from_millis(200)))
-        .set_response_timeout(Some(Duration::from_millis(200)));
-    client
-        .get_connection_manager_with_config(config)
+/// Connect and answer timeouts of 200 ms: a dead server is given up on
+/// quickly.
+fn short_timeouts() -> ConnectOptions {
+    ConnectOptions::new()
+        .with_connection_timeout(Duration::from_millis(200))
+        .with_response_timeout(Duration::from_millis(200))
+}
+
+/// A connection that gives up on a dead server within 200 ms.
+async fn short_timeout_connection(url: &str) -> RedisConnection {
+    RedisConnection::connect_with(url, &short_timeouts())
         .await
         .unwrap()
 }
@@ -96,10 +99,12 @@ async fn cluster_200_concurrent_exact_on_every_master() {
         .unwrap();
     let mut stores = Vec::new();
     for _ in 0..4 {
-        let client = redis::cluster::ClusterClient::new(cluster.urls()).unwrap();
-        let conn = client.get_async_connection().await.unwrap();
+        let conn = RedisConnection::connect_cluster(cluster.urls())
+            .await
+            .unwrap();
+        assert!(conn.is_cluster());
         stores.push(
-            RedisStore::cluster(conn)
+            RedisStore::new(conn)
                 .with_prefix("rl")
                 .with_timeout(Duration::from_secs(5)),
         );
@@ -180,13 +185,7 @@ fn lua_matches_memory_on_random_schedules() {
         .enable_all()
         .build()
         .unwrap();
-    let conn = rt
-        .block_on(
-            redis::Client::open(redis.url())
-                .unwrap()
-                .get_connection_manager(),
-        )
-        .unwrap();
+    let conn = rt.block_on(RedisConnection::connect(redis.url())).unwrap();
     let case = AtomicUsize::new(0);
     let policy = Arc::new(
         Policy::builder()
@@ -207,7 +206,7 @@ fn lua_matches_memory_on_random_schedules() {
         ..ProptestConfig::default()
     };
     proptest!(config, |(steps in proptest::collection::vec((0u64..6_000, 0u8..4), 1..60))| {
-        let clock = FakeClock::starting_at(1_700_000_000_000);
+        let clock = FakeClock::new();
         let store = RedisStore::new(conn.clone())
             .with_prefix(redis.prefix())
             .with_timeout(Duration::from_secs(5))
@@ -229,7 +228,7 @@ fn lua_matches_memory_on_random_schedules() {
 #[tokio::test]
 async fn sliding_window_on_redis_with_a_fake_clock() {
     let redis = test_redis().await;
-    let clock = FakeClock::starting_at(1_700_000_000_000);
+    let clock = FakeClock::new();
     let store = standalone(redis.url(), redis.prefix())
         .await
         .with_clock(clock.clone());
@@ -259,7 +258,8 @@ async fn sliding_window_on_redis_with_a_fake_clock() {
     assert!(store.decide(&policy, &key).await.unwrap().admitted);
 }
 
-/// Counts WARN events from this crate.
+/// Counts WARN events from the family's crates (the outage gate of
+/// `voxcal_core` logs the outage warning for the store).
 struct CountWarnings(Arc<AtomicUsize>);
 
 impl tracing::Subscriber for CountWarnings {
@@ -273,9 +273,7 @@ impl tracing::Subscriber for CountWarnings {
     fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
     fn event(&self, event: &tracing::Event<'_>) {
         let meta = event.metadata();
-        if *meta.level() == tracing::Level::WARN
-            && meta.target().starts_with("voxcal_call_rate_limiter")
-        {
+        if *meta.level() == tracing::Level::WARN && meta.target().starts_with("voxcal_") {
             self.0.fetch_add(1, Ordering::SeqCst);
         }
     }
@@ -295,7 +293,7 @@ async fn outage_round_trip(
     let mut server = tokio::task::spawn_blocking(RedisServer::start)
         .await
         .unwrap();
-    let conn = short_timeout_manager(&server.url()).await;
+    let conn = short_timeout_connection(&server.url()).await;
     let timeout = Duration::from_millis(50);
     let store = RedisStore::new(conn)
         .with_timeout(timeout)
@@ -397,8 +395,7 @@ async fn fail_closed_layer_answers_503() {
     let mut server = tokio::task::spawn_blocking(RedisServer::start)
         .await
         .unwrap();
-    let client = redis::Client::open(server.url()).unwrap();
-    let conn = client.get_connection_manager().await.unwrap();
+    let conn = RedisConnection::connect(&server.url()).await.unwrap();
     let store = RedisStore::new(conn).with_outage_policy(OutagePolicy::FailClosed);
     server = tokio::task::spawn_blocking(move || {
         server.kill();
@@ -489,7 +486,7 @@ async fn an_outage_costs_one_wait_per_retry_window() {
     let mut server = tokio::task::spawn_blocking(RedisServer::start)
         .await
         .unwrap();
-    let conn = short_timeout_manager(&server.url()).await;
+    let conn = short_timeout_connection(&server.url()).await;
     let clock = FakeClock::new();
     let timeout = Duration::from_millis(300);
     let store = RedisStore::new(conn)
@@ -559,13 +556,10 @@ async fn cluster_node_down_skips_only_its_slots_and_warns_once() {
     })
     .await
     .unwrap();
-    let client = redis::cluster::ClusterClientBuilder::new(cluster.urls())
-        .connection_timeout(Duration::from_millis(200))
-        .response_timeout(Duration::from_millis(200))
-        .build()
+    let conn = RedisConnection::connect_cluster_with(cluster.urls(), &short_timeouts())
+        .await
         .unwrap();
-    let conn = client.get_async_connection().await.unwrap();
-    let store = RedisStore::cluster(conn)
+    let store = RedisStore::new(conn)
         .with_prefix("rl")
         .with_timeout(Duration::from_millis(300))
         .with_retry_after(Duration::from_secs(60));

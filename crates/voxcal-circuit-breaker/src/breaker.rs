@@ -13,8 +13,8 @@ use parking_lot::Mutex;
 use crate::event::Subscriber;
 use crate::machine::{Machine, Phase, Ticket, TicketKind, Transition};
 use crate::{
-    BreakerError, Classify, Clock, Config, DefaultClassifier, Event, MemoryStore, Metrics, Outcome,
-    Rejected, State, Store, SystemClock,
+    BreakerConfig, BreakerError, Classify, Clock, DefaultClassifier, Event, MemoryStore, Metrics,
+    Outcome, Rejected, State, Store, SystemClock,
 };
 
 /// A circuit breaker. Cheap to clone: clones share one state.
@@ -39,7 +39,7 @@ pub struct CircuitBreaker {
 /// State shared by the clones of one breaker.
 pub(crate) struct Inner {
     pub(crate) name: Arc<str>,
-    pub(crate) config: Config,
+    pub(crate) config: BreakerConfig,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) local: Mutex<Local>,
     subscribers: Vec<Subscriber>,
@@ -66,7 +66,7 @@ pub(crate) struct Local {
 /// What a store needs to make a breaker.
 pub(crate) struct Spec {
     pub(crate) name: Arc<str>,
-    pub(crate) config: Config,
+    pub(crate) config: BreakerConfig,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) subscribers: Vec<Subscriber>,
 }
@@ -234,7 +234,7 @@ impl Inner {
 }
 
 impl CircuitBreaker {
-    /// A breaker with the [default config](Config), the system clock and
+    /// A breaker with the [default config](BreakerConfig), the system clock and
     /// its own in-memory state.
     pub fn new(name: impl Into<Arc<str>>) -> Self {
         Self::builder(name).build()
@@ -245,7 +245,7 @@ impl CircuitBreaker {
     pub fn builder(name: impl Into<Arc<str>>) -> CircuitBreakerBuilder {
         CircuitBreakerBuilder {
             name: name.into(),
-            config: Config::default(),
+            config: BreakerConfig::default(),
             clock: Arc::new(SystemClock),
             subscribers: Vec::new(),
         }
@@ -257,7 +257,7 @@ impl CircuitBreaker {
     }
 
     /// The breaker's settings.
-    pub fn config(&self) -> &Config {
+    pub fn config(&self) -> &BreakerConfig {
         &self.inner.config
     }
 
@@ -413,21 +413,25 @@ impl fmt::Debug for CircuitBreaker {
 /// Builds a [`CircuitBreaker`].
 pub struct CircuitBreakerBuilder {
     name: Arc<str>,
-    config: Config,
+    config: BreakerConfig,
     clock: Arc<dyn Clock>,
     subscribers: Vec<Subscriber>,
 }
 
 impl CircuitBreakerBuilder {
-    /// The settings (default: [`Config::default`]).
-    pub fn config(mut self, config: Config) -> Self {
+    /// The settings (default: [`BreakerConfig::default`]).
+    pub fn config(mut self, config: BreakerConfig) -> Self {
         self.config = config;
         self
     }
 
     /// The clock (default: [`SystemClock`]; tests pass a [`FakeClock`](crate::FakeClock)).
+    ///
+    /// Only its monotonic [`now`](Clock::now) is read, and not on the
+    /// closed-state fast path. An `Arc<dyn Clock>` (a clock shared with
+    /// other components) is kept as it is, not wrapped again.
     pub fn clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Arc::new(clock);
+        self.clock = shared_clock(clock);
         self
     }
 
@@ -446,8 +450,11 @@ impl CircuitBreakerBuilder {
     /// A breaker whose state lives in `store`. Breakers of the same name in
     /// the same store share their state (the first one's settings win).
     ///
-    /// With a [`RedisStore`](crate::RedisStore) this must be called inside
-    /// the Tokio runtime the store was connected on.
+    /// With a [`RedisStore`](crate::RedisStore) the store runs the breaker's
+    /// background work on the Tokio runtime it was made in (or, if it was
+    /// made outside one, the runtime this is called in). Without any
+    /// runtime the breaker logs an error and decides on its own, like a
+    /// [`MemoryStore`] breaker.
     pub fn build_with<S: Store + ?Sized>(self, store: &S) -> CircuitBreaker {
         let spec = Spec {
             name: self.name,
@@ -468,6 +475,15 @@ impl fmt::Debug for CircuitBreakerBuilder {
             .field("config", &self.config)
             .field("clock", &self.clock)
             .finish_non_exhaustive()
+    }
+}
+
+/// `clock` behind an `Arc`: an `Arc<dyn Clock>` is used as it is.
+pub(crate) fn shared_clock<C: Clock>(clock: C) -> Arc<dyn Clock> {
+    let any: &dyn std::any::Any = &clock;
+    match any.downcast_ref::<Arc<dyn Clock>>() {
+        Some(shared) => Arc::clone(shared),
+        None => Arc::new(clock),
     }
 }
 
@@ -619,5 +635,24 @@ impl fmt::Debug for AcquireFuture {
         f.debug_struct("AcquireFuture")
             .field("state", &state)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::shared_clock;
+    use crate::{Clock, FakeClock};
+
+    #[test]
+    fn a_shared_clock_is_kept_and_any_other_is_wrapped() {
+        let shared: Arc<dyn Clock> = Arc::new(FakeClock::new());
+        assert!(Arc::ptr_eq(&shared_clock(Arc::clone(&shared)), &shared));
+        let fake = FakeClock::new();
+        let wrapped = shared_clock(fake.clone());
+        let start = wrapped.now();
+        fake.advance(std::time::Duration::from_secs(5));
+        assert_eq!(wrapped.now() - start, std::time::Duration::from_secs(5));
     }
 }

@@ -14,7 +14,7 @@ pub enum Window {
     Time(Duration),
 }
 
-/// The settings of one breaker. Build with [`Config::builder`]; the
+/// The settings of one breaker. Build with [`BreakerConfig::builder`]; the
 /// [`Default`] is the behaviour the original service had, made safe:
 ///
 /// - open after **5 consecutive failures**,
@@ -24,9 +24,9 @@ pub enum Window {
 ///
 /// ```
 /// use std::time::Duration;
-/// use voxcal_circuit_breaker::{Config, Window};
+/// use voxcal_circuit_breaker::{BreakerConfig, Window};
 ///
-/// let config = Config::builder()
+/// let config = BreakerConfig::builder()
 ///     .failure_rate(0.5)
 ///     .window(Window::Time(Duration::from_secs(30)))
 ///     .minimum_calls(20)
@@ -37,7 +37,7 @@ pub enum Window {
 /// assert_eq!(config.open_duration(), Duration::from_secs(60));
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-pub struct Config {
+pub struct BreakerConfig {
     pub(crate) consecutive_failures: u32,
     pub(crate) failure_rate: Option<f64>,
     pub(crate) slow_call_rate: Option<f64>,
@@ -53,9 +53,9 @@ pub struct Config {
     pub(crate) sync_interval: Duration,
 }
 
-impl Default for Config {
+impl Default for BreakerConfig {
     fn default() -> Self {
-        Config {
+        BreakerConfig {
             consecutive_failures: 5,
             failure_rate: None,
             slow_call_rate: None,
@@ -73,11 +73,11 @@ impl Default for Config {
     }
 }
 
-impl Config {
-    /// A builder starting from the [defaults](Config#impl-Default-for-Config).
-    pub fn builder() -> ConfigBuilder {
-        ConfigBuilder {
-            config: Config::default(),
+impl BreakerConfig {
+    /// A builder starting from the [defaults](BreakerConfig#impl-Default-for-BreakerConfig).
+    pub fn builder() -> BreakerConfigBuilder {
+        BreakerConfigBuilder {
+            config: BreakerConfig::default(),
         }
     }
 
@@ -124,13 +124,13 @@ impl Config {
     }
 }
 
-/// Builds a [`Config`]; every method takes and returns the builder.
+/// Builds a [`BreakerConfig`]; every method takes and returns the builder.
 #[derive(Debug, Clone)]
-pub struct ConfigBuilder {
-    config: Config,
+pub struct BreakerConfigBuilder {
+    config: BreakerConfig,
 }
 
-impl ConfigBuilder {
+impl BreakerConfigBuilder {
     /// Open after `n` failures in a row (default 5; `0` turns this rule off).
     pub fn consecutive_failures(mut self, n: u32) -> Self {
         self.config.consecutive_failures = n;
@@ -206,7 +206,7 @@ impl ConfigBuilder {
     }
 
     /// Checks the settings.
-    pub fn build(self) -> Result<Config, ConfigError> {
+    pub fn build(self) -> Result<BreakerConfig, ConfigError> {
         let c = self.config;
         for (what, rate) in [
             ("failure rate", c.failure_rate),

@@ -1,19 +1,11 @@
 //! Errors of the breaker and the words a person hears about them.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
-use crate::State;
+use voxcal_core::{Lang, UserMessage};
 
-/// The language of a [`user_message`](BreakerError::user_message).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum Lang {
-    /// German (the default: the voice agent speaks German).
-    #[default]
-    De,
-    /// English.
-    En,
-}
+use crate::State;
 
 /// What [`CircuitBreaker::call`](crate::CircuitBreaker::call) returns when it
 /// does not return `Ok`.
@@ -53,27 +45,48 @@ impl<E> BreakerError<E> {
             BreakerError::Open { .. } => None,
         }
     }
+}
 
-    /// A sentence a voice agent can say to the caller. It never contains
-    /// details of the inner error.
-    pub fn user_message(&self, lang: Lang) -> String {
-        match (self, lang) {
-            (BreakerError::Open { retry_after }, Lang::De) => format!(
-                "Der Kalender ist gerade nicht erreichbar. Bitte versuchen Sie es in etwa {} Sekunden noch einmal.",
-                retry_after_secs(*retry_after)
-            ),
-            (BreakerError::Open { retry_after }, _) => format!(
-                "The calendar is not reachable right now. Please try again in about {} seconds.",
-                retry_after_secs(*retry_after)
-            ),
-            (BreakerError::Inner(_), Lang::De) => {
-                "Bei der Anfrage ist leider ein Fehler aufgetreten. Bitte versuchen Sie es später noch einmal."
-                    .to_owned()
-            }
-            (BreakerError::Inner(_), _) => {
-                "Sorry, the request failed. Please try again later.".to_owned()
-            }
+/// A sentence a voice agent can say to the caller. It never contains
+/// details of the inner error.
+///
+/// ```
+/// use std::time::Duration;
+/// use voxcal_circuit_breaker::{BreakerError, Lang, UserMessage};
+///
+/// let open: BreakerError<&str> = BreakerError::Open { retry_after: Duration::from_secs(30) };
+/// assert_eq!(
+///     open.user_message(Lang::De),
+///     "Der Kalender ist gerade nicht erreichbar. Bitte versuchen Sie es in etwa 30 Sekunden noch einmal."
+/// );
+/// let inner: BreakerError<&str> = BreakerError::Inner("token cal_live_secret expired");
+/// assert!(!inner.user_message(Lang::En).contains("secret"));
+/// ```
+impl<E> UserMessage for BreakerError<E> {
+    fn user_message(&self, lang: Lang) -> Cow<'_, str> {
+        match self {
+            BreakerError::Open { retry_after } => unavailable(*retry_after, lang),
+            BreakerError::Inner(_) => match lang {
+                Lang::En => "Sorry, the request failed. Please try again later.".into(),
+                _ => "Bei der Anfrage ist leider ein Fehler aufgetreten. Bitte versuchen Sie es später noch einmal."
+                    .into(),
+            },
         }
+    }
+}
+
+/// The sentence for a call the breaker did not let through.
+fn unavailable(retry_after: Duration, lang: Lang) -> Cow<'static, str> {
+    let secs = retry_after_secs(retry_after);
+    match lang {
+        Lang::En => format!(
+            "The calendar is not reachable right now. Please try again in about {secs} seconds."
+        )
+        .into(),
+        _ => format!(
+            "Der Kalender ist gerade nicht erreichbar. Bitte versuchen Sie es in etwa {secs} Sekunden noch einmal."
+        )
+        .into(),
     }
 }
 
@@ -106,7 +119,15 @@ impl Rejected {
     }
 }
 
-/// A [`Config`](crate::Config) that makes no sense.
+/// The same sentence as [`BreakerError::Open`]: the upstream is not
+/// reachable, try again in about [`retry_after`](Rejected::retry_after).
+impl UserMessage for Rejected {
+    fn user_message(&self, lang: Lang) -> Cow<'_, str> {
+        unavailable(self.retry_after, lang)
+    }
+}
+
+/// A [`BreakerConfig`](crate::BreakerConfig) that makes no sense.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
@@ -130,6 +151,18 @@ pub enum ConfigError {
     /// No condition would ever open the breaker.
     #[error("no trip condition: set consecutive failures, a failure rate or a slow-call rate")]
     NoTripCondition,
+}
+
+/// A misconfigured breaker is the operator's problem: the caller hears
+/// only that the service cannot help right now, never which setting is wrong.
+impl UserMessage for ConfigError {
+    fn user_message(&self, lang: Lang) -> Cow<'_, str> {
+        match lang {
+            Lang::En => "The service is not set up correctly right now. Please try again later.".into(),
+            _ => "Der Dienst ist gerade nicht richtig eingerichtet. Bitte versuchen Sie es später noch einmal."
+                .into(),
+        }
+    }
 }
 
 /// Whole seconds, rounded up, at least 1: what `Retry-After` carries.

@@ -6,17 +6,17 @@
 //! forced-open and disabled for operators; consecutive-failure, failure-rate
 //! and slow-call-rate rules over a count or time window; a limited number of
 //! half-open probes; exponential backoff of the open duration; events and a
-//! metrics snapshot. The [defaults](Config) open after 5 consecutive
+//! metrics snapshot. The [defaults](BreakerConfig) open after 5 consecutive
 //! failures, stay open 60 s, then admit 2 probes and close after 2 successes.
 //!
 //! ```
 //! use std::time::Duration;
-//! use voxcal_circuit_breaker::{BreakerError, CircuitBreaker, Config, FakeClock, State};
+//! use voxcal_circuit_breaker::{BreakerConfig, BreakerError, CircuitBreaker, FakeClock, State};
 //!
 //! # futures_util::FutureExt::now_or_never(async {
 //! let clock = FakeClock::new();
 //! let breaker = CircuitBreaker::builder("calcom")
-//!     .config(Config::builder().consecutive_failures(2).build().unwrap())
+//!     .config(BreakerConfig::builder().consecutive_failures(2).build().unwrap())
 //!     .clock(clock.clone())
 //!     .build();
 //!
@@ -47,7 +47,7 @@
 //! transport errors (timeouts included) are failures, other 4xx are not.
 //!
 //! ```no_run
-//! use voxcal_circuit_breaker::{BreakerError, CircuitBreaker, Lang, Outcome};
+//! use voxcal_circuit_breaker::{BreakerError, CircuitBreaker, Lang, Outcome, UserMessage};
 //!
 //! async fn slots(
 //!     http: &reqwest::Client,
@@ -77,14 +77,14 @@
 //!
 //! # An axum route (feature `tower`)
 //!
-//! `CircuitBreakerLayer` answers a ready `503 Service Unavailable` with
+//! `HttpBreakerLayer` answers a ready `503 Service Unavailable` with
 //! `Retry-After` while the breaker is open, and counts 5xx, 429 and errors
 //! as failures:
 //!
 //! ```no_run
 //! # #[cfg(feature = "tower")] {
 //! use axum::{routing::post, Router};
-//! use voxcal_circuit_breaker::{CircuitBreaker, CircuitBreakerLayer};
+//! use voxcal_circuit_breaker::{CircuitBreaker, HttpBreakerLayer};
 //!
 //! async fn check_availability() -> &'static str {
 //!     "slots"
@@ -93,7 +93,7 @@
 //! let breaker = CircuitBreaker::new("calcom");
 //! let app: Router = Router::new()
 //!     .route("/api/retell/check_availability", post(check_availability))
-//!     .route_layer(CircuitBreakerLayer::new(breaker.clone()));
+//!     .route_layer(HttpBreakerLayer::new(breaker.clone()));
 //! # let _ = app;
 //! # }
 //! ```
@@ -106,9 +106,32 @@
 //!   `RedisStore` docs for how transitions spread and what happens when Redis
 //!   is down.
 //!
+//! A `RedisStore` is made one way, from the family's one Redis connection
+//! (`voxcal_core::redis::RedisConnection`, re-exported here):
+//!
+//! ```no_run
+//! # #[cfg(feature = "redis")]
+//! # async fn demo() -> Result<(), redis::RedisError> {
+//! use voxcal_circuit_breaker::{CircuitBreaker, RedisConnection, RedisStore};
+//!
+//! let conn = RedisConnection::connect("redis://127.0.0.1:6379/").await?;
+//! let store = RedisStore::new(conn).with_prefix("cb");
+//! let breaker = CircuitBreaker::builder("calcom").build_with(&store);
+//! # let _ = breaker;
+//! # Ok(()) }
+//! ```
+//!
+//! # Time and messages
+//!
+//! The breaker reads the monotonic [`Clock::now`] of the family's
+//! [`Clock`] (from `voxcal-core`, re-exported here with [`SystemClock`] and
+//! [`FakeClock`]); the closed-state fast path reads no clock at all. Every
+//! error implements [`UserMessage`]: a sentence in [`Lang::De`] (default) or
+//! [`Lang::En`] that a voice agent can say.
+//!
 //! # Features
 //!
-//! - `tower`: `CircuitBreakerLayer` and `ServiceBreakerLayer`.
+//! - `tower`: `HttpBreakerLayer` (HTTP services) and `BreakerLayer` (any service).
 //! - `redis`: `RedisStore`.
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
@@ -116,7 +139,6 @@
 
 mod breaker;
 mod classify;
-mod clock;
 mod config;
 mod error;
 mod event;
@@ -128,17 +150,21 @@ mod store;
 
 pub use breaker::{AcquireFuture, CircuitBreaker, CircuitBreakerBuilder, Permit};
 pub use classify::{Classify, DefaultClassifier};
-pub use clock::{Clock, FakeClock, SystemClock};
-pub use config::{Config, ConfigBuilder, Window};
-pub use error::{BreakerError, ConfigError, Lang, Rejected};
+pub use config::{BreakerConfig, BreakerConfigBuilder, Window};
+pub use error::{BreakerError, ConfigError, Rejected};
 pub use event::{Event, Metrics};
 #[cfg(feature = "tower")]
 pub use layer::{
-    CircuitBreakerLayer, CircuitBreakerService, ClassifyResponse, DefaultResponseClassifier,
-    ResponseFuture, ServiceBreakerLayer, ServiceBreakerService, ServiceResponseFuture,
+    Breaker, BreakerFuture, BreakerLayer, DefaultHttpClassifier, HttpBreaker, HttpBreakerFuture,
+    HttpBreakerLayer, HttpClassifier,
 };
 pub use machine::{Outcome, State};
 pub use registry::BreakerRegistry;
 #[cfg(feature = "redis")]
-pub use store::redis::{RedisStore, RedisStoreError};
+pub use store::redis::RedisStore;
 pub use store::{MemoryStore, Store};
+/// The connection a [`RedisStore`] is made from (feature `redis`), the
+/// family's one Redis connection for standalone servers and Clusters.
+#[cfg(feature = "redis")]
+pub use voxcal_core::redis::RedisConnection;
+pub use voxcal_core::{Clock, FakeClock, Lang, SystemClock, UserMessage};

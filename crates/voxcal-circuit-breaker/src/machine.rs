@@ -5,7 +5,7 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::{Clock, Config, Window};
+use crate::{BreakerConfig, Clock, Window};
 
 /// How long a caller rejected because every half-open probe is taken should wait.
 pub(crate) const HALF_OPEN_BUSY_RETRY: Duration = Duration::from_secs(1);
@@ -47,6 +47,7 @@ impl fmt::Display for State {
 
 /// How a call ended, as the classifier sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Outcome {
     /// It worked.
     Success,
@@ -122,7 +123,7 @@ pub(crate) struct Machine {
 }
 
 impl Machine {
-    pub(crate) fn new(config: &Config, now: Instant) -> Self {
+    pub(crate) fn new(config: &BreakerConfig, now: Instant) -> Self {
         Machine {
             phase: Phase::Closed,
             generation: 0,
@@ -157,7 +158,7 @@ impl Machine {
     #[inline]
     pub(crate) fn acquire(
         &mut self,
-        config: &Config,
+        config: &BreakerConfig,
         clock: &dyn Clock,
     ) -> (Result<Ticket, Duration>, Option<Transition>) {
         let mut transition = None;
@@ -195,7 +196,7 @@ impl Machine {
     /// the outcome opens the breaker or a time window is used.
     pub(crate) fn record(
         &mut self,
-        config: &Config,
+        config: &BreakerConfig,
         ticket: Ticket,
         outcome: Outcome,
         elapsed: Option<Duration>,
@@ -270,7 +271,7 @@ impl Machine {
         }
     }
 
-    fn should_trip(&self, config: &Config) -> bool {
+    fn should_trip(&self, config: &BreakerConfig) -> bool {
         if config.consecutive_failures > 0
             && self.consecutive_failures >= config.consecutive_failures
         {
@@ -289,7 +290,7 @@ impl Machine {
                 .is_some_and(|t| f64::from(counts.slow) / calls >= t)
     }
 
-    fn open(&mut self, config: &Config, now: Instant) -> Option<Transition> {
+    fn open(&mut self, config: &BreakerConfig, now: Instant) -> Option<Transition> {
         let until = now + config.open_duration_after(self.reopenings);
         self.enter(Phase::Open { until })
     }
@@ -308,7 +309,7 @@ impl Machine {
     /// An operator (or the shared store) sets the state.
     pub(crate) fn set(
         &mut self,
-        config: &Config,
+        config: &BreakerConfig,
         state: State,
         now: Instant,
     ) -> Option<Transition> {
@@ -391,7 +392,7 @@ struct Bucket {
 }
 
 impl Outcomes {
-    fn new(config: &Config, now: Instant) -> Self {
+    fn new(config: &BreakerConfig, now: Instant) -> Self {
         if !config.uses_window() {
             return Outcomes::Off;
         }
@@ -490,18 +491,18 @@ mod tests {
 
     use crate::FakeClock;
 
-    fn closed_machine(config: &Config) -> (Machine, FakeClock) {
+    fn closed_machine(config: &BreakerConfig) -> (Machine, FakeClock) {
         let clock = FakeClock::new();
         (Machine::new(config, clock.now()), clock)
     }
 
-    fn admit(m: &mut Machine, c: &Config, clock: &FakeClock) -> Ticket {
+    fn admit(m: &mut Machine, c: &BreakerConfig, clock: &FakeClock) -> Ticket {
         m.acquire(c, clock).0.expect("admitted")
     }
 
     #[test]
     fn five_consecutive_failures_open_then_half_open_then_close() {
-        let c = Config::default();
+        let c = BreakerConfig::default();
         let (mut m, t0) = closed_machine(&c);
         for i in 0..5 {
             let t = admit(&mut m, &c, &t0);
@@ -529,7 +530,7 @@ mod tests {
 
     #[test]
     fn success_resets_the_consecutive_count() {
-        let c = Config::default();
+        let c = BreakerConfig::default();
         let (mut m, t0) = closed_machine(&c);
         for round in 0..3 {
             for _ in 0..4 {
@@ -544,7 +545,10 @@ mod tests {
 
     #[test]
     fn stale_results_are_ignored() {
-        let c = Config::builder().consecutive_failures(1).build().unwrap();
+        let c = BreakerConfig::builder()
+            .consecutive_failures(1)
+            .build()
+            .unwrap();
         let (mut m, t0) = closed_machine(&c);
         let old = admit(&mut m, &c, &t0);
         let tripping = admit(&mut m, &c, &t0);
@@ -557,7 +561,7 @@ mod tests {
 
     #[test]
     fn failure_rate_over_count_window_needs_minimum_calls() {
-        let c = Config::builder()
+        let c = BreakerConfig::builder()
             .consecutive_failures(0)
             .failure_rate(0.5)
             .window(Window::Count(10))
@@ -575,7 +579,7 @@ mod tests {
 
     #[test]
     fn time_window_forgets_old_failures() {
-        let c = Config::builder()
+        let c = BreakerConfig::builder()
             .consecutive_failures(0)
             .failure_rate(0.5)
             .window(Window::Time(Duration::from_secs(10)))
@@ -596,7 +600,7 @@ mod tests {
 
     #[test]
     fn backoff_grows_and_is_capped() {
-        let c = Config::builder()
+        let c = BreakerConfig::builder()
             .open_duration(Duration::from_secs(10))
             .open_backoff(2.0, Duration::from_secs(35))
             .build()

@@ -6,18 +6,21 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
+use crate::breaker::shared_clock;
 use crate::breaker::Spec;
 use crate::event::Subscriber;
-use crate::{CircuitBreaker, Clock, Config, Event, MemoryStore, Metrics, Store, SystemClock};
+use crate::{
+    BreakerConfig, CircuitBreaker, Clock, Event, MemoryStore, Metrics, Store, SystemClock,
+};
 
 /// A set of named breakers (`"calcom"`, `"calcom:tenant-42"`, …) that share
 /// one store, one clock and one event subscriber.
 ///
 /// ```
-/// use voxcal_circuit_breaker::{BreakerRegistry, Config, MemoryStore};
+/// use voxcal_circuit_breaker::{BreakerRegistry, BreakerConfig, MemoryStore};
 ///
 /// let registry = BreakerRegistry::new(MemoryStore::new())
-///     .with_config("calcom", Config::builder().consecutive_failures(3).build().unwrap());
+///     .with_config("calcom", BreakerConfig::builder().consecutive_failures(3).build().unwrap());
 /// let calcom = registry.get("calcom");
 /// assert_eq!(calcom.name(), "calcom");
 /// // The same name gives the same breaker.
@@ -28,8 +31,8 @@ use crate::{CircuitBreaker, Clock, Config, Event, MemoryStore, Metrics, Store, S
 #[derive(Clone)]
 pub struct BreakerRegistry {
     store: Arc<dyn Store>,
-    defaults: Config,
-    configs: HashMap<Arc<str>, Config>,
+    defaults: BreakerConfig,
+    configs: HashMap<Arc<str>, BreakerConfig>,
     clock: Arc<dyn Clock>,
     subscribers: Vec<Subscriber>,
     breakers: Arc<Mutex<HashMap<Arc<str>, CircuitBreaker>>>,
@@ -40,7 +43,7 @@ impl BreakerRegistry {
     pub fn new(store: impl Store + 'static) -> Self {
         BreakerRegistry {
             store: Arc::new(store),
-            defaults: Config::default(),
+            defaults: BreakerConfig::default(),
             configs: HashMap::new(),
             clock: Arc::new(SystemClock),
             subscribers: Vec::new(),
@@ -49,20 +52,20 @@ impl BreakerRegistry {
     }
 
     /// The settings for breakers without their own.
-    pub fn with_default_config(mut self, config: Config) -> Self {
+    pub fn with_default_config(mut self, config: BreakerConfig) -> Self {
         self.defaults = config;
         self
     }
 
     /// The settings for the breaker named `name`.
-    pub fn with_config(mut self, name: impl Into<Arc<str>>, config: Config) -> Self {
+    pub fn with_config(mut self, name: impl Into<Arc<str>>, config: BreakerConfig) -> Self {
         self.configs.insert(name.into(), config);
         self
     }
 
     /// The clock of every breaker.
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Arc::new(clock);
+        self.clock = shared_clock(clock);
         self
     }
 

@@ -5,11 +5,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use voxcal_circuit_breaker::{
-    BreakerError, BreakerRegistry, CircuitBreaker, Config, Event, FakeClock, Lang, MemoryStore,
-    Outcome, State,
+    BreakerConfig, BreakerError, BreakerRegistry, CircuitBreaker, ConfigError, Event, FakeClock,
+    Lang, MemoryStore, Outcome, State, UserMessage,
 };
 
-fn breaker_with(config: Config) -> (CircuitBreaker, FakeClock) {
+fn breaker_with(config: BreakerConfig) -> (CircuitBreaker, FakeClock) {
     let clock = FakeClock::new();
     let breaker = CircuitBreaker::builder("calcom")
         .config(config)
@@ -28,7 +28,7 @@ async fn succeed(breaker: &CircuitBreaker) -> Result<(), BreakerError<&'static s
 
 #[tokio::test]
 async fn defaults_open_after_five_failures_for_sixty_seconds() {
-    let (breaker, clock) = breaker_with(Config::default());
+    let (breaker, clock) = breaker_with(BreakerConfig::default());
     for _ in 0..4 {
         assert!(matches!(
             fail(&breaker).await,
@@ -67,7 +67,7 @@ async fn defaults_open_after_five_failures_for_sixty_seconds() {
 
 #[tokio::test]
 async fn half_open_admits_two_probes_and_reopens_on_a_failed_probe() {
-    let (breaker, clock) = breaker_with(Config::default());
+    let (breaker, clock) = breaker_with(BreakerConfig::default());
     for _ in 0..5 {
         fail(&breaker).await.unwrap_err();
     }
@@ -84,7 +84,7 @@ async fn half_open_admits_two_probes_and_reopens_on_a_failed_probe() {
 
 #[tokio::test]
 async fn a_dropped_probe_is_released_not_counted() {
-    let (breaker, clock) = breaker_with(Config::default());
+    let (breaker, clock) = breaker_with(BreakerConfig::default());
     for _ in 0..5 {
         fail(&breaker).await.unwrap_err();
     }
@@ -110,7 +110,7 @@ async fn a_dropped_probe_is_released_not_counted() {
 
 #[tokio::test]
 async fn late_results_of_an_older_generation_are_ignored() {
-    let (breaker, clock) = breaker_with(Config::default());
+    let (breaker, clock) = breaker_with(BreakerConfig::default());
     let early = breaker.try_acquire().await.unwrap();
     for _ in 0..5 {
         fail(&breaker).await.unwrap_err();
@@ -127,8 +127,12 @@ async fn late_results_of_an_older_generation_are_ignored() {
 
 #[tokio::test]
 async fn classifier_decides_what_is_a_failure() {
-    let (breaker, _clock) =
-        breaker_with(Config::builder().consecutive_failures(2).build().unwrap());
+    let (breaker, _clock) = breaker_with(
+        BreakerConfig::builder()
+            .consecutive_failures(2)
+            .build()
+            .unwrap(),
+    );
     let not_found_is_fine = |r: &Result<u16, u16>| match r {
         Ok(_) | Err(404) => Outcome::Success,
         Err(_) => Outcome::Failure,
@@ -160,7 +164,7 @@ async fn classifier_decides_what_is_a_failure() {
 #[tokio::test]
 async fn failure_rate_and_slow_calls_open_the_breaker() {
     let (breaker, _clock) = breaker_with(
-        Config::builder()
+        BreakerConfig::builder()
             .consecutive_failures(0)
             .failure_rate(0.5)
             .minimum_calls(4)
@@ -180,7 +184,7 @@ async fn failure_rate_and_slow_calls_open_the_breaker() {
     assert_eq!(breaker.state(), State::Open);
 
     let (breaker, clock) = breaker_with(
-        Config::builder()
+        BreakerConfig::builder()
             .consecutive_failures(0)
             .slow_calls(Duration::from_secs(2), 0.5)
             .minimum_calls(2)
@@ -199,7 +203,7 @@ async fn failure_rate_and_slow_calls_open_the_breaker() {
 #[tokio::test]
 async fn open_duration_backs_off() {
     let (breaker, clock) = breaker_with(
-        Config::builder()
+        BreakerConfig::builder()
             .consecutive_failures(1)
             .open_duration(Duration::from_secs(10))
             .open_backoff(2.0, Duration::from_secs(30))
@@ -220,7 +224,7 @@ async fn open_duration_backs_off() {
 
 #[tokio::test]
 async fn operators_force_open_and_disable() {
-    let (breaker, _clock) = breaker_with(Config::default());
+    let (breaker, _clock) = breaker_with(BreakerConfig::default());
     breaker.force_open();
     assert!(succeed(&breaker).await.unwrap_err().is_open());
     breaker.disable();
@@ -239,7 +243,12 @@ async fn subscribers_see_transitions_and_rejections() {
     let seen = Arc::clone(&events);
     let clock = FakeClock::new();
     let breaker = CircuitBreaker::builder("calcom")
-        .config(Config::builder().consecutive_failures(1).build().unwrap())
+        .config(
+            BreakerConfig::builder()
+                .consecutive_failures(1)
+                .build()
+                .unwrap(),
+        )
         .clock(clock.clone())
         .on_event(move |e| seen.lock().unwrap().push(e.clone()))
         .build();
@@ -282,7 +291,10 @@ async fn registry_shares_one_store_by_name() {
     let store = MemoryStore::new();
     let registry = BreakerRegistry::new(store.clone()).with_config(
         "calcom",
-        Config::builder().consecutive_failures(1).build().unwrap(),
+        BreakerConfig::builder()
+            .consecutive_failures(1)
+            .build()
+            .unwrap(),
     );
     fail(&registry.get("calcom")).await.unwrap_err();
     assert_eq!(registry.get("calcom").state(), State::Open);
@@ -309,7 +321,7 @@ async fn registry_shares_one_store_by_name() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_probes_are_limited() {
-    let (breaker, clock) = breaker_with(Config::default());
+    let (breaker, clock) = breaker_with(BreakerConfig::default());
     for _ in 0..5 {
         fail(&breaker).await.unwrap_err();
     }
@@ -360,18 +372,48 @@ fn errors_speak_german_and_english() {
     let inner: BreakerError<&str> = BreakerError::Inner("secret detail");
     assert!(!inner.user_message(Lang::De).contains("secret"));
     assert_eq!(open.to_string(), "circuit breaker is open; retry in 60s");
+
+    // A rejection from `try_acquire` says the same as `BreakerError::Open`.
+    let (breaker, _clock) = breaker_with(BreakerConfig::default());
+    breaker.force_open();
+    let rejected = futures_util::FutureExt::now_or_never(breaker.try_acquire())
+        .expect("decided at once")
+        .unwrap_err();
+    assert_eq!(
+        rejected.user_message(Lang::De),
+        BreakerError::<()>::from(rejected).user_message(Lang::De)
+    );
+    assert!(rejected.user_message(Lang::En).contains("60 seconds"));
+
+    // A bad setting is the operator's business: the caller hears no detail.
+    let config = BreakerConfig::builder()
+        .failure_rate(1.5)
+        .build()
+        .unwrap_err();
+    assert!(matches!(config, ConfigError::Rate { .. }));
+    for lang in [Lang::De, Lang::En] {
+        let said = config.user_message(lang);
+        assert!(!said.is_empty() && !said.contains("1.5") && !said.contains("rate"));
+    }
+    assert!(config.user_message(Lang::De).starts_with("Der Dienst"));
 }
 
 #[test]
 fn bad_configs_are_refused() {
-    assert!(Config::builder().failure_rate(1.5).build().is_err());
-    assert!(Config::builder().half_open_permits(0).build().is_err());
-    assert!(Config::builder()
+    assert!(BreakerConfig::builder().failure_rate(1.5).build().is_err());
+    assert!(BreakerConfig::builder()
+        .half_open_permits(0)
+        .build()
+        .is_err());
+    assert!(BreakerConfig::builder()
         .open_duration(Duration::ZERO)
         .build()
         .is_err());
-    assert!(Config::builder().consecutive_failures(0).build().is_err());
-    assert!(Config::builder()
+    assert!(BreakerConfig::builder()
+        .consecutive_failures(0)
+        .build()
+        .is_err());
+    assert!(BreakerConfig::builder()
         .open_backoff(0.5, Duration::from_secs(1))
         .build()
         .is_err());

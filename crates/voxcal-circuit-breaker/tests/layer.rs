@@ -7,14 +7,14 @@ use std::time::Duration;
 use http::{Request, Response, StatusCode};
 use tower::{service_fn, ServiceBuilder, ServiceExt};
 use voxcal_circuit_breaker::{
-    BreakerError, CircuitBreaker, CircuitBreakerLayer, Config, FakeClock, Outcome, Rejected,
-    ServiceBreakerLayer, State,
+    BreakerConfig, BreakerError, BreakerLayer, CircuitBreaker, FakeClock, HttpBreakerLayer,
+    Outcome, Rejected, State,
 };
 
 fn breaker(clock: &FakeClock, failures: u32) -> CircuitBreaker {
     CircuitBreaker::builder("calcom")
         .config(
-            Config::builder()
+            BreakerConfig::builder()
                 .consecutive_failures(failures)
                 .build()
                 .unwrap(),
@@ -46,7 +46,7 @@ async fn server_errors_and_429_open_the_breaker_4xx_do_not() {
     let clock = FakeClock::new();
     let breaker = breaker(&clock, 3);
     let svc = ServiceBuilder::new()
-        .layer(CircuitBreakerLayer::new(breaker.clone()))
+        .layer(HttpBreakerLayer::new(breaker.clone()))
         .service(service_fn(status_echo));
 
     for status in [400, 404, 422, 401, 400, 404] {
@@ -90,7 +90,7 @@ async fn custom_response_classifier() {
         _ => Outcome::Success,
     };
     let svc = ServiceBuilder::new()
-        .layer(CircuitBreakerLayer::new(breaker.clone()).with_classifier(only_502))
+        .layer(HttpBreakerLayer::new(breaker.clone()).with_classifier(only_502))
         .service(service_fn(status_echo));
     send(&svc, 500).await;
     assert_eq!(breaker.state(), State::Closed);
@@ -103,7 +103,7 @@ async fn generic_services_get_the_breaker_error() {
     let clock = FakeClock::new();
     let breaker = breaker(&clock, 2);
     let svc = ServiceBuilder::new()
-        .layer(ServiceBreakerLayer::new(breaker.clone()))
+        .layer(BreakerLayer::new(breaker.clone()))
         .service(service_fn(|fail: bool| async move {
             if fail {
                 Err("timeout")
@@ -128,7 +128,7 @@ async fn a_cancelled_request_releases_its_probe() {
         std::future::pending::<Result<Response<String>, Infallible>>().await
     });
     let svc = ServiceBuilder::new()
-        .layer(CircuitBreakerLayer::new(breaker.clone()))
+        .layer(HttpBreakerLayer::new(breaker.clone()))
         .service(hang);
     breaker.try_acquire().await.unwrap().failure();
     clock.advance(Duration::from_secs(60));
@@ -147,23 +147,23 @@ async fn a_cancelled_request_releases_its_probe() {
 fn layers_and_futures_are_send() {
     fn assert_send<T: Send>() {}
     fn assert_clone<T: Clone>() {}
-    assert_send::<CircuitBreakerLayer>();
-    assert_clone::<CircuitBreakerLayer>();
-    assert_send::<ServiceBreakerLayer>();
-    type Svc = voxcal_circuit_breaker::CircuitBreakerService<
+    assert_send::<HttpBreakerLayer>();
+    assert_clone::<HttpBreakerLayer>();
+    assert_send::<BreakerLayer>();
+    type Svc = voxcal_circuit_breaker::HttpBreaker<
         tower::util::ServiceFn<
             fn(Request<String>) -> std::future::Ready<Result<Response<String>, Infallible>>,
         >,
-        voxcal_circuit_breaker::DefaultResponseClassifier,
+        voxcal_circuit_breaker::DefaultHttpClassifier,
     >;
     assert_send::<Svc>();
     assert_send::<
-        voxcal_circuit_breaker::ResponseFuture<
+        voxcal_circuit_breaker::HttpBreakerFuture<
             tower::util::ServiceFn<
                 fn(Request<String>) -> std::future::Ready<Result<Response<String>, Infallible>>,
             >,
             Request<String>,
-            voxcal_circuit_breaker::DefaultResponseClassifier,
+            voxcal_circuit_breaker::DefaultHttpClassifier,
         >,
     >();
 }

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 use proptest::prelude::*;
-use voxcal_circuit_breaker::{CircuitBreaker, Config, FakeClock, Outcome, Permit, State, Window};
+use voxcal_circuit_breaker::{
+    BreakerConfig, CircuitBreaker, FakeClock, Outcome, Permit, State, Window,
+};
 
 const SLOW: Duration = Duration::from_millis(1500);
 const SLOW_LIMIT: Duration = Duration::from_secs(1);
@@ -136,6 +138,8 @@ impl Model {
                         self.consecutive += 1;
                         true
                     }
+                    // `Outcome` is non-exhaustive; the strategy below makes only these three.
+                    other => unreachable!("the model does not generate {other:?}"),
                 };
                 let mut trip = self.p.consecutive > 0 && self.consecutive >= self.p.consecutive;
                 if self.p.rate.is_some() || self.p.slow_rate.is_some() {
@@ -257,8 +261,8 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-fn config(p: &Params) -> Config {
-    let mut b = Config::builder()
+fn config(p: &Params) -> BreakerConfig {
+    let mut b = BreakerConfig::builder()
         .consecutive_failures(p.consecutive)
         .open_duration(Duration::from_secs(p.open_secs))
         .half_open_permits(p.permits)

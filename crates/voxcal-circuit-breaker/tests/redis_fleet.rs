@@ -10,17 +10,19 @@ use std::time::{Duration, Instant};
 use futures_util::FutureExt;
 use testkit::{RedisCluster, RedisServer, TestRedis};
 use tokio::sync::Semaphore;
-use voxcal_circuit_breaker::{BreakerError, CircuitBreaker, Config, RedisStore, State};
+use voxcal_circuit_breaker::{
+    BreakerConfig, BreakerError, CircuitBreaker, RedisConnection, RedisStore, State,
+};
 
 mod common;
-use common::{explain, fleet_on, wait_or_explain};
+use common::{cluster_store, explain, fleet_on, store, wait_or_explain};
 
 /// Open long enough that every replica sees it open; short enough to wait
 /// out (the open duration is governed by Redis server time, not our clock).
 const OPEN: Duration = Duration::from_millis(1200);
 
-fn fleet_config() -> Config {
-    Config::builder()
+fn fleet_config() -> BreakerConfig {
+    BreakerConfig::builder()
         .open_duration(OPEN)
         .sync_interval(Duration::from_millis(100))
         .build()
@@ -33,14 +35,10 @@ async fn wait_until(what: &str, limit: Duration, done: impl FnMut() -> bool) -> 
 
 /// `n` breakers named `calcom`, each on its own connection to `redis`, each
 /// synced once.
-async fn replicas(redis: &TestRedis, config: &Config, n: usize) -> Vec<CircuitBreaker> {
+async fn replicas(redis: &TestRedis, config: &BreakerConfig, n: usize) -> Vec<CircuitBreaker> {
     let mut stores = Vec::new();
     for _ in 0..n {
-        stores.push(
-            RedisStore::connect(redis.url(), redis.prefix())
-                .await
-                .unwrap(),
-        );
+        stores.push(store(redis.url(), redis.prefix()).await);
     }
     fleet_on(&stores, config).await
 }
@@ -156,11 +154,7 @@ async fn fleet_of_four_on_standalone_redis() {
     let redis = tokio::task::spawn_blocking(TestRedis::new).await.unwrap();
     let mut stores = Vec::new();
     for _ in 0..4 {
-        stores.push(
-            RedisStore::connect(redis.url(), redis.prefix())
-                .await
-                .unwrap(),
-        );
+        stores.push(store(redis.url(), redis.prefix()).await);
     }
     fleet_scenario(stores).await;
 }
@@ -173,11 +167,7 @@ async fn fleet_of_four_on_redis_cluster() {
     let prefix = testkit::unique_prefix();
     let mut stores = Vec::new();
     for _ in 0..4 {
-        stores.push(
-            RedisStore::connect_cluster(cluster.urls(), &prefix)
-                .await
-                .unwrap(),
-        );
+        stores.push(cluster_store(&cluster.urls(), &prefix).await);
     }
     fleet_scenario(stores).await;
 }
@@ -221,7 +211,7 @@ async fn a_success_resets_the_fleet_count_of_failures_it_has_seen() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn with_failures_counted_a_trip_reaches_the_others_fast() {
     let redis = tokio::task::spawn_blocking(TestRedis::new).await.unwrap();
-    let config = Config::builder()
+    let config = BreakerConfig::builder()
         .open_duration(Duration::from_secs(30))
         .sync_interval(Duration::from_secs(2))
         .build()
@@ -273,14 +263,14 @@ async fn redis_outage_keeps_replicas_working_and_reconciles() {
     let mut server = tokio::task::spawn_blocking(RedisServer::start)
         .await
         .unwrap();
-    let config = Config::builder()
+    let config = BreakerConfig::builder()
         .consecutive_failures(3)
         .sync_interval(Duration::from_millis(100))
         .build()
         .unwrap();
     let prefix = testkit::unique_prefix();
-    let a_store = RedisStore::connect(&server.url(), &prefix).await.unwrap();
-    let b_store = RedisStore::connect(&server.url(), &prefix).await.unwrap();
+    let a_store = store(&server.url(), &prefix).await;
+    let b_store = store(&server.url(), &prefix).await;
     let a = CircuitBreaker::builder("calcom")
         .config(config.clone())
         .build_with(&a_store);
@@ -346,7 +336,7 @@ async fn acquire_within(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn probe_permits_are_released_on_drop_and_expire_when_their_holder_dies() {
     let redis = tokio::task::spawn_blocking(TestRedis::new).await.unwrap();
-    let config = Config::builder()
+    let config = BreakerConfig::builder()
         .consecutive_failures(1)
         .open_duration(Duration::from_millis(300))
         .half_open_permits(1)
@@ -394,19 +384,17 @@ async fn probe_permits_are_released_on_drop_and_expire_when_their_holder_dies() 
 async fn http_layer_takes_its_probe_from_redis() {
     use http::{Request, Response, StatusCode};
     use tower::{service_fn, ServiceBuilder, ServiceExt};
-    use voxcal_circuit_breaker::CircuitBreakerLayer;
+    use voxcal_circuit_breaker::HttpBreakerLayer;
 
     let redis = tokio::task::spawn_blocking(TestRedis::new).await.unwrap();
-    let config = Config::builder()
+    let config = BreakerConfig::builder()
         .consecutive_failures(1)
         .open_duration(Duration::from_millis(300))
         .half_open_successes(1)
         .sync_interval(Duration::from_millis(100))
         .build()
         .unwrap();
-    let store = RedisStore::connect(redis.url(), redis.prefix())
-        .await
-        .unwrap();
+    let store = store(redis.url(), redis.prefix()).await;
     let breaker = CircuitBreaker::builder("calcom")
         .config(config)
         .build_with(&store);
@@ -414,7 +402,7 @@ async fn http_layer_takes_its_probe_from_redis() {
     let upstream_calls = Arc::new(AtomicU32::new(0));
     let calls = Arc::clone(&upstream_calls);
     let svc = ServiceBuilder::new()
-        .layer(CircuitBreakerLayer::new(breaker.clone()))
+        .layer(HttpBreakerLayer::new(breaker.clone()))
         .service(service_fn(move |req: Request<String>| {
             calls.fetch_add(1, Ordering::SeqCst);
             let status = if req.body() == "fail" { 502 } else { 200 };
@@ -455,7 +443,7 @@ async fn http_layer_takes_its_probe_from_redis() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn failure_rate_over_a_time_window_is_fleet_wide() {
     let redis = tokio::task::spawn_blocking(TestRedis::new).await.unwrap();
-    let config = Config::builder()
+    let config = BreakerConfig::builder()
         .consecutive_failures(0)
         .failure_rate(0.5)
         .window(voxcal_circuit_breaker::Window::Time(Duration::from_secs(
@@ -490,4 +478,49 @@ async fn failure_rate_over_a_time_window_is_fleet_wide() {
         states(&fleet).iter().all(|s| *s == State::Open)
     })
     .await;
+}
+
+/// A store made outside any Tokio runtime takes the runtime its breakers
+/// are built in; a breaker built with no runtime at all does not panic: it
+/// logs an error and decides on its own.
+#[test]
+fn without_a_runtime_the_breaker_decides_locally() {
+    let redis = TestRedis::new();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let conn = rt.block_on(RedisConnection::connect(redis.url())).unwrap();
+    let store = RedisStore::new(conn);
+    assert_eq!(store.prefix(), "cb", "the default prefix");
+    let store = store.with_prefix(redis.prefix());
+    assert_eq!(store.prefix(), redis.prefix());
+
+    let config = BreakerConfig::builder()
+        .consecutive_failures(2)
+        .build()
+        .unwrap();
+    let local = CircuitBreaker::builder("calcom")
+        .config(config.clone())
+        .build_with(&store);
+    for _ in 0..2 {
+        let r = local
+            .call(async { Err::<(), _>("502") })
+            .now_or_never()
+            .expect("decided without waiting");
+        assert!(matches!(r, Err(BreakerError::Inner("502"))));
+    }
+    assert_eq!(local.state(), State::Open, "the local rules apply");
+    assert!(local.synced().now_or_never().expect("no Redis involved"));
+    assert!(!store.is_subscribed() && store.subscriptions() == 0);
+
+    // Built inside a runtime, a breaker of the same store shares state
+    // through Redis, and knows nothing of the local trip above.
+    let shared = rt.block_on(async {
+        let shared = CircuitBreaker::builder("calcom")
+            .config(config)
+            .build_with(&store);
+        assert!(shared.synced().await, "Redis answers");
+        shared
+    });
+    assert_eq!(shared.state(), State::Closed);
+    drop(shared);
+    drop(rt);
 }

@@ -9,10 +9,10 @@
 use std::time::{Duration, Instant};
 
 use testkit::{ClusterConfig, RedisCluster, RedisServer, TestRedis};
-use voxcal_circuit_breaker::{CircuitBreaker, Config, RedisStore, State};
+use voxcal_circuit_breaker::{BreakerConfig, CircuitBreaker, RedisStore, State};
 
 mod common;
-use common::{explain, fleet_on, wait_or_explain};
+use common::{cluster_store, explain, fleet_on, store, wait_or_explain};
 
 /// Polling (every 30 s, every 3 s while failures are counted) cannot
 /// explain a change seen within `PUSHED`.
@@ -20,8 +20,8 @@ const SYNC: Duration = Duration::from_secs(30);
 /// Generous for a loaded 2-core machine; a push takes a few milliseconds.
 const PUSHED: Duration = Duration::from_secs(1);
 
-fn push_config() -> Config {
-    Config::builder()
+fn push_config() -> BreakerConfig {
+    BreakerConfig::builder()
         .open_duration(Duration::from_secs(60))
         .sync_interval(SYNC)
         .build()
@@ -70,14 +70,14 @@ async fn a_trip_is_pushed_to_every_replica_on_standalone_redis() {
     let redis = tokio::task::spawn_blocking(TestRedis::new).await.unwrap();
     let mut stores = Vec::new();
     for _ in 0..3 {
-        stores.push(
-            RedisStore::connect(redis.url(), redis.prefix())
-                .await
-                .unwrap(),
-        );
+        stores.push(store(redis.url(), redis.prefix()).await);
     }
-    wait_subscribed(&stores, 1).await;
+    // Each store subscribes when it makes its first breaker, not before.
+    assert!(stores
+        .iter()
+        .all(|s| !s.is_subscribed() && s.subscriptions() == 0));
     let fleet = fleet_on(&stores, &push_config()).await;
+    wait_subscribed(&stores, 1).await;
     let took = trip_and_measure(&fleet, 0, PUSHED).await;
     eprintln!("standalone: the other replicas saw the trip after {took:?}");
 
@@ -122,12 +122,10 @@ async fn a_trip_is_pushed_on_a_cluster_also_after_the_subscribers_node_dies() {
     );
     let mut stores = Vec::new();
     for _ in 0..3 {
-        stores.push(
-            RedisStore::connect_cluster(&ordered, &prefix)
-                .await
-                .unwrap(),
-        );
+        stores.push(cluster_store(&ordered, &prefix).await);
     }
+    // Each store subscribes when it makes its first breaker.
+    let fleet = fleet_on(&stores, &push_config()).await;
     wait_subscribed(&stores, 1).await;
     let channel = format!("{prefix}:events");
     let numsub = |node: &RedisServer| match node.command(&["PUBSUB", "NUMSUB", &channel]) {
@@ -143,7 +141,6 @@ async fn a_trip_is_pushed_on_a_cluster_also_after_the_subscribers_node_dies() {
         "every store subscribed on the first node given"
     );
 
-    let fleet = fleet_on(&stores, &push_config()).await;
     let took = trip_and_measure(&fleet, 0, PUSHED).await;
     eprintln!("cluster: the other replicas saw the trip after {took:?}");
     fleet[2].reset();
@@ -184,10 +181,11 @@ async fn the_subscriber_comes_back_after_a_standalone_restart() {
     let prefix = testkit::unique_prefix();
     let mut stores = Vec::new();
     for _ in 0..3 {
-        stores.push(RedisStore::connect(&server.url(), &prefix).await.unwrap());
+        stores.push(store(&server.url(), &prefix).await);
     }
-    wait_subscribed(&stores, 1).await;
+    // Each store subscribes when it makes its first breaker.
     let fleet = fleet_on(&stores, &push_config()).await;
+    wait_subscribed(&stores, 1).await;
 
     server = tokio::task::spawn_blocking(move || {
         server.kill();
@@ -226,14 +224,14 @@ async fn without_pub_sub_polling_still_converges() {
     );
     let prefix = testkit::unique_prefix();
     let interval = Duration::from_millis(300);
-    let config = Config::builder()
+    let config = BreakerConfig::builder()
         .open_duration(Duration::from_secs(60))
         .sync_interval(interval)
         .build()
         .unwrap();
     let mut stores = Vec::new();
     for _ in 0..3 {
-        stores.push(RedisStore::connect(&server.url(), &prefix).await.unwrap());
+        stores.push(store(&server.url(), &prefix).await);
     }
     let fleet = fleet_on(&stores, &config).await;
     let took = trip_and_measure(&fleet, 0, Duration::from_secs(5)).await;

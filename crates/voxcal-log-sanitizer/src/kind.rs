@@ -1,7 +1,10 @@
 //! The kinds of personal data and secrets the sanitizer knows.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
+
+use voxcal_core::{Lang, UserMessage};
 
 /// One kind of personal data or secret. Each kind can be switched off on the
 /// [`SanitizerBuilder`](crate::SanitizerBuilder); all are on by default.
@@ -96,9 +99,38 @@ impl fmt::Display for Kind {
 }
 
 /// The error returned when a string names no [`Kind`].
+///
+/// Its [`UserMessage`] names the accepted kinds, German first:
+///
+/// ```
+/// use voxcal_log_sanitizer::{Kind, Lang, UserMessage};
+///
+/// let err = "mail".parse::<Kind>().unwrap_err();
+/// assert_eq!(err.input(), "mail");
+/// assert!(err.user_message(Lang::De).starts_with("Die Datenart „mail“ ist unbekannt"));
+/// assert!(err.user_message(Lang::En).contains("email, phone, iban"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown kind `{0}`; expected one of email, phone, iban, card, secret, name, dob, ip")]
 pub struct ParseKindError(String);
+
+impl ParseKindError {
+    /// The text that named no kind.
+    pub fn input(&self) -> &str {
+        &self.0
+    }
+}
+
+impl UserMessage for ParseKindError {
+    fn user_message(&self, lang: Lang) -> Cow<'_, str> {
+        let kinds = "email, phone, iban, card, secret, name, dob, ip";
+        let name = self.0.trim();
+        match lang {
+            Lang::En => format!("The kind “{name}” is unknown; possible are {kinds}.").into(),
+            _ => format!("Die Datenart „{name}“ ist unbekannt; möglich sind {kinds}.").into(),
+        }
+    }
+}
 
 impl FromStr for Kind {
     type Err = ParseKindError;
@@ -142,6 +174,20 @@ mod tests {
             assert_eq!(kind.to_string().to_uppercase().parse::<Kind>(), Ok(kind));
         }
         assert!("mail".parse::<Kind>().is_err());
+    }
+
+    #[test]
+    fn a_parse_error_speaks_german_first() {
+        let err = " Mail ".parse::<Kind>().unwrap_err();
+        assert_eq!(err.input(), " Mail ");
+        assert_eq!(
+            err.user_message(Lang::default()),
+            "Die Datenart „Mail“ ist unbekannt; möglich sind email, phone, iban, card, secret, name, dob, ip."
+        );
+        assert_eq!(
+            err.user_message(Lang::En),
+            "The kind “Mail” is unknown; possible are email, phone, iban, card, secret, name, dob, ip."
+        );
     }
 
     #[test]

@@ -85,6 +85,12 @@
 //! sanitizes stdin to stdout line by line (`--pseudonymize KEY`,
 //! `--disable KIND`).
 //!
+//! # Errors
+//!
+//! The one error, [`ParseKindError`] (a string that names no [`Kind`]),
+//! implements the family's [`UserMessage`] (re-exported from `voxcal_core`
+//! with [`Lang`]): German by default, English on request.
+//!
 //! # Features
 //!
 //! - `tracing` (off by default): [`SanitizingMakeWriter`].
@@ -104,5 +110,6 @@ mod writer;
 
 pub use kind::{Kind, ParseKindError};
 pub use sanitizer::{Sanitizer, SanitizerBuilder};
+pub use voxcal_core::{Lang, UserMessage};
 #[cfg(feature = "tracing")]
 pub use writer::{SanitizingMakeWriter, SanitizingWriter};

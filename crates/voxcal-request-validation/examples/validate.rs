@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::{json, Value};
-use voxcal_request_validation::{AppointmentRequest, Lang, ValidationContext};
+use voxcal_request_validation::{AppointmentRequest, Lang, UserMessage, ValidationContext};
 
 fn main() -> ExitCode {
     let mut now: DateTime<Utc> = Utc::now();
@@ -52,7 +52,7 @@ fn main() -> ExitCode {
                 Ok(request) => json!({"ok": true, "request": request}),
                 Err(errors) => json!({
                     "ok": false,
-                    "message": errors.message(Lang::De),
+                    "message": errors.user_message(Lang::De),
                     "errors": errors,
                 }),
             },

@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 /// the past-date check are computed in this zone.
 ///
 /// Time is injected so that tests and replays are deterministic; the axum
-/// extractor (feature `axum`) takes it from the clock function of its
+/// extractor (feature `axum`) reads it from the [`Clock`](voxcal_core::Clock) of its
 /// `ValidationConfig`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ValidationContext {

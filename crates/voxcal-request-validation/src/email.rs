@@ -3,7 +3,6 @@
 use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 use crate::error::ValidationError;
-use crate::punycode;
 
 const MAX_LOCAL: usize = 64;
 const MAX_ADDRESS: usize = 254;
@@ -196,13 +195,14 @@ fn label_ascii_len(label: &str) -> Option<usize> {
     if label.is_ascii() {
         if label.get(2..4) == Some("--") {
             let punycode = label.strip_prefix("xn--")?;
-            if !punycode::decodes(punycode) {
+            // RFC 3492 via `idna`: well-formed, and not a disguised ASCII label.
+            if idna::punycode::decode_to_string(punycode).is_none_or(|s| s.is_ascii()) {
                 return None;
             }
         }
         return (label.len() <= MAX_LABEL).then_some(label.len());
     }
-    let len = "xn--".len() + punycode::encode(label)?.len();
+    let len = "xn--".len() + idna::punycode::encode_str(label)?.len();
     (len <= MAX_LABEL).then_some(len)
 }
 
@@ -229,6 +229,42 @@ mod tests {
         ] {
             assert_eq!(normalize_email(input).as_deref(), Ok(expected), "{input}");
         }
+    }
+
+    /// IDN labels are measured in their Punycode form (RFC 3492) and `xn--`
+    /// labels must decode to a non-ASCII name.
+    #[test]
+    fn idn_labels_in_ascii_form() {
+        // bücher -> xn--bcher-kva, münchen -> xn--mnchen-3ya, 例え -> xn--r8jz45g.
+        assert_eq!(label_ascii_len("bücher"), Some("xn--bcher-kva".len()));
+        assert_eq!(label_ascii_len("münchen"), Some("xn--mnchen-3ya".len()));
+        assert_eq!(label_ascii_len("例え"), Some("xn--r8jz45g".len()));
+        assert_eq!(label_ascii_len("xn--bcher-kva"), Some(13));
+        assert_eq!(label_ascii_len("xn--hxajbheg2az3al"), Some(18));
+        assert_eq!(
+            label_ascii_len("xn--0"),
+            None,
+            "decodes to nothing non-ASCII"
+        );
+        assert_eq!(label_ascii_len("xn--abc-"), None, "trailing hyphen");
+        assert_eq!(
+            label_ascii_len("ab--cd"),
+            None,
+            "hyphens in 3-4 without xn--"
+        );
+        // 62 octets in UTF-8, but 67 in ASCII form (xn--aaa…a-…): too long.
+        let long = format!("{}ü", "a".repeat(60));
+        assert_eq!(long.len(), 62);
+        assert_eq!(label_ascii_len(&long), None);
+        assert_eq!(
+            normalize_email("max@bücher.de").as_deref(),
+            Ok("max@bücher.de")
+        );
+        assert_eq!(
+            normalize_email("max@xn--bcher-kva.de").as_deref(),
+            Ok("max@xn--bcher-kva.de")
+        );
+        assert!(normalize_email("max@xn--0.de").is_err());
     }
 
     #[test]

@@ -1,26 +1,18 @@
 //! Field errors with stable codes, parameters and speakable messages.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
-
-/// Language of a user-facing message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum Lang {
-    /// German, the language the voice agent speaks (default).
-    #[default]
-    De,
-    /// English.
-    En,
-}
+use voxcal_core::{Lang, UserMessage};
 
 /// Why one value was rejected.
 ///
 /// `code()` is the stable machine-readable name, `params()` the values a
-/// message needs, and [`ValidationError::message`] the sentence an agent can say.
+/// message needs, and [`UserMessage::user_message`] the sentence an agent
+/// can say ([`ValidationError::message`] names the field in it).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ValidationError {
@@ -115,85 +107,119 @@ impl ValidationError {
         }
     }
 
-    /// A sentence for the caller, German by default; `field` is named where it helps.
+    /// A sentence for the caller that names `field` where it helps (what
+    /// [`FieldError`]'s [`UserMessage`] says).
+    ///
+    /// ```
+    /// use voxcal_request_validation::{Lang, UserMessage, ValidationError};
+    /// let e = ValidationError::Required;
+    /// assert_eq!(e.message("email", Lang::De), "Bitte nennen Sie mir noch die E-Mail-Adresse.");
+    /// assert_eq!(e.user_message(Lang::De), "Bitte nennen Sie mir noch diese Angabe.");
+    /// ```
     pub fn message(&self, field: &str, lang: Lang) -> String {
-        let label = field_label(field, lang);
+        self.sentence(Some(field), lang)
+    }
+
+    /// The sentence, naming `field` when there is one.
+    fn sentence(&self, field: Option<&str>, lang: Lang) -> String {
         match lang {
-            Lang::De => match self {
-                Self::Required => format!("Bitte nennen Sie mir noch {label}."),
-                Self::TooLong { max, .. } => {
-                    format!("Die Angabe für {label} ist zu lang, höchstens {max} Zeichen sind möglich.")
-                }
-                Self::MarkupOnly | Self::UnsafeContent => {
-                    format!("Die Angabe für {label} konnte ich nicht übernehmen. Können Sie sie bitte noch einmal sagen?")
-                }
-                Self::WrongType { .. } => {
-                    format!("Die Angabe für {label} habe ich nicht verstanden.")
-                }
-                Self::UnfilledPlaceholder => {
-                    format!("Bitte nennen Sie mir noch {label}.")
-                }
-                Self::InvalidDate => "Das Datum habe ich nicht verstanden. Können Sie es bitte noch einmal sagen, zum Beispiel morgen oder am 15. März?".to_owned(),
-                Self::PastDate => "Das Datum liegt in der Vergangenheit. Welcher Tag ab heute passt Ihnen?".to_owned(),
-                Self::InvalidTime => "Die Uhrzeit habe ich nicht verstanden. Können Sie sie bitte noch einmal sagen, zum Beispiel 14 Uhr?".to_owned(),
-                Self::InvalidEmail => "Die E-Mail-Adresse scheint unvollständig zu sein. Können Sie sie bitte buchstabieren?".to_owned(),
-                Self::InvalidPhone => "Die Telefonnummer habe ich nicht richtig verstanden. Können Sie sie bitte Ziffer für Ziffer wiederholen?".to_owned(),
-                Self::InvalidBoolean => "Bitte antworten Sie mit ja oder nein.".to_owned(),
-                Self::OutOfRange { min, max } => {
-                    format!("Die Angabe für {label} muss zwischen {min} und {max} liegen.")
-                }
-                Self::UnknownField => format!("Die Angabe {field} kenne ich nicht."),
+            Lang::En => self.english(field),
+            _ => self.german(field),
+        }
+    }
+
+    fn german(&self, field: Option<&str>) -> String {
+        let label = field.map_or("diese Angabe", |f| field_label(f, Lang::De));
+        // "Die Angabe für die Notiz ..." with a field, "Diese Angabe ..." without.
+        let subject = match field {
+            Some(_) => format!("Die Angabe für {label}"),
+            None => "Diese Angabe".to_owned(),
+        };
+        match self {
+            Self::Required | Self::UnfilledPlaceholder => format!("Bitte nennen Sie mir noch {label}."),
+            Self::TooLong { max, .. } => {
+                format!("{subject} ist zu lang, höchstens {max} Zeichen sind möglich.")
+            }
+            Self::MarkupOnly | Self::UnsafeContent => {
+                format!("{subject} konnte ich nicht übernehmen. Können Sie sie bitte noch einmal sagen?")
+            }
+            Self::WrongType { .. } => format!("{subject} habe ich nicht verstanden."),
+            Self::InvalidDate => "Das Datum habe ich nicht verstanden. Können Sie es bitte noch einmal sagen, zum Beispiel morgen oder am 15. März?".to_owned(),
+            Self::PastDate => "Das Datum liegt in der Vergangenheit. Welcher Tag ab heute passt Ihnen?".to_owned(),
+            Self::InvalidTime => "Die Uhrzeit habe ich nicht verstanden. Können Sie sie bitte noch einmal sagen, zum Beispiel 14 Uhr?".to_owned(),
+            Self::InvalidEmail => "Die E-Mail-Adresse scheint unvollständig zu sein. Können Sie sie bitte buchstabieren?".to_owned(),
+            Self::InvalidPhone => "Die Telefonnummer habe ich nicht richtig verstanden. Können Sie sie bitte Ziffer für Ziffer wiederholen?".to_owned(),
+            Self::InvalidBoolean => "Bitte antworten Sie mit ja oder nein.".to_owned(),
+            Self::OutOfRange { min, max } => {
+                format!("{subject} muss zwischen {min} und {max} liegen.")
+            }
+            Self::UnknownField => match field {
+                Some(field) => format!("Die Angabe {field} kenne ich nicht."),
+                None => "Diese Angabe kenne ich nicht.".to_owned(),
             },
-            Lang::En => match self {
-                Self::Required => format!("I still need the {label}."),
-                Self::TooLong { max, .. } => {
-                    format!("The {label} is too long; at most {max} characters are allowed.")
-                }
-                Self::MarkupOnly | Self::UnsafeContent => {
-                    format!("I could not accept the {label}. Could you say it again, please?")
-                }
-                Self::WrongType { .. } => format!("I did not understand the {label}."),
-                Self::UnfilledPlaceholder => format!("I still need the {label}. Could you tell me, please?"),
-                Self::InvalidDate => "I did not understand the date. Could you say it again, for example tomorrow or March 15?".to_owned(),
-                Self::PastDate => "That date is in the past. Which day from today on suits you?".to_owned(),
-                Self::InvalidTime => "I did not understand the time. Could you say it again, for example 2 pm?".to_owned(),
-                Self::InvalidEmail => "The e-mail address seems incomplete. Could you spell it, please?".to_owned(),
-                Self::InvalidPhone => "I did not get the phone number right. Could you repeat it digit by digit, please?".to_owned(),
-                Self::InvalidBoolean => "Please answer yes or no.".to_owned(),
-                Self::OutOfRange { min, max } => {
-                    format!("The {label} must be between {min} and {max}.")
-                }
-                Self::UnknownField => format!("I do not know the field {field}."),
+        }
+    }
+
+    fn english(&self, field: Option<&str>) -> String {
+        let label = field.map_or("detail", |f| field_label(f, Lang::En));
+        // "the note" with a field, "this detail" without.
+        let the = if field.is_some() { "the" } else { "this" };
+        let capital = if field.is_some() { "The" } else { "This" };
+        match self {
+            Self::Required => format!("I still need {the} {label}."),
+            Self::TooLong { max, .. } => {
+                format!("{capital} {label} is too long; at most {max} characters are allowed.")
+            }
+            Self::MarkupOnly | Self::UnsafeContent => {
+                format!("I could not accept {the} {label}. Could you say it again, please?")
+            }
+            Self::WrongType { .. } => format!("I did not understand {the} {label}."),
+            Self::UnfilledPlaceholder => format!("I still need {the} {label}. Could you tell me, please?"),
+            Self::InvalidDate => "I did not understand the date. Could you say it again, for example tomorrow or March 15?".to_owned(),
+            Self::PastDate => "That date is in the past. Which day from today on suits you?".to_owned(),
+            Self::InvalidTime => "I did not understand the time. Could you say it again, for example 2 pm?".to_owned(),
+            Self::InvalidEmail => "The e-mail address seems incomplete. Could you spell it, please?".to_owned(),
+            Self::InvalidPhone => "I did not get the phone number right. Could you repeat it digit by digit, please?".to_owned(),
+            Self::InvalidBoolean => "Please answer yes or no.".to_owned(),
+            Self::OutOfRange { min, max } => {
+                format!("{capital} {label} must be between {min} and {max}.")
+            }
+            Self::UnknownField => match field {
+                Some(field) => format!("I do not know the field {field}."),
+                None => "I do not know this field.".to_owned(),
             },
         }
     }
 }
 
+/// The sentence without a field name ("Bitte nennen Sie mir noch diese
+/// Angabe."); a [`FieldError`] names its field.
+impl UserMessage for ValidationError {
+    fn user_message(&self, lang: Lang) -> Cow<'_, str> {
+        self.sentence(None, lang).into()
+    }
+}
+
+/// How a field is named in a sentence ("die E-Mail-Adresse", "e-mail
+/// address"); unknown fields by their name.
 fn field_label(field: &str, lang: Lang) -> &str {
-    match (field, lang) {
-        ("datum", Lang::De) => "das Datum",
-        ("uhrzeit", Lang::De) => "die Uhrzeit",
-        ("name", Lang::De) => "Ihren Namen",
-        ("dienstleistung", Lang::De) => "die Dienstleistung",
-        ("email", Lang::De) => "die E-Mail-Adresse",
-        ("telefonnummer", Lang::De) => "die Telefonnummer",
-        ("mitarbeiter", Lang::De) => "den Mitarbeiter",
-        ("notiz", Lang::De) => "die Notiz",
-        ("bestaetigung", Lang::De) => "die Bestätigung",
-        ("duration", Lang::De) => "die Dauer",
-        ("call_id", Lang::De) => "die Anruf-Kennung",
-        ("datum", Lang::En) => "date",
-        ("uhrzeit", Lang::En) => "time",
-        ("name", Lang::En) => "name",
-        ("dienstleistung", Lang::En) => "service",
-        ("email", Lang::En) => "e-mail address",
-        ("telefonnummer", Lang::En) => "phone number",
-        ("mitarbeiter", Lang::En) => "staff member",
-        ("notiz", Lang::En) => "note",
-        ("bestaetigung", Lang::En) => "confirmation",
-        ("duration", Lang::En) => "duration",
-        ("call_id", Lang::En) => "call id",
-        (other, _) => other,
+    let (de, en) = match field {
+        "datum" => ("das Datum", "date"),
+        "uhrzeit" => ("die Uhrzeit", "time"),
+        "name" => ("Ihren Namen", "name"),
+        "dienstleistung" => ("die Dienstleistung", "service"),
+        "email" => ("die E-Mail-Adresse", "e-mail address"),
+        "telefonnummer" => ("die Telefonnummer", "phone number"),
+        "mitarbeiter" => ("den Mitarbeiter", "staff member"),
+        "notiz" => ("die Notiz", "note"),
+        "bestaetigung" => ("die Bestätigung", "confirmation"),
+        "duration" => ("die Dauer", "duration"),
+        "call_id" => ("die Anruf-Kennung", "call id"),
+        other => return other,
+    };
+    match lang {
+        Lang::En => en,
+        _ => de,
     }
 }
 
@@ -227,10 +253,12 @@ impl FieldError {
     pub fn code(&self) -> &'static str {
         self.error.code()
     }
+}
 
-    /// The speakable message in `lang`.
-    pub fn message(&self, lang: Lang) -> String {
-        self.error.message(&self.field, lang)
+/// The error's sentence, naming the field.
+impl UserMessage for FieldError {
+    fn user_message(&self, lang: Lang) -> Cow<'_, str> {
+        self.error.message(&self.field, lang).into()
     }
 }
 
@@ -291,17 +319,6 @@ impl ValidationErrors {
             .any(|e| e.field() == field && e.code() == code)
     }
 
-    /// One sentence for the agent to say: the message of the first error.
-    pub fn message(&self, lang: Lang) -> String {
-        match self.errors.first() {
-            Some(first) => first.message(lang),
-            None => match lang {
-                Lang::De => "Die Angaben sind in Ordnung.".to_owned(),
-                Lang::En => "The request is valid.".to_owned(),
-            },
-        }
-    }
-
     /// The errors grouped by field: `{field: [{code, params, message}]}`.
     pub fn to_json(&self, lang: Lang) -> Value {
         let mut out = serde_json::Map::new();
@@ -309,7 +326,7 @@ impl ValidationErrors {
             let entry = serde_json::json!({
                 "code": e.code(),
                 "params": serde_json::to_value(e).ok().and_then(|v| v.get("params").cloned()),
-                "message": e.message(lang),
+                "message": e.user_message(lang),
             });
             match out.get_mut(e.field()) {
                 Some(Value::Array(list)) => list.push(entry),
@@ -319,6 +336,17 @@ impl ValidationErrors {
             }
         }
         Value::Object(out)
+    }
+}
+
+/// One sentence for the agent to say: the message of the first error.
+impl UserMessage for ValidationErrors {
+    fn user_message(&self, lang: Lang) -> Cow<'_, str> {
+        match (self.errors.first(), lang) {
+            (Some(first), _) => first.user_message(lang),
+            (None, Lang::En) => "The request is valid.".into(),
+            (None, _) => "Die Angaben sind in Ordnung.".into(),
+        }
     }
 }
 
@@ -358,7 +386,7 @@ mod tests {
             "Die Angabe für die Notiz ist zu lang, höchstens 1000 Zeichen sind möglich."
         );
         assert_eq!(
-            errors.errors()[1].message(Lang::En),
+            errors.errors()[1].user_message(Lang::En),
             "The e-mail address seems incomplete. Could you spell it, please?"
         );
     }
@@ -392,6 +420,14 @@ mod tests {
             );
             assert_ne!(de, en);
             // Speakable: no braces, codes or markup in the German text.
+            assert!(!de.contains(['{', '<', '_']), "{de}");
+            // Without a field, too.
+            let (de, en) = (e.user_message(Lang::De), e.user_message(Lang::En));
+            assert!(
+                de.ends_with(['.', '?']) && en.ends_with(['.', '?']),
+                "{de} / {en}"
+            );
+            assert_ne!(de, en);
             assert!(!de.contains(['{', '<', '_']), "{de}");
         }
     }

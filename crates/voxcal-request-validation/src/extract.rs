@@ -1,6 +1,6 @@
 //! axum extractor for Retell's `{call, name, args}` function-call body.
 
-use std::fmt;
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use axum::extract::rejection::JsonRejection;
@@ -8,16 +8,14 @@ use axum::extract::{FromRef, FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use voxcal_core::{Clock, Lang, SystemClock, UserMessage};
 
 use crate::context::ValidationContext;
-use crate::error::{Lang, ValidationErrors};
+use crate::error::ValidationErrors;
 use crate::request::Validate;
-
-type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// How [`ValidatedArgs`] validates: the tenant's zone, the clock that gives
 /// "now", the language of messages, and the status of a validation failure.
@@ -26,16 +24,20 @@ type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 ///
 /// ```
 /// use axum::http::StatusCode;
-/// use voxcal_request_validation::ValidationConfig;
+/// use chrono::{TimeZone, Utc};
+/// use voxcal_request_validation::{FakeClock, ValidationConfig};
 ///
+/// let now = Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap();
 /// let config = ValidationConfig::new(chrono_tz::Europe::Berlin)
+///     .with_clock(FakeClock::at(now))
 ///     .with_rejection_status(StatusCode::UNPROCESSABLE_ENTITY);
 /// assert_eq!(config.rejection_status(), StatusCode::UNPROCESSABLE_ENTITY);
+/// assert_eq!(config.context().now, now);
 /// ```
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ValidationConfig {
     tz: Tz,
-    clock: Clock,
+    clock: Arc<dyn Clock>,
     lang: Lang,
     status: StatusCode,
 }
@@ -46,17 +48,16 @@ impl ValidationConfig {
     pub fn new(tz: Tz) -> Self {
         Self {
             tz,
-            clock: Arc::new(Utc::now),
+            clock: Arc::new(SystemClock),
             lang: Lang::De,
             status: StatusCode::OK,
         }
     }
 
-    /// Uses `clock` for "now" (tests pass a fixed instant).
-    pub fn with_clock<F>(mut self, clock: F) -> Self
-    where
-        F: Fn() -> DateTime<Utc> + Send + Sync + 'static,
-    {
+    /// Reads "now" ([`Clock::now_utc`]) from `clock` (tests pass a
+    /// [`FakeClock`](voxcal_core::FakeClock); the default is the
+    /// [`SystemClock`]).
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
         self
     }
@@ -81,17 +82,7 @@ impl ValidationConfig {
 
     /// A context for the current instant of the configured clock.
     pub fn context(&self) -> ValidationContext {
-        ValidationContext::new((self.clock)(), self.tz)
-    }
-}
-
-impl fmt::Debug for ValidationConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ValidationConfig")
-            .field("tz", &self.tz)
-            .field("lang", &self.lang)
-            .field("status", &self.status)
-            .finish_non_exhaustive()
+        ValidationContext::new(self.clock.now_utc(), self.tz)
     }
 }
 
@@ -162,6 +153,18 @@ pub enum ValidationRejection {
     Body(JsonRejection),
 }
 
+/// The sentence of the response's `message`: the first field error's, or
+/// that the body was not JSON.
+impl UserMessage for ValidationRejection {
+    fn user_message(&self, lang: Lang) -> Cow<'_, str> {
+        match (self, lang) {
+            (Self::Invalid { errors, .. }, _) => errors.user_message(lang),
+            (Self::Body(_), Lang::En) => "The request was not valid JSON.".into(),
+            (Self::Body(_), _) => "Die Anfrage war kein gültiges JSON.".into(),
+        }
+    }
+}
+
 impl IntoResponse for ValidationRejection {
     fn into_response(self) -> Response {
         match self {
@@ -173,17 +176,17 @@ impl IntoResponse for ValidationRejection {
                 let body = json!({
                     "success": false,
                     "status": "validation_error",
-                    "message": errors.message(lang),
+                    "message": errors.user_message(lang),
                     "errors": errors.to_json(lang),
                 });
                 (status, Json(body)).into_response()
             }
-            Self::Body(rejection) => {
+            Self::Body(ref rejection) => {
                 let status = rejection.status();
                 let body = json!({
                     "success": false,
                     "status": "bad_request",
-                    "message": "Die Anfrage war kein gültiges JSON.",
+                    "message": self.user_message(Lang::De),
                 });
                 (status, Json(body)).into_response()
             }

@@ -10,7 +10,7 @@
 //!
 //! ```
 //! use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
-//! use voxcal_request_validation::{AppointmentRequest, Lang, ValidationContext};
+//! use voxcal_request_validation::{AppointmentRequest, Lang, UserMessage, ValidationContext};
 //!
 //! // Friday, 27 November 2026, 10:00 in Berlin.
 //! let ctx = ValidationContext::new(
@@ -31,7 +31,7 @@
 //!
 //! let errors = AppointmentRequest::parse(&serde_json::json!({"datum": "gestern"}), &ctx).unwrap_err();
 //! assert_eq!(errors.errors()[0].code(), "invalid_date");
-//! assert!(errors.message(Lang::De).starts_with("Das Datum habe ich nicht verstanden"));
+//! assert!(errors.user_message(Lang::De).starts_with("Das Datum habe ich nicht verstanden"));
 //! ```
 //!
 //! # Building blocks
@@ -44,12 +44,15 @@
 //! - [`normalize_email`], [`normalize_phone`]: spoken forms, then a strict
 //!   policy; phone numbers via the `phonenumber` crate, region DE.
 //! - [`AppointmentRequest`] and the [`Validate`] trait for whole argument
-//!   objects; [`ValidationErrors`] with German and English messages.
+//!   objects; [`ValidationErrors`] with German and English messages
+//!   ([`UserMessage`], implemented by every error of the crate).
 //!
 //! # Features
 //! - `axum`: `ValidatedArgs`, an extractor for Retell's `{call, name, args}`
 //!   body that answers validation failures with HTTP 200 and
-//!   `{"success":false,"status":"validation_error",…}` (or 422, configurable).
+//!   `{"success":false,"status":"validation_error",…}` (or 422, configurable),
+//!   reading "now" from a [`voxcal_core::Clock`] (the crate re-exports
+//!   `Clock`, `SystemClock` and `FakeClock` with this feature).
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -61,7 +64,6 @@ mod error;
 #[cfg(feature = "axum")]
 mod extract;
 mod phone;
-mod punycode;
 mod request;
 mod text;
 mod time;
@@ -70,7 +72,7 @@ mod words;
 pub use context::ValidationContext;
 pub use date::parse_date;
 pub use email::normalize_email;
-pub use error::{FieldError, Lang, ValidationError, ValidationErrors};
+pub use error::{FieldError, ValidationError, ValidationErrors};
 #[cfg(feature = "axum")]
 pub use extract::{RetellCall, ValidatedArgs, ValidationConfig, ValidationRejection};
 pub use phone::normalize_phone;
@@ -80,3 +82,6 @@ pub use request::{
 };
 pub use text::{clean_text, clean_text_max};
 pub use time::parse_time;
+#[cfg(feature = "axum")]
+pub use voxcal_core::{Clock, FakeClock, SystemClock};
+pub use voxcal_core::{Lang, UserMessage};

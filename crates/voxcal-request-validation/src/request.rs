@@ -411,7 +411,7 @@ mod tests {
         assert!(e.has("datum", "unfilled_placeholder"));
         let e = AppointmentRequest::parse(&json!({"datum": "26.11.2026"}), &ctx()).unwrap_err();
         assert!(e.has("datum", "past_date"));
-        assert!(e.message(crate::Lang::De).contains("Vergangenheit"));
+        assert!(crate::UserMessage::user_message(&e, crate::Lang::De).contains("Vergangenheit"));
         let e = AppointmentRequest::parse(&json!({}), &ctx()).unwrap_err();
         assert!(e.has("datum", "required"));
     }

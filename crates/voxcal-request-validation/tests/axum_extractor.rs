@@ -10,7 +10,7 @@ use chrono::{TimeZone, Utc};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
-use voxcal_request_validation::{AppointmentRequest, ValidatedArgs, ValidationConfig};
+use voxcal_request_validation::{AppointmentRequest, FakeClock, ValidatedArgs, ValidationConfig};
 
 async fn collect(request: ValidatedArgs<AppointmentRequest>) -> Json<Value> {
     Json(json!({
@@ -30,8 +30,9 @@ fn app(config: ValidationConfig) -> Router {
 
 fn config() -> ValidationConfig {
     // Friday 2026-11-27, 10:00 in Berlin.
-    ValidationConfig::new(chrono_tz::Europe::Berlin)
-        .with_clock(|| Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap())
+    ValidationConfig::new(chrono_tz::Europe::Berlin).with_clock(FakeClock::at(
+        Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap(),
+    ))
 }
 
 async fn post_json(app: Router, body: String) -> (StatusCode, Value) {

@@ -10,7 +10,8 @@ use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use redis::cluster_routing::{RoutingInfo, SingleNodeRoutingInfo};
 use serde_json::{json, Value};
 
-use crate::state::{AppState, RedisProbe};
+use crate::state::AppState;
+use voxcal_core::redis::RedisConnection;
 
 /// The process-wide Prometheus recorder (installed on first use).
 pub(crate) fn prometheus() -> Option<&'static PrometheusHandle> {
@@ -125,38 +126,32 @@ pub(crate) async fn detailed(State(state): State<AppState>) -> Response {
 
 /// PING round trip, server version and used memory (and on a Cluster its
 /// state and node count), within 500 ms.
-async fn redis_check(probe: RedisProbe) -> Value {
+async fn redis_check(mut conn: RedisConnection) -> Value {
     let started = std::time::Instant::now();
     let query = async {
-        match probe {
-            RedisProbe::Standalone(mut conn) => {
-                let _: String = redis::cmd("PING").query_async(&mut conn).await?;
-                let ping_ms = started.elapsed().as_secs_f64() * 1000.0;
-                let info: String = redis::cmd("INFO").query_async(&mut conn).await?;
-                Ok::<_, redis::RedisError>((ping_ms, info, None))
-            }
-            RedisProbe::Cluster(mut conn) => {
-                let _: String = redis::cmd("PING").query_async(&mut conn).await?;
-                let ping_ms = started.elapsed().as_secs_f64() * 1000.0;
-                // One node's view: routed like a keyless command.
-                let cluster: String = redis::cmd("CLUSTER")
-                    .arg("INFO")
-                    .query_async(&mut conn)
-                    .await?;
-                // INFO would go to every node; ask one primary.
-                let mut info_cmd = redis::cmd("INFO");
-                info_cmd.arg("server").arg("memory");
-                let info = conn
-                    .route_command(
-                        info_cmd,
-                        RoutingInfo::SingleNode(SingleNodeRoutingInfo::RandomPrimary),
-                    )
-                    .await
-                    .and_then(|v| redis::from_redis_value::<String>(v).map_err(Into::into))
-                    .unwrap_or_default();
-                Ok((ping_ms, info, Some(cluster)))
-            }
-        }
+        let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+        let ping_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let Some(mut cluster_conn) = conn.cluster_connection() else {
+            let info: String = redis::cmd("INFO").query_async(&mut conn).await?;
+            return Ok::<_, redis::RedisError>((ping_ms, info, None));
+        };
+        // One node's view: routed like a keyless command.
+        let cluster: String = redis::cmd("CLUSTER")
+            .arg("INFO")
+            .query_async(&mut conn)
+            .await?;
+        // INFO would go to every node; ask one primary.
+        let mut info_cmd = redis::cmd("INFO");
+        info_cmd.arg("server").arg("memory");
+        let info = cluster_conn
+            .route_command(
+                info_cmd,
+                RoutingInfo::SingleNode(SingleNodeRoutingInfo::RandomPrimary),
+            )
+            .await
+            .and_then(|v| redis::from_redis_value::<String>(v).map_err(Into::into))
+            .unwrap_or_default();
+        Ok((ping_ms, info, Some(cluster)))
     };
     match tokio::time::timeout(std::time::Duration::from_millis(500), query).await {
         Ok(Ok((ping_ms, info, cluster))) => {

@@ -19,13 +19,13 @@
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
-//! use voxcal_appointment_finder::FakeClock;
+//! use voxcal_core::FakeClock;
 //! use booking_service::{app, AppState, ServiceConfig};
 //! use chrono::{TimeZone, Utc};
 //! use tower::ServiceExt;
 //!
 //! // Monday 2026-10-12, 08:00 in Berlin.
-//! let clock = FakeClock::new(Utc.with_ymd_and_hms(2026, 10, 12, 6, 0, 0).unwrap());
+//! let clock = FakeClock::at(Utc.with_ymd_and_hms(2026, 10, 12, 6, 0, 0).unwrap());
 //! let state = AppState::builder(ServiceConfig::demo()).clock(clock).build().unwrap();
 //! let body = r#"{"call":{"call_id":"call_doc1"},"name":"check_availability",
 //!                "args":{"datum":"morgen","uhrzeit":"15 Uhr"}}"#;

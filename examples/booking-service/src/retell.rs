@@ -9,16 +9,15 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use serde_json::{json, Map, Value};
-use voxcal_appointment_finder::{
-    CalendarError, FindRequest, Lang as FinderLang, Offer, Outcome, TenantId,
-};
+use voxcal_appointment_finder::{CalendarError, FindRequest, Offer, Outcome, TenantId};
 use voxcal_calcom_client::{
     Attendee, BookingStatus, CalcomError, CancelBookingRequest, CreateBookingRequest,
-    ErrorKind as CalcomErrorKind, EventTypeTarget, Lang as CalcomLang, RescheduleBookingRequest,
+    ErrorKind as CalcomErrorKind, EventTypeTarget, RescheduleBookingRequest,
 };
 use voxcal_call_rate_limiter::{is_placeholder_call_id, strip_version_suffix};
+use voxcal_core::{Lang, UserMessage};
 use voxcal_request_validation::{
-    clean_text_max, parse_date, parse_time, AppointmentRequest, FieldError, Lang, Validate,
+    clean_text_max, parse_date, parse_time, AppointmentRequest, FieldError, Validate,
     ValidationContext, ValidationError, ValidationErrors,
 };
 
@@ -187,7 +186,7 @@ struct Call<'a> {
 fn validation_reply(errors: &ValidationErrors) -> Reply {
     Reply::fail(
         "validation_error",
-        errors.message(Lang::De),
+        errors.user_message(Lang::De),
         json!({"errors": errors.to_json(Lang::De)}),
     )
 }
@@ -208,7 +207,7 @@ struct Customer {
 /// A Cal.com failure (or its open breaker) as the agent's sentence.
 fn calcom_unavailable(err: &CalcomError) -> Reply {
     tracing::warn!(kind = ?err.kind(), "cal.com request failed");
-    source_unavailable(err.user_message(CalcomLang::De))
+    source_unavailable(err.user_message(Lang::De))
 }
 
 fn record_upstream(tenant: &TenantId, operation: &'static str, started: std::time::Instant) {
@@ -369,7 +368,7 @@ impl Call<'_> {
             return reply;
         }
         let outcome = self.find(service, wished, 3).await;
-        let message = outcome.speak(FinderLang::De);
+        let message = outcome.speak(Lang::De);
         match &outcome {
             Outcome::Available { offer, fuzzy, .. } => Reply::ok(
                 "available",
@@ -444,7 +443,7 @@ impl Call<'_> {
             return self.book(index, start, wished, Some(&customer)).await;
         }
         let outcome = self.find(service, wished, 3).await;
-        let message = outcome.speak(FinderLang::De);
+        let message = outcome.speak(Lang::De);
         match &outcome {
             Outcome::Available { offer, .. } => Reply::ok(
                 "awaiting_confirmation",
@@ -529,7 +528,7 @@ impl Call<'_> {
                     let Some(cal_id) = event_types.get(&service.event_type) else {
                         return source_unavailable(
                             CalendarError::UnknownEventType(service.event_type.clone())
-                                .user_message(FinderLang::De),
+                                .user_message(Lang::De),
                         );
                     };
                     let zone = self.tenant.tenant.hours().zone().name();
@@ -606,8 +605,8 @@ impl Call<'_> {
                     }
                 }
                 let mut message = CalendarError::SlotNotFree
-                    .user_message(FinderLang::De)
-                    .to_owned();
+                    .user_message(Lang::De)
+                    .into_owned();
                 if !offers.is_empty() {
                     let spoken: Vec<String> = offers
                         .iter()
@@ -625,7 +624,7 @@ impl Call<'_> {
                     json!({"alternatives": self.offers_json(&offers, service)}),
                 )
             }
-            Err(e) => source_unavailable(e.user_message(FinderLang::De)),
+            Err(e) => source_unavailable(e.user_message(Lang::De)),
         }
     }
 
@@ -654,7 +653,7 @@ impl Call<'_> {
         match (&self.tenant.backend, handle) {
             (Backend::Demo(calendar), BookingHandle::Demo(id)) => calendar
                 .cancel(tenant_id, *id)
-                .map_err(|e| source_unavailable(e.user_message(FinderLang::De))),
+                .map_err(|e| source_unavailable(e.user_message(Lang::De))),
             (Backend::Calcom { client, .. }, BookingHandle::Calcom(uid)) => {
                 let started = std::time::Instant::now();
                 let result = client
@@ -822,7 +821,7 @@ impl Call<'_> {
                     {
                         return Reply::fail(
                             "slot_taken",
-                            CalendarError::SlotNotFree.user_message(FinderLang::De),
+                            CalendarError::SlotNotFree.user_message(Lang::De),
                             json!({"alternatives": []}),
                         );
                     }
@@ -877,7 +876,7 @@ impl Call<'_> {
             return reply;
         }
         let outcome = self.find(service, wished, 3).await;
-        let message = outcome.speak(FinderLang::De);
+        let message = outcome.speak(Lang::De);
         match &outcome {
             Outcome::Available { offer, .. } => Reply::ok(
                 "alternatives",
@@ -946,7 +945,7 @@ impl Call<'_> {
                 .await
             {
                 Ok(s) => s,
-                Err(e) => return source_unavailable(e.user_message(FinderLang::De)),
+                Err(e) => return source_unavailable(e.user_message(Lang::De)),
             };
             if let Some(slot) = slots
                 .iter()

@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use voxcal_appointment_finder::RedisCacheBackend;
 use voxcal_call_rate_limiter::{OutagePolicy, RedisStore};
 use voxcal_circuit_breaker::{BreakerRegistry, RedisStore as BreakerStore};
+use voxcal_core::redis::{ConnectOptions, RedisConnection};
 
 use crate::config::{RedisTarget, ServiceConfig};
 use crate::state::{AppState, AppStateBuilder};
@@ -65,66 +66,42 @@ pub async fn connect_state(config: &ServiceConfig) -> Result<AppState, RunError>
 }
 
 async fn with_redis(
-    mut builder: AppStateBuilder,
+    builder: AppStateBuilder,
     redis: &crate::config::RedisSettings,
 ) -> Result<AppStateBuilder, RunError> {
-    let limiter_prefix = format!("{}:rl", redis.prefix);
-    let breaker_prefix = format!("{}:cb", redis.prefix);
-    let slots_prefix = format!("{}:slots", redis.prefix);
-    match &redis.target {
-        RedisTarget::Standalone(url) => {
-            let health = match redis::Client::open(url.as_str()) {
-                Ok(client) => client.get_connection_manager().await.ok(),
-                Err(e) => return Err(RunError::Config(format!("redis url: {e}"))),
-            };
-            if let Some(conn) = health {
-                builder = builder
-                    .shared_slot_cache(RedisCacheBackend::new(conn.clone()), &slots_prefix)
-                    .redis_health(conn);
-            }
-            let limiter = RedisStore::connect(url).await.map_err(|e| e.to_string());
-            let breakers = BreakerStore::connect(url, &breaker_prefix)
-                .await
-                .map_err(|e| e.to_string());
-            match (limiter, breakers) {
-                (Ok(limiter), Ok(breakers)) => Ok(builder
-                    .redis_limiter(
-                        limiter
-                            .with_prefix(limiter_prefix)
-                            .with_outage_policy(OutagePolicy::FallbackToMemory)
-                            .with_timeout(redis.timeout),
-                    )
-                    .breaker_registry(BreakerRegistry::new(breakers), "redis")),
-                (Err(e), _) | (_, Err(e)) => {
-                    Err(RunError::Config(format!("redis url: cannot connect: {e}")))
-                }
-            }
+    let (urls, setting) = match &redis.target {
+        RedisTarget::Standalone(url) => (std::slice::from_ref(url), "redis url"),
+        RedisTarget::Cluster(nodes) => (nodes.as_slice(), "redis cluster_nodes"),
+    };
+    // Two connections, as two stores would have on their own: the breakers'
+    // background sync and pushes do not queue behind the request path's
+    // limiter decisions and cache reads.
+    let options = ConnectOptions::default();
+    let connect = || RedisConnection::connect_any(urls, &options);
+    let (data, breakers) = match tokio::join!(connect(), connect()) {
+        (Ok(data), Ok(breakers)) => (data, breakers),
+        (Err(e), _) | (_, Err(e)) => {
+            return Err(RunError::Config(format!("{setting}: cannot connect: {e}")));
         }
-        RedisTarget::Cluster(nodes) => {
-            let connected = match redis::cluster::ClusterClient::new(nodes.clone()) {
-                Ok(client) => client.get_async_connection().await,
-                Err(e) => Err(e),
-            };
-            let breakers = BreakerStore::connect_cluster(nodes.iter(), &breaker_prefix)
-                .await
-                .map_err(|e| e.to_string());
-            match (connected.map_err(|e| e.to_string()), breakers) {
-                (Ok(conn), Ok(breakers)) => Ok(builder
-                    .redis_cluster_health(conn.clone())
-                    .shared_slot_cache(RedisCacheBackend::cluster(conn.clone()), &slots_prefix)
-                    .redis_limiter(
-                        RedisStore::cluster(conn)
-                            .with_prefix(limiter_prefix)
-                            .with_outage_policy(OutagePolicy::FallbackToMemory)
-                            .with_timeout(redis.timeout),
-                    )
-                    .breaker_registry(BreakerRegistry::new(breakers), "redis")),
-                (Err(e), _) | (_, Err(e)) => Err(RunError::Config(format!(
-                    "redis cluster_nodes: cannot connect: {e}"
-                ))),
-            }
-        }
-    }
+    };
+    Ok(builder
+        .redis_health(data.clone())
+        .shared_slot_cache(
+            RedisCacheBackend::new(data.clone()),
+            format!("{}:slots", redis.prefix),
+        )
+        .redis_limiter(
+            RedisStore::new(data)
+                .with_prefix(format!("{}:rl", redis.prefix))
+                .with_outage_policy(OutagePolicy::FallbackToMemory)
+                .with_timeout(redis.timeout),
+        )
+        .breaker_registry(
+            BreakerRegistry::new(
+                BreakerStore::new(breakers).with_prefix(format!("{}:cb", redis.prefix)),
+            ),
+            "redis",
+        ))
 }
 
 /// Runs the service for `config` until `shutdown` completes, then finishes

@@ -9,10 +9,10 @@ use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use parking_lot::Mutex;
 use voxcal_appointment_finder::{
     AlternativeFinder, AvailabilitySource, BookingId, CacheConfig, CalcomSource, Clock, EventType,
-    EventTypeId, InMemoryCalendar, RedisCacheBackend, Slot, SlotCache, SourceError, SystemClock,
-    Tenant, TenantId, TimeRange,
+    EventTypeId, InMemoryCalendar, RedisCacheBackend, RedisConnection, Slot, SlotCache,
+    SourceError, SystemClock, Tenant, TenantId, TimeRange,
 };
-use voxcal_calcom_client::{CalcomClient, Credentials, RetryPolicy};
+use voxcal_calcom_client::{CalcomClient, Credentials, RetryConfig};
 use voxcal_call_rate_limiter::{
     CallKey, Decision, MemoryStore, Policy, RedisStore, Store, StoreError,
 };
@@ -145,22 +145,6 @@ struct SharedCache {
     calcom_only: bool,
 }
 
-/// The connection `/api/health/detailed` checks Redis with.
-#[derive(Clone)]
-pub(crate) enum RedisProbe {
-    Standalone(redis::aio::ConnectionManager),
-    Cluster(redis::cluster_async::ClusterConnection),
-}
-
-impl fmt::Debug for RedisProbe {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            RedisProbe::Standalone(_) => "RedisProbe::Standalone",
-            RedisProbe::Cluster(_) => "RedisProbe::Cluster",
-        })
-    }
-}
-
 /// One tenant at runtime.
 pub(crate) struct TenantRuntime {
     pub(crate) tenant: Tenant,
@@ -242,7 +226,7 @@ pub(crate) struct Inner {
     pub(crate) policy: Arc<Policy>,
     pub(crate) bookings: Mutex<Bookings>,
     pub(crate) started: Instant,
-    pub(crate) redis: Option<RedisProbe>,
+    pub(crate) redis: Option<RedisConnection>,
     pub(crate) slot_cache_backend: &'static str,
     pub(crate) breakers: BreakerRegistry,
     pub(crate) breaker_backend: &'static str,
@@ -275,11 +259,11 @@ pub struct AppStateBuilder {
     config: ServiceConfig,
     clock: Arc<dyn Clock>,
     limiter: Option<Limiter>,
-    redis: Option<RedisProbe>,
+    redis: Option<RedisConnection>,
     slot_cache: Option<SharedCache>,
     policy: Policy,
     breakers: Option<(BreakerRegistry, &'static str)>,
-    calcom_retry: Option<RetryPolicy>,
+    calcom_retry: Option<RetryConfig>,
 }
 
 impl fmt::Debug for AppStateBuilder {
@@ -329,19 +313,22 @@ impl AppState {
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
-        self.inner.clock.now()
+        self.inner.clock.now_utc()
     }
 }
 
 impl AppStateBuilder {
-    /// Reads "now" for the finder, the calendar, validation and signature
-    /// freshness from `clock` (tests pass a fixed clock).
-    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+    /// The one clock of the service: the finder, the calendars, validation,
+    /// signature freshness, the in-memory call limits, the Cal.com breakers
+    /// and the Cal.com clients' back-off all read it. Tests pass a
+    /// [`FakeClock`](voxcal_core::FakeClock) and advance it.
+    pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
         self
     }
 
-    /// Counts call limits in `store` (e.g. one with a fake clock).
+    /// Counts call limits in `store` (its own clock; the default store reads
+    /// the service's [`clock`](Self::clock)).
     pub fn limiter_store(mut self, store: MemoryStore) -> Self {
         self.limiter = Some(Limiter::Memory(store));
         self
@@ -355,16 +342,10 @@ impl AppStateBuilder {
 
     /// Reports this Redis connection in `/api/health/detailed` (ping time,
     /// version, used memory).
-    pub fn redis_health(mut self, conn: redis::aio::ConnectionManager) -> Self {
-        self.redis = Some(RedisProbe::Standalone(conn));
-        self
-    }
-
-    /// Reports this Redis Cluster in `/api/health/detailed` (ping time,
-    /// `CLUSTER INFO` state and node count, version and used memory of the
-    /// node that answered).
-    pub fn redis_cluster_health(mut self, conn: redis::cluster_async::ClusterConnection) -> Self {
-        self.redis = Some(RedisProbe::Cluster(conn));
+    /// On a Cluster it also reports the `CLUSTER INFO` state and node count;
+    /// version and memory are those of the node that answered.
+    pub fn redis_health(mut self, conn: RedisConnection) -> Self {
+        self.redis = Some(conn);
         self
     }
 
@@ -372,11 +353,7 @@ impl AppStateBuilder {
     ///
     /// Only sound when every process reads the same calendar (Cal.com); the
     /// demo calendars live in each process, so the binary keeps this off.
-    pub fn redis_slot_cache(
-        mut self,
-        conn: redis::aio::ConnectionManager,
-        prefix: impl Into<String>,
-    ) -> Self {
+    pub fn redis_slot_cache(mut self, conn: RedisConnection, prefix: impl Into<String>) -> Self {
         self.slot_cache = Some(SharedCache {
             backend: RedisCacheBackend::new(conn),
             prefix: prefix.into(),
@@ -411,8 +388,8 @@ impl AppStateBuilder {
     /// Takes the Cal.com circuit breakers (one per tenant, named
     /// `calcom:<tenant>`, with the configuration's `calcom_breaker`
     /// settings as the registry's defaults) from `registry`, e.g. one over a
-    /// [`voxcal_circuit_breaker::RedisStore`] so every replica shares their state,
-    /// or one with a [`voxcal_circuit_breaker::FakeClock`] in tests. `backend`
+    /// [`voxcal_circuit_breaker::RedisStore`] so every replica shares their
+    /// state; its breakers read the service's [`clock`](Self::clock). `backend`
     /// names its store in `/api/health/detailed` (`in-memory`, `redis`).
     /// Default: an in-memory registry with default settings.
     pub fn breaker_registry(mut self, registry: BreakerRegistry, backend: &'static str) -> Self {
@@ -422,7 +399,7 @@ impl AppStateBuilder {
 
     /// How the Cal.com clients retry (default: `calcom-client`'s default).
     /// Every attempt counts in the tenant's breaker.
-    pub fn calcom_retry_policy(mut self, retry: RetryPolicy) -> Self {
+    pub fn calcom_retry(mut self, retry: RetryConfig) -> Self {
         self.calcom_retry = Some(retry);
         self
     }
@@ -438,8 +415,9 @@ impl AppStateBuilder {
                 "in-memory",
             )
         });
+        let registry = registry.with_clock(Arc::clone(&self.clock));
         let settings = self.config.calcom_breaker;
-        let breaker_config = voxcal_circuit_breaker::Config::builder()
+        let breaker_config = voxcal_circuit_breaker::BreakerConfig::builder()
             .consecutive_failures(settings.consecutive_failures)
             .open_duration(settings.open_duration)
             .open_backoff(1.0, settings.open_duration)
@@ -462,14 +440,14 @@ impl AppStateBuilder {
                 ));
             }
         }
+        let limiter = self.limiter.unwrap_or_else(|| {
+            Limiter::Memory(MemoryStore::new().with_clock(Arc::clone(&self.clock)))
+        });
         Ok(AppState {
             inner: Arc::new(Inner {
                 tenants,
                 clock: self.clock,
-                limiter: Arc::new(
-                    self.limiter
-                        .unwrap_or_else(|| Limiter::Memory(MemoryStore::new())),
-                ),
+                limiter: Arc::new(limiter),
                 policy: Arc::new(self.policy),
                 bookings: Mutex::new(Bookings::default()),
                 redis: self.redis,
@@ -514,7 +492,7 @@ fn record_breaker_event(event: &BreakerEvent) {
 /// What a Cal.com tenant needs from the builder.
 struct CalcomWiring<'a> {
     breakers: &'a BreakerRegistry,
-    retry: Option<&'a RetryPolicy>,
+    retry: Option<&'a RetryConfig>,
 }
 
 fn build_tenant(
@@ -565,7 +543,7 @@ fn build_tenant(
     let (source, backend) = match &tc.calendar {
         CalendarConfig::Demo { seed_bookings } => {
             if *seed_bookings {
-                seed(&calendar, &tenant, clock.now());
+                seed(&calendar, &tenant, clock.now_utc());
             }
             (
                 Source::Demo(calendar.clone()),
@@ -579,12 +557,13 @@ fn build_tenant(
         } => {
             let breaker = calcom.breakers.get(&format!("calcom:{}", tc.id));
             let mut builder = CalcomClient::builder(Credentials::api_key(api_key.clone()))
-                .circuit_breaker(breaker.clone());
+                .circuit_breaker(breaker.clone())
+                .clock(Arc::clone(clock));
             if let Some(url) = base_url {
                 builder = builder.base_url(url.clone());
             }
             if let Some(retry) = calcom.retry {
-                builder = builder.retry_policy(retry.clone());
+                builder = builder.retry(retry.clone());
             }
             let client = builder
                 .build()

@@ -8,7 +8,7 @@ use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
-use voxcal_appointment_finder::FakeClock;
+use voxcal_core::FakeClock;
 
 /// Monday 2026-10-12, 08:00 in Berlin. The demo blocks 10:00–11:00 and
 /// 14:00–14:30 on every open day.
@@ -18,7 +18,7 @@ fn now() -> DateTime<Utc> {
 
 fn demo() -> Router {
     let state = AppState::builder(ServiceConfig::demo())
-        .clock(FakeClock::new(now()))
+        .clock(FakeClock::at(now()))
         .build()
         .unwrap();
     app(state)
@@ -512,7 +512,7 @@ fn signed_app() -> Router {
     other.retell_api_key = Some("key_retell_test".to_owned());
     config.tenants.push(other);
     let state = AppState::builder(config)
-        .clock(FakeClock::new(now()))
+        .clock(FakeClock::at(now()))
         .build()
         .unwrap();
     app(state)
@@ -601,7 +601,7 @@ async fn tenants_do_not_see_each_others_bookings() {
     let mut config = ServiceConfig::demo();
     config.tenants.push(TenantConfig::demo("zweite"));
     let app = app(AppState::builder(config)
-        .clock(FakeClock::new(now()))
+        .clock(FakeClock::at(now()))
         .build()
         .unwrap());
     let args = json!({"datum": "morgen", "uhrzeit": "16 Uhr", "name": "Max"});
@@ -680,13 +680,11 @@ async fn health_and_metrics() {
 }
 
 #[tokio::test]
-async fn cooldown_ends_after_five_minutes_on_the_limiter_clock() {
-    let limiter_clock = voxcal_call_rate_limiter::FakeClock::new();
+async fn cooldown_ends_after_five_minutes_on_the_service_clock() {
+    // The one clock of the service is the in-memory limiter's clock too.
+    let clock = FakeClock::at(now());
     let state = AppState::builder(ServiceConfig::demo())
-        .clock(FakeClock::new(now()))
-        .limiter_store(
-            voxcal_call_rate_limiter::MemoryStore::new().with_clock(limiter_clock.clone()),
-        )
+        .clock(clock.clone())
         .build()
         .unwrap();
     let app = app(state);
@@ -701,7 +699,7 @@ async fn cooldown_ends_after_five_minutes_on_the_limiter_clock() {
         send(&app, "/api/retell/function", list()).await.0,
         StatusCode::TOO_MANY_REQUESTS
     );
-    limiter_clock.advance(std::time::Duration::from_secs(299));
+    clock.advance(std::time::Duration::from_secs(299));
     assert_eq!(
         send(
             &app,
@@ -712,7 +710,7 @@ async fn cooldown_ends_after_five_minutes_on_the_limiter_clock() {
         .0,
         StatusCode::TOO_MANY_REQUESTS
     );
-    limiter_clock.advance(std::time::Duration::from_secs(2));
+    clock.advance(std::time::Duration::from_secs(2));
     assert_eq!(
         send(
             &app,
@@ -730,16 +728,14 @@ async fn tenants_with_the_same_event_types_stay_apart_with_the_redis_cache() {
     let redis = tokio::task::spawn_blocking(testkit::TestRedis::new)
         .await
         .unwrap();
-    let conn = redis::Client::open(redis.url())
-        .unwrap()
-        .get_connection_manager()
+    let conn = voxcal_core::redis::RedisConnection::connect(redis.url())
         .await
         .unwrap();
     let mut config = ServiceConfig::demo();
     // Same event type ids ("beratung", …), different calendars.
     config.tenants.push(TenantConfig::demo("zweite"));
     let state = AppState::builder(config)
-        .clock(FakeClock::new(now()))
+        .clock(FakeClock::at(now()))
         .redis_slot_cache(conn.clone(), redis.key("slots"))
         .build()
         .unwrap();
@@ -797,7 +793,7 @@ async fn metrics_count_slot_cache_hits_and_misses_per_tenant() {
     let mut config = ServiceConfig::demo();
     config.tenants = vec![TenantConfig::demo("cachecount")];
     let state = AppState::builder(config)
-        .clock(FakeClock::new(now()))
+        .clock(FakeClock::at(now()))
         .build()
         .unwrap();
     let app = app(state);

@@ -1,6 +1,7 @@
 //! A tenant on Cal.com, pointed at a fake Cal.com (wiremock) on loopback:
 //! bookings go through `calcom-client`, every call through the tenant's
-//! circuit breaker (`calcom:praxis`), whose clock the test moves.
+//! circuit breaker (`calcom:praxis`). The service has one clock, which the
+//! test moves.
 
 use std::time::Duration;
 
@@ -12,9 +13,10 @@ use http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use tower::ServiceExt;
-use voxcal_appointment_finder::FakeClock;
-use voxcal_calcom_client::RetryPolicy;
-use voxcal_circuit_breaker::{BreakerRegistry, FakeClock as BreakerClock, MemoryStore};
+use voxcal_calcom_client::RetryConfig;
+use voxcal_circuit_breaker::{BreakerRegistry, MemoryStore};
+use voxcal_core::redis::RedisConnection;
+use voxcal_core::FakeClock;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -53,12 +55,12 @@ event_type_id = 42
     .unwrap()
 }
 
-fn service(base_url: &str, breaker_clock: &BreakerClock) -> Router {
-    let registry = BreakerRegistry::new(MemoryStore::new()).with_clock(breaker_clock.clone());
+fn service(base_url: &str, clock: &FakeClock) -> Router {
+    let registry = BreakerRegistry::new(MemoryStore::new());
     let state = AppState::builder(config(base_url))
-        .clock(FakeClock::new(now()))
+        .clock(clock.clone())
         .breaker_registry(registry, "in-memory")
-        .calcom_retry_policy(RetryPolicy::none())
+        .calcom_retry(RetryConfig::none())
         .build()
         .unwrap();
     app(state)
@@ -156,7 +158,7 @@ async fn breaker_opens_after_five_failures_and_closes_after_probes() {
         })))
         .mount(&fake)
         .await;
-    let clock = BreakerClock::new();
+    let clock = FakeClock::at(now());
     let app = service(&fake.uri(), &clock);
     assert_eq!(breaker(&app).await["state"], "closed");
 
@@ -308,7 +310,7 @@ async fn books_cancels_and_reschedules_through_calcom() {
         "2026-10-13T13:30:00.000Z",
     )
     .await;
-    let app = service(&fake.uri(), &BreakerClock::new());
+    let app = service(&fake.uri(), &FakeClock::at(now()));
 
     let no_email = json!({"datum": "13.10.2026", "uhrzeit": "14:30",
                           "dienstleistung": "Beratung", "name": "Max Müller"});
@@ -524,17 +526,16 @@ async fn breaker_state_is_shared_through_redis() {
         .respond_with(ResponseTemplate::new(503))
         .mount(&fake)
         .await;
-    let clock = BreakerClock::new();
+    let clock = FakeClock::at(now());
     let mut replicas = Vec::new();
     for _ in 0..2 {
-        let store = voxcal_circuit_breaker::RedisStore::connect(redis.url(), redis.prefix())
-            .await
-            .unwrap();
-        let registry = BreakerRegistry::new(store).with_clock(clock.clone());
+        let conn = RedisConnection::connect(redis.url()).await.unwrap();
+        let store = voxcal_circuit_breaker::RedisStore::new(conn).with_prefix(redis.prefix());
+        let registry = BreakerRegistry::new(store);
         let state = AppState::builder(config_for(&fake.uri(), "praxis-shared"))
-            .clock(FakeClock::new(now()))
+            .clock(clock.clone())
             .breaker_registry(registry.clone(), "redis")
-            .calcom_retry_policy(RetryPolicy::none())
+            .calcom_retry(RetryConfig::none())
             .build()
             .unwrap();
         replicas.push((app(state), registry));
@@ -575,14 +576,11 @@ async fn breaker_settings_from_the_file() {
     .unwrap();
     config.calcom_breaker = file.calcom_breaker;
     assert_eq!(config.calcom_breaker.consecutive_failures, 2);
-    let clock = BreakerClock::new();
+    let clock = FakeClock::at(now());
     let state = AppState::builder(config)
-        .clock(FakeClock::new(now()))
-        .breaker_registry(
-            BreakerRegistry::new(MemoryStore::new()).with_clock(clock.clone()),
-            "in-memory",
-        )
-        .calcom_retry_policy(RetryPolicy::none())
+        .clock(clock.clone())
+        .breaker_registry(BreakerRegistry::new(MemoryStore::new()), "in-memory")
+        .calcom_retry(RetryConfig::none())
         .build()
         .unwrap();
     let app = app(state);
@@ -679,7 +677,7 @@ async fn another_replica_cancels_and_reschedules_through_calcom() {
     )
     .await;
     // A replica that never saw these bookings.
-    let app = service(&fake.uri(), &BreakerClock::new());
+    let app = service(&fake.uri(), &FakeClock::at(now()));
     let cancelled = call(
         &app,
         "call_other_replica",

@@ -9,7 +9,7 @@ use chrono::{TimeZone, Utc};
 use http::Request;
 use serde_json::json;
 use tower::ServiceExt;
-use voxcal_appointment_finder::FakeClock;
+use voxcal_core::FakeClock;
 
 #[derive(Clone, Default)]
 struct Capture(Arc<Mutex<Vec<u8>>>);
@@ -44,7 +44,7 @@ const SECRETS: [&str; 7] = [
 async fn run(format: LogFormat) -> String {
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(subscriber(capture.clone(), format, "debug"));
-    let clock = FakeClock::new(Utc.with_ymd_and_hms(2026, 10, 12, 6, 0, 0).unwrap());
+    let clock = FakeClock::at(Utc.with_ymd_and_hms(2026, 10, 12, 6, 0, 0).unwrap());
     let app = app(AppState::builder(ServiceConfig::demo())
         .clock(clock)
         .build()

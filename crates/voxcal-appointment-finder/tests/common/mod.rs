@@ -59,7 +59,7 @@ pub fn consult() -> EventTypeId {
 /// A calendar with one tenant and a 30-minute event type; the clock stands
 /// at Monday 2026-10-12 07:00 Berlin.
 pub fn practice() -> (InMemoryCalendar, Tenant, FakeClock) {
-    let clock = FakeClock::new(berlin(2026, 10, 12, 7, 0));
+    let clock = FakeClock::at(berlin(2026, 10, 12, 7, 0));
     let calendar = InMemoryCalendar::new(clock.clone());
     let t = tenant("praxis", practice_hours());
     calendar.add_tenant(&t);

@@ -575,6 +575,7 @@ pub struct BookingsPage {
 
 /// Sort direction.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SortOrder {
     /// Oldest first.
     Asc,

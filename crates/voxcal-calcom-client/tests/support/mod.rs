@@ -5,14 +5,14 @@
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use voxcal_calcom_client::{CalcomClient, Credentials, ManualClock, RetryPolicy, Timeouts};
+use voxcal_calcom_client::{CalcomClient, Credentials, FakeClock, RetryConfig, TimeoutConfig};
 use wiremock::MockServer;
 
 pub const API_KEY: &str = "cal_test_0123456789abcdef";
 
 /// Retries without jitter so delays can be asserted exactly.
-pub fn exact_retries(max_retries: u32) -> RetryPolicy {
-    RetryPolicy {
+pub fn exact_retries(max_retries: u32) -> RetryConfig {
+    RetryConfig {
         max_retries,
         base_delay: Duration::from_millis(100),
         max_delay: Duration::from_secs(1),
@@ -21,11 +21,11 @@ pub fn exact_retries(max_retries: u32) -> RetryPolicy {
     }
 }
 
-pub fn client_for(server: &MockServer, clock: &ManualClock, retry: RetryPolicy) -> CalcomClient {
+pub fn client_for(server: &MockServer, clock: &FakeClock, retry: RetryConfig) -> CalcomClient {
     CalcomClient::builder(Credentials::api_key(API_KEY))
         .base_url(server.uri())
         .clock(clock.clone())
-        .retry_policy(retry)
+        .retry(retry)
         .build()
         .unwrap()
 }
@@ -33,8 +33,8 @@ pub fn client_for(server: &MockServer, clock: &ManualClock, retry: RetryPolicy) 
 /// Timeouts short enough to hit on purpose (slots, writes) yet long enough that a
 /// loaded CI machine does not hit them by accident; reads stay generous because the
 /// no-double-booking check must not time out. Slow responses use [`SLOW`].
-pub fn short_timeouts() -> Timeouts {
-    Timeouts {
+pub fn short_timeouts() -> TimeoutConfig {
+    TimeoutConfig {
         connect: Duration::from_secs(5),
         slots: Duration::from_secs(1),
         reads: Duration::from_secs(10),

@@ -21,7 +21,7 @@ pin_project! {
     /// The response future of [`CallRateLimit`](crate::CallRateLimit): reads
     /// the body, waits for the store's decision, then either runs the inner
     /// service or yields the rejection.
-    pub struct ResponseFuture<S, St, K, R, ReqBody>
+    pub struct CallRateLimitFuture<S, St, K, R, ReqBody>
     where
         S: Service<Request<ReqBody>>,
         St: Store,
@@ -46,7 +46,7 @@ pin_project! {
     }
 }
 
-impl<S, St, K, R, ReqBody, ResBody> ResponseFuture<S, St, K, R, ReqBody>
+impl<S, St, K, R, ReqBody, ResBody> CallRateLimitFuture<S, St, K, R, ReqBody>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     St: Store,
@@ -77,7 +77,7 @@ where
             State::Collecting { body }
         };
         let capacity = usize::try_from(declared).unwrap_or(0).min(limit);
-        ResponseFuture {
+        CallRateLimitFuture {
             state,
             inner: Some(inner),
             shared,
@@ -104,7 +104,7 @@ fn reject<St, K, R: OnRejection<B>, B>(
     response
 }
 
-impl<S, St, K, R, ReqBody, ResBody> Future for ResponseFuture<S, St, K, R, ReqBody>
+impl<S, St, K, R, ReqBody, ResBody> Future for CallRateLimitFuture<S, St, K, R, ReqBody>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
     St: Store,
@@ -226,13 +226,13 @@ where
     }
 }
 
-impl<S, St, K, R, ReqBody> fmt::Debug for ResponseFuture<S, St, K, R, ReqBody>
+impl<S, St, K, R, ReqBody> fmt::Debug for CallRateLimitFuture<S, St, K, R, ReqBody>
 where
     S: Service<Request<ReqBody>>,
     St: Store,
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResponseFuture")
+        f.debug_struct("CallRateLimitFuture")
             .field("buffered", &self.buf.len())
             .finish_non_exhaustive()
     }

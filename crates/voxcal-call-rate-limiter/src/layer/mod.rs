@@ -11,7 +11,7 @@ mod service;
 pub use extract::{
     is_placeholder_call_id, strip_version_suffix, KeyExtractor, RetellExtractor, CALL_ID_HEADER,
 };
-pub use future::ResponseFuture;
+pub use future::CallRateLimitFuture;
 pub use layer::{CallRateLimitLayer, MissingCallId};
 pub use response::{
     JsonRejection, OnRejection, Rejection, RejectionKind, RATELIMIT, RATELIMIT_POLICY,

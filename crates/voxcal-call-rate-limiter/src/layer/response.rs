@@ -1,13 +1,15 @@
 //! What a refused request gets back, and the `RateLimit` header fields.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderMap, Response, StatusCode};
+use voxcal_core::{Lang, UserMessage};
 
 use crate::decision::Decision;
-use crate::store::{Lang, StoreError};
+use crate::store::StoreError;
 
 /// The `RateLimit-Policy` field name (draft-ietf-httpapi-ratelimit-headers).
 pub const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
@@ -15,6 +17,17 @@ pub const RATELIMIT_POLICY: HeaderName = HeaderName::from_static("ratelimit-poli
 pub const RATELIMIT: HeaderName = HeaderName::from_static("ratelimit");
 
 /// Why the layer answered instead of the inner service.
+///
+/// Its [`UserMessage`] is the sentence [`JsonRejection`] puts in its
+/// `message` field (German by default):
+///
+/// ```
+/// use voxcal_call_rate_limiter::{Lang, Rejection, UserMessage};
+///
+/// let too_large = Rejection::PayloadTooLarge { limit: 1024 };
+/// assert_eq!(too_large.user_message(Lang::De), "Die Anfrage ist zu groß.");
+/// assert_eq!(too_large.user_message(Lang::En), "The request is too large.");
+/// ```
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum Rejection<'a> {
@@ -42,6 +55,28 @@ impl Rejection<'_> {
             Rejection::PayloadTooLarge { .. } => RejectionKind::PayloadTooLarge,
             Rejection::BodyUnreadable => RejectionKind::BodyUnreadable,
             Rejection::Unavailable(_) => RejectionKind::Unavailable,
+        }
+    }
+}
+
+impl UserMessage for Rejection<'_> {
+    fn user_message(&self, lang: Lang) -> Cow<'_, str> {
+        let en = matches!(lang, Lang::En);
+        match self {
+            Rejection::RateLimited(decision) => {
+                rate_limited_message(lang, decision.retry_after).into()
+            }
+            Rejection::MissingCallId if en => {
+                "The request carries no valid call id (call.call_id).".into()
+            }
+            Rejection::MissingCallId => {
+                "Die Anfrage enthält keine gültige Anruf-ID (call.call_id).".into()
+            }
+            Rejection::PayloadTooLarge { .. } if en => "The request is too large.".into(),
+            Rejection::PayloadTooLarge { .. } => "Die Anfrage ist zu groß.".into(),
+            Rejection::BodyUnreadable if en => "The request body could not be read.".into(),
+            Rejection::BodyUnreadable => "Die Anfrage konnte nicht gelesen werden.".into(),
+            Rejection::Unavailable(error) => error.user_message(lang),
         }
     }
 }
@@ -102,7 +137,8 @@ impl JsonRejection {
 
 impl<B: From<Bytes>> OnRejection<B> for JsonRejection {
     fn response(&self, rejection: Rejection<'_>) -> Response<B> {
-        let (status, body) = match rejection {
+        let message = rejection.user_message(self.lang);
+        let (status, body) = match &rejection {
             Rejection::RateLimited(decision) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 serde_json::json!({
@@ -110,49 +146,24 @@ impl<B: From<Bytes>> OnRejection<B> for JsonRejection {
                     "status": "rate_limited",
                     "error_code": "call_rate_limit_exceeded",
                     "limits_exceeded": decision.limits_exceeded(),
-                    "message": rate_limited_message(self.lang, decision.retry_after),
+                    "message": message,
                 }),
             ),
             Rejection::MissingCallId => (
                 StatusCode::BAD_REQUEST,
-                error_json(
-                    "bad_request",
-                    "missing_call_id",
-                    match self.lang {
-                        Lang::De => "Die Anfrage enthält keine gültige Anruf-ID (call.call_id).",
-                        Lang::En => "The request carries no valid call id (call.call_id).",
-                    },
-                ),
+                error_json("bad_request", "missing_call_id", &message),
             ),
             Rejection::PayloadTooLarge { .. } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
-                error_json(
-                    "payload_too_large",
-                    "payload_too_large",
-                    match self.lang {
-                        Lang::De => "Die Anfrage ist zu groß.",
-                        Lang::En => "The request is too large.",
-                    },
-                ),
+                error_json("payload_too_large", "payload_too_large", &message),
             ),
             Rejection::BodyUnreadable => (
                 StatusCode::BAD_REQUEST,
-                error_json(
-                    "bad_request",
-                    "body_unreadable",
-                    match self.lang {
-                        Lang::De => "Die Anfrage konnte nicht gelesen werden.",
-                        Lang::En => "The request body could not be read.",
-                    },
-                ),
+                error_json("bad_request", "body_unreadable", &message),
             ),
-            Rejection::Unavailable(error) => (
+            Rejection::Unavailable(_) => (
                 StatusCode::SERVICE_UNAVAILABLE,
-                error_json(
-                    "unavailable",
-                    "rate_limiter_unavailable",
-                    error.user_message(self.lang),
-                ),
+                error_json("unavailable", "rate_limiter_unavailable", &message),
             ),
         };
         let mut response = Response::new(B::from(Bytes::from(body.to_string())));
@@ -177,7 +188,15 @@ fn error_json(status: &str, code: &str, message: &str) -> serde_json::Value {
 pub(crate) fn rate_limited_message(lang: Lang, retry_after: Option<Duration>) -> String {
     let secs = retry_after.map_or(60, |d| seconds_ceil(d).max(1));
     match lang {
-        Lang::De => {
+        Lang::En => {
+            let wait = if secs < 90 {
+                format!("about {secs} seconds")
+            } else {
+                format!("about {} minutes", secs.div_ceil(60))
+            };
+            format!("I have made too many requests at once. Please bear with me for {wait}, then I will try again.")
+        }
+        _ => {
             let wait = if secs < 90 {
                 format!("etwa {secs} Sekunden")
             } else {
@@ -186,14 +205,6 @@ pub(crate) fn rate_limited_message(lang: Lang, retry_after: Option<Duration>) ->
             format!(
                 "Ich habe gerade zu viele Anfragen auf einmal gestellt. Bitte haben Sie {wait} Geduld, dann versuche ich es noch einmal."
             )
-        }
-        Lang::En => {
-            let wait = if secs < 90 {
-                format!("about {secs} seconds")
-            } else {
-                format!("about {} minutes", secs.div_ceil(60))
-            };
-            format!("I have made too many requests at once. Please bear with me for {wait}, then I will try again.")
         }
     }
 }

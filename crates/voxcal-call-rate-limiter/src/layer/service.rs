@@ -8,7 +8,7 @@ use http_body::Body;
 use tower_service::Service;
 
 use crate::layer::extract::KeyExtractor;
-use crate::layer::future::{BoxError, ResponseFuture};
+use crate::layer::future::{BoxError, CallRateLimitFuture};
 use crate::layer::response::OnRejection;
 use crate::layer::CallRateLimitLayer;
 use crate::store::Store;
@@ -35,6 +35,16 @@ impl<S, St, K, R> CallRateLimit<S, St, K, R> {
     /// The wrapped service.
     pub fn get_ref(&self) -> &S {
         &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
     }
 }
 
@@ -69,7 +79,7 @@ where
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
-    type Future = ResponseFuture<S, St, K, R, ReqBody>;
+    type Future = CallRateLimitFuture<S, St, K, R, ReqBody>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -79,6 +89,6 @@ where
         // The instance polled ready goes with the request; a fresh clone stays.
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
-        ResponseFuture::new(inner, Arc::clone(&self.shared), req)
+        CallRateLimitFuture::new(inner, Arc::clone(&self.shared), req)
     }
 }

@@ -1,15 +1,15 @@
 //! In-process store: sharded maps, bounded by a key cap, idle keys evicted.
 
-use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::fmt;
 use std::future::{ready, Ready};
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
+use voxcal_core::{Clock, SystemClock};
 
-use crate::clock::{Clock, SystemClock};
 use crate::core::CallState;
 use crate::decision::{Decision, DecisionSource};
 use crate::inline::InlineStr;
@@ -96,6 +96,10 @@ const DEFAULT_SHARDS: usize = 64;
 /// default), expired calls are dropped first, then the calls idle longest.
 /// A decision is synchronous and takes one shard lock once.
 ///
+/// Time comes from a [`Clock`] ([`SystemClock`] by default; a
+/// [`FakeClock`](crate::FakeClock) in tests, advanced instead of slept on):
+/// its monotonic reading, in milliseconds since the store was made.
+///
 /// ```
 /// use voxcal_call_rate_limiter::{CallKey, MemoryStore, Policy};
 ///
@@ -110,6 +114,9 @@ pub struct MemoryStore {
     max_keys: usize,
     hasher: SeededState,
     clock: Arc<dyn Clock>,
+    /// The clock's reading when the store was made: decisions count
+    /// milliseconds from here.
+    origin: Instant,
 }
 
 impl MemoryStore {
@@ -122,6 +129,7 @@ impl MemoryStore {
         let shards = shards.clamp(1, 4096).next_power_of_two();
         let max_keys = max_keys.max(1);
         let hasher = SeededState::random();
+        let origin = clock.now();
         MemoryStore {
             shards: (0..shards)
                 .map(|_| Shard(Mutex::new(HashMap::with_hasher(PassThrough))))
@@ -130,7 +138,14 @@ impl MemoryStore {
             max_keys,
             hasher,
             clock,
+            origin,
         }
+    }
+
+    /// Milliseconds on the store's clock since the store was made.
+    #[inline]
+    fn now_millis(&self) -> u64 {
+        millis(self.clock.now().saturating_duration_since(self.origin))
     }
 
     /// Uses `clock` instead of the system clock (a [`FakeClock`](crate::FakeClock) in tests).
@@ -160,7 +175,7 @@ impl MemoryStore {
 
     /// Drops every call whose state has expired.
     pub fn purge_expired(&self) {
-        let now = self.clock.now_millis();
+        let now = self.now_millis();
         for shard in self.shards.iter() {
             shard.0.lock().retain(|_, s| s.expires_at() > now);
         }
@@ -168,7 +183,7 @@ impl MemoryStore {
 
     /// Decides synchronously (the [`Store`] impl wraps this in a ready future).
     pub fn decide_now(&self, policy: &Policy, key: &CallKey) -> Decision {
-        let now = self.clock.now_millis();
+        let now = self.now_millis();
         let hash = self.hasher.hash_one(key.call_id().as_bytes());
         let map_key = Key {
             hash,
@@ -219,12 +234,19 @@ struct SeededState {
 
 impl SeededState {
     fn random() -> Self {
-        let random = RandomState::new();
         SeededState {
-            k0: random.hash_one(0x5eed_u64) | 1,
-            k1: random.hash_one(0xf01d_u64),
+            k0: voxcal_core::random_u64() | 1,
+            k1: voxcal_core::random_u64(),
         }
     }
+}
+
+/// Whole milliseconds of `d` (u64 arithmetic only: this runs per decision).
+#[inline]
+fn millis(d: Duration) -> u64 {
+    d.as_secs()
+        .saturating_mul(1_000)
+        .saturating_add(u64::from(d.subsec_millis()))
 }
 
 impl BuildHasher for SeededState {
@@ -369,8 +391,7 @@ impl Store for MemoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::FakeClock;
-    use std::time::Duration;
+    use voxcal_core::FakeClock;
 
     #[test]
     fn a_million_calls_stay_under_the_cap() {

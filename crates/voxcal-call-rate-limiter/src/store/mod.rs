@@ -1,8 +1,11 @@
 //! Where call state lives: the [`Store`] trait and its backends.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
+
+use voxcal_core::{Lang, UserMessage};
 
 use crate::decision::Decision;
 use crate::policy::{CallKey, Policy};
@@ -39,17 +42,6 @@ impl<S: Store + ?Sized> Store for Arc<S> {
     }
 }
 
-/// Language of a user-facing message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum Lang {
-    /// German (the default: callers hear it).
-    #[default]
-    De,
-    /// English.
-    En,
-}
-
 /// Why a store could not decide.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -62,14 +54,23 @@ pub enum StoreError {
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
-impl StoreError {
-    /// A sentence the voice agent can say instead of an error.
-    pub fn user_message(&self, lang: Lang) -> &'static str {
+impl UserMessage for StoreError {
+    /// A sentence the voice agent can say instead of an error (the same for
+    /// every variant: a caller cannot act on the difference).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use voxcal_call_rate_limiter::{Lang, StoreError, UserMessage};
+    ///
+    /// let err = StoreError::Timeout(Duration::from_millis(50));
+    /// assert!(err.user_message(Lang::De).contains("nicht erreichbar"));
+    /// assert!(err.user_message(Lang::En).contains("unavailable"));
+    /// ```
+    fn user_message(&self, lang: Lang) -> Cow<'_, str> {
         match lang {
-            Lang::De => {
-                "Unser System ist gerade kurz nicht erreichbar. Bitte versuchen Sie es gleich noch einmal."
-            }
-            Lang::En => "Our system is briefly unavailable. Please try again in a moment.",
+            Lang::En => "Our system is briefly unavailable. Please try again in a moment.".into(),
+            _ => "Unser System ist gerade kurz nicht erreichbar. Bitte versuchen Sie es gleich noch einmal."
+                .into(),
         }
     }
 }

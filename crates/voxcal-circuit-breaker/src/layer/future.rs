@@ -7,7 +7,7 @@ use http::{HeaderValue, Response, StatusCode};
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
-use super::ClassifyResponse;
+use super::HttpClassifier;
 use crate::error::retry_after_secs;
 use crate::{AcquireFuture, BreakerError, Classify, Permit, Rejected};
 
@@ -67,8 +67,8 @@ impl<S: Service<R>, R> Kind<S, R> {
 }
 
 pin_project! {
-    /// The response future of [`CircuitBreakerService`](crate::CircuitBreakerService).
-    pub struct ResponseFuture<S, R, C>
+    /// The response future of [`HttpBreaker`](crate::HttpBreaker).
+    pub struct HttpBreakerFuture<S, R, C>
     where
         S: Service<R>,
     {
@@ -79,9 +79,9 @@ pin_project! {
     }
 }
 
-impl<S: Service<R>, R, C> ResponseFuture<S, R, C> {
+impl<S: Service<R>, R, C> HttpBreakerFuture<S, R, C> {
     pub(crate) fn called(future: S::Future, permit: Permit, classifier: C) -> Self {
-        ResponseFuture {
+        HttpBreakerFuture {
             kind: Kind::Called { future },
             permit: Some(permit),
             classifier,
@@ -89,7 +89,7 @@ impl<S: Service<R>, R, C> ResponseFuture<S, R, C> {
     }
 
     pub(crate) fn rejected(rejected: Rejected, classifier: C) -> Self {
-        ResponseFuture {
+        HttpBreakerFuture {
             kind: Kind::Rejected {
                 rejected: Some(rejected),
             },
@@ -99,7 +99,7 @@ impl<S: Service<R>, R, C> ResponseFuture<S, R, C> {
     }
 
     pub(crate) fn acquiring(acquire: AcquireFuture, service: S, request: R, classifier: C) -> Self {
-        ResponseFuture {
+        HttpBreakerFuture {
             kind: Kind::Acquiring {
                 acquire,
                 service: Some(service),
@@ -111,10 +111,10 @@ impl<S: Service<R>, R, C> ResponseFuture<S, R, C> {
     }
 }
 
-impl<S, R, C, B> Future for ResponseFuture<S, R, C>
+impl<S, R, C, B> Future for HttpBreakerFuture<S, R, C>
 where
     S: Service<R, Response = Response<B>>,
-    C: ClassifyResponse<B, S::Error>,
+    C: HttpClassifier<B, S::Error>,
     B: Default,
 {
     type Output = Result<Response<B>, S::Error>;
@@ -154,8 +154,8 @@ fn unavailable<B: Default>(rejected: Rejected) -> Response<B> {
 }
 
 pin_project! {
-    /// The response future of [`ServiceBreakerService`](crate::ServiceBreakerService).
-    pub struct ServiceResponseFuture<S, R, C>
+    /// The response future of [`Breaker`](crate::Breaker).
+    pub struct BreakerFuture<S, R, C>
     where
         S: Service<R>,
     {
@@ -166,9 +166,9 @@ pin_project! {
     }
 }
 
-impl<S: Service<R>, R, C> ServiceResponseFuture<S, R, C> {
+impl<S: Service<R>, R, C> BreakerFuture<S, R, C> {
     pub(crate) fn called(future: S::Future, permit: Permit, classifier: C) -> Self {
-        ServiceResponseFuture {
+        BreakerFuture {
             kind: Kind::Called { future },
             permit: Some(permit),
             classifier,
@@ -176,7 +176,7 @@ impl<S: Service<R>, R, C> ServiceResponseFuture<S, R, C> {
     }
 
     pub(crate) fn rejected(rejected: Rejected, classifier: C) -> Self {
-        ServiceResponseFuture {
+        BreakerFuture {
             kind: Kind::Rejected {
                 rejected: Some(rejected),
             },
@@ -186,7 +186,7 @@ impl<S: Service<R>, R, C> ServiceResponseFuture<S, R, C> {
     }
 
     pub(crate) fn acquiring(acquire: AcquireFuture, service: S, request: R, classifier: C) -> Self {
-        ServiceResponseFuture {
+        BreakerFuture {
             kind: Kind::Acquiring {
                 acquire,
                 service: Some(service),
@@ -198,7 +198,7 @@ impl<S: Service<R>, R, C> ServiceResponseFuture<S, R, C> {
     }
 }
 
-impl<S, R, C> Future for ServiceResponseFuture<S, R, C>
+impl<S, R, C> Future for BreakerFuture<S, R, C>
 where
     S: Service<R>,
     C: Classify<S::Response, S::Error>,
@@ -227,15 +227,14 @@ where
     }
 }
 
-impl<S: Service<R>, R, C> std::fmt::Debug for ResponseFuture<S, R, C> {
+impl<S: Service<R>, R, C> std::fmt::Debug for HttpBreakerFuture<S, R, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ResponseFuture").finish_non_exhaustive()
+        f.debug_struct("HttpBreakerFuture").finish_non_exhaustive()
     }
 }
 
-impl<S: Service<R>, R, C> std::fmt::Debug for ServiceResponseFuture<S, R, C> {
+impl<S: Service<R>, R, C> std::fmt::Debug for BreakerFuture<S, R, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ServiceResponseFuture")
-            .finish_non_exhaustive()
+        f.debug_struct("BreakerFuture").finish_non_exhaustive()
     }
 }

@@ -1,19 +1,19 @@
 //! Tower middleware.
 //!
-//! [`CircuitBreakerLayer`] is for HTTP services: a rejected request gets a
+//! [`HttpBreakerLayer`] is for HTTP services: a rejected request gets a
 //! ready `503 Service Unavailable` with `Retry-After` (the [`Rejected`]
 //! reason is in the response extensions) and `Error = S::Error`; what counts
-//! as failure is decided by a [`ClassifyResponse`] (by default 5xx, 429, 408
+//! as failure is decided by an [`HttpClassifier`] (by default 5xx, 429, 408
 //! and service errors such as timeouts).
 //!
-//! [`ServiceBreakerLayer`] is for any other service: a rejection is
+//! [`BreakerLayer`] is for any other service: a rejection is
 //! [`BreakerError::Open`](crate::BreakerError::Open) and a service error is
 //! [`BreakerError::Inner`](crate::BreakerError::Inner).
 //!
 //! Both forward `poll_ready` to the inner service and decide inside `call`.
 //!
 //! ```
-//! use voxcal_circuit_breaker::{CircuitBreaker, CircuitBreakerLayer};
+//! use voxcal_circuit_breaker::{CircuitBreaker, HttpBreakerLayer};
 //! use http::{Request, Response, StatusCode};
 //! use tower::{service_fn, ServiceBuilder, ServiceExt};
 //!
@@ -21,7 +21,7 @@
 //! let breaker = CircuitBreaker::new("calcom");
 //! breaker.force_open();
 //! let svc = ServiceBuilder::new()
-//!     .layer(CircuitBreakerLayer::new(breaker))
+//!     .layer(HttpBreakerLayer::new(breaker))
 //!     .service(service_fn(|_req: Request<String>| async {
 //!         Ok::<_, std::convert::Infallible>(Response::new(String::from("slots")))
 //!     }));
@@ -38,8 +38,6 @@ mod future;
 mod layer;
 mod service;
 
-pub use future::{ResponseFuture, ServiceResponseFuture};
-pub use layer::{CircuitBreakerLayer, ServiceBreakerLayer};
-pub use service::{
-    CircuitBreakerService, ClassifyResponse, DefaultResponseClassifier, ServiceBreakerService,
-};
+pub use future::{BreakerFuture, HttpBreakerFuture};
+pub use layer::{BreakerLayer, HttpBreakerLayer};
+pub use service::{Breaker, DefaultHttpClassifier, HttpBreaker, HttpClassifier};

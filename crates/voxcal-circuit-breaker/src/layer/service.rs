@@ -3,12 +3,12 @@ use std::task::{Context, Poll};
 use http::{Request, Response, StatusCode};
 use tower_service::Service;
 
-use super::future::{ResponseFuture, ServiceResponseFuture};
+use super::future::{BreakerFuture, HttpBreakerFuture};
 use crate::{BreakerError, CircuitBreaker, Classify, Outcome};
 
 /// Decides whether an HTTP response (or the service's error) counts as a
 /// failure. Implemented for closures `Fn(&Result<Response<B>, E>) -> Outcome`.
-pub trait ClassifyResponse<B, E> {
+pub trait HttpClassifier<B, E> {
     /// The outcome of `result`.
     fn classify_response(&self, result: &Result<Response<B>, E>) -> Outcome;
 }
@@ -17,9 +17,9 @@ pub trait ClassifyResponse<B, E> {
 /// error (a timeout layer's error included) are failures; other statuses,
 /// 4xx included, are successes: they say the upstream is alive.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct DefaultResponseClassifier;
+pub struct DefaultHttpClassifier;
 
-impl<B, E> ClassifyResponse<B, E> for DefaultResponseClassifier {
+impl<B, E> HttpClassifier<B, E> for DefaultHttpClassifier {
     fn classify_response(&self, result: &Result<Response<B>, E>) -> Outcome {
         match result {
             Ok(res) => {
@@ -38,7 +38,7 @@ impl<B, E> ClassifyResponse<B, E> for DefaultResponseClassifier {
     }
 }
 
-impl<B, E, F> ClassifyResponse<B, E> for F
+impl<B, E, F> HttpClassifier<B, E> for F
 where
     F: Fn(&Result<Response<B>, E>) -> Outcome,
 {
@@ -47,18 +47,18 @@ where
     }
 }
 
-/// The HTTP service made by [`CircuitBreakerLayer`](crate::CircuitBreakerLayer).
+/// The HTTP service made by [`HttpBreakerLayer`](crate::HttpBreakerLayer).
 #[derive(Debug, Clone)]
-pub struct CircuitBreakerService<S, C> {
+pub struct HttpBreaker<S, C> {
     inner: S,
     breaker: CircuitBreaker,
     classifier: C,
 }
 
-impl<S, C> CircuitBreakerService<S, C> {
+impl<S, C> HttpBreaker<S, C> {
     /// Wraps `inner`.
     pub fn new(inner: S, breaker: CircuitBreaker, classifier: C) -> Self {
-        CircuitBreakerService {
+        HttpBreaker {
             inner,
             breaker,
             classifier,
@@ -76,15 +76,15 @@ impl<S, C> CircuitBreakerService<S, C> {
     }
 }
 
-impl<S, C, ReqB, ResB> Service<Request<ReqB>> for CircuitBreakerService<S, C>
+impl<S, C, ReqB, ResB> Service<Request<ReqB>> for HttpBreaker<S, C>
 where
     S: Service<Request<ReqB>, Response = Response<ResB>> + Clone,
-    C: ClassifyResponse<ResB, S::Error> + Clone,
+    C: HttpClassifier<ResB, S::Error> + Clone,
     ResB: Default,
 {
     type Response = Response<ResB>;
     type Error = S::Error;
-    type Future = ResponseFuture<S, Request<ReqB>, C>;
+    type Future = HttpBreakerFuture<S, Request<ReqB>, C>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -94,31 +94,31 @@ where
         let mut acquire = self.breaker.try_acquire();
         match acquire.take_ready() {
             Some(Ok(permit)) => {
-                ResponseFuture::called(self.inner.call(req), permit, self.classifier.clone())
+                HttpBreakerFuture::called(self.inner.call(req), permit, self.classifier.clone())
             }
-            Some(Err(rejected)) => ResponseFuture::rejected(rejected, self.classifier.clone()),
+            Some(Err(rejected)) => HttpBreakerFuture::rejected(rejected, self.classifier.clone()),
             None => {
                 // The decision needs Redis: keep the ready service and the request.
                 let clone = self.inner.clone();
                 let ready = std::mem::replace(&mut self.inner, clone);
-                ResponseFuture::acquiring(acquire, ready, req, self.classifier.clone())
+                HttpBreakerFuture::acquiring(acquire, ready, req, self.classifier.clone())
             }
         }
     }
 }
 
-/// The service made by [`ServiceBreakerLayer`](crate::ServiceBreakerLayer).
+/// The service made by [`BreakerLayer`](crate::BreakerLayer).
 #[derive(Debug, Clone)]
-pub struct ServiceBreakerService<S, C> {
+pub struct Breaker<S, C> {
     inner: S,
     breaker: CircuitBreaker,
     classifier: C,
 }
 
-impl<S, C> ServiceBreakerService<S, C> {
+impl<S, C> Breaker<S, C> {
     /// Wraps `inner`.
     pub fn new(inner: S, breaker: CircuitBreaker, classifier: C) -> Self {
-        ServiceBreakerService {
+        Breaker {
             inner,
             breaker,
             classifier,
@@ -136,14 +136,14 @@ impl<S, C> ServiceBreakerService<S, C> {
     }
 }
 
-impl<S, C, R> Service<R> for ServiceBreakerService<S, C>
+impl<S, C, R> Service<R> for Breaker<S, C>
 where
     S: Service<R> + Clone,
     C: Classify<S::Response, S::Error> + Clone,
 {
     type Response = S::Response;
     type Error = BreakerError<S::Error>;
-    type Future = ServiceResponseFuture<S, R, C>;
+    type Future = BreakerFuture<S, R, C>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx).map_err(BreakerError::Inner)
@@ -153,15 +153,13 @@ where
         let mut acquire = self.breaker.try_acquire();
         match acquire.take_ready() {
             Some(Ok(permit)) => {
-                ServiceResponseFuture::called(self.inner.call(req), permit, self.classifier.clone())
+                BreakerFuture::called(self.inner.call(req), permit, self.classifier.clone())
             }
-            Some(Err(rejected)) => {
-                ServiceResponseFuture::rejected(rejected, self.classifier.clone())
-            }
+            Some(Err(rejected)) => BreakerFuture::rejected(rejected, self.classifier.clone()),
             None => {
                 let clone = self.inner.clone();
                 let ready = std::mem::replace(&mut self.inner, clone);
-                ServiceResponseFuture::acquiring(acquire, ready, req, self.classifier.clone())
+                BreakerFuture::acquiring(acquire, ready, req, self.classifier.clone())
             }
         }
     }

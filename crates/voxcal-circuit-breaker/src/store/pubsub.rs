@@ -7,10 +7,12 @@
 //! running underneath, so a lost message or a lost subscriber only costs
 //! time, never correctness.
 //!
-//! Standalone: the subscriber connects to the server the store connects to.
-//! Cluster: classic `PUBLISH` reaches every node, so the subscriber uses one
-//! node at a time, in the order given, and moves on to the next when its
-//! node fails.
+//! The subscriber opens its own connections from the store connection's
+//! `node_urls()`. Standalone: the server the store connects to. Cluster:
+//! classic `PUBLISH` reaches every node, so the subscriber uses one node at
+//! a time, in the order given, and moves on to the next when its node
+//! fails. No URLs (a connection made from an existing manager or Cluster
+//! connection): no subscriber, polling only.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -309,9 +311,6 @@ fn timeout_error() -> redis::RedisError {
 
 /// `d` plus up to a quarter of it, so that replicas do not reconnect in step.
 fn jitter(d: Duration) -> Duration {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(0);
     let quarter = u64::try_from(d.as_millis() / 4).unwrap_or(0).max(1);
-    d + Duration::from_millis(h.finish() % quarter)
+    d + Duration::from_millis(voxcal_core::random_u64() % quarter)
 }

@@ -18,14 +18,12 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
-use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
-use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, Pipeline, RedisFuture, Script, Value};
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
+use voxcal_core::redis::{LuaScript, RedisConnection};
 
 use super::pubsub::Events;
 use super::sealed;
@@ -37,13 +35,22 @@ use crate::{Outcome, Permit, Rejected, State};
 /// How long one Redis call may take before the replica decides locally.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(750);
 
+/// The key prefix of a store made without [`RedisStore::with_prefix`].
+const DEFAULT_PREFIX: &str = "cb";
+
 /// Breaker state in Redis, shared by every replica (standalone or Cluster).
+///
+/// Made one way, like every Redis store of the family: connect a
+/// [`RedisConnection`] once, then `RedisStore::new(conn)` and `with_*`
+/// builders.
 ///
 /// Keys are `{prefix}:{<breaker name>}:state` (a hash),
 /// `{prefix}:{<breaker name>}:probes` (a sorted set of probe leases) and
-/// `{prefix}:{<breaker name>}:window` (time-window buckets); the braces make
-/// them land on one Cluster slot. All have TTLs. Every transition is one Lua
-/// script using the server's `TIME`, so replicas with skewed clocks agree.
+/// `{prefix}:{<breaker name>}:window` (time-window buckets), with the
+/// prefix `cb` unless [`with_prefix`](Self::with_prefix) says otherwise; the
+/// braces make them land on one Cluster slot. All have TTLs. Every
+/// transition is one Lua script using the server's `TIME`, so replicas with
+/// skewed clocks agree.
 ///
 /// - The closed-state success path never waits on Redis: outcomes are
 ///   counted locally and sent by a background task.
@@ -51,18 +58,20 @@ const REDIS_TIMEOUT: Duration = Duration::from_millis(750);
 ///   (a trip, half-open, closing, an operator change) publishes it on the
 ///   channel `{prefix}:events`, and so does the first failure counted in a
 ///   closed generation. Each store keeps one subscriber connection (not
-///   one per breaker) and the other replicas adopt a pushed state at once:
-///   expect a few milliseconds from the tripping script to every replica
-///   (about 3 ms measured on one machine, standalone and Cluster), plus
-///   the replicas' scheduling delay under load. On a Cluster classic
-///   `PUBLISH` reaches every node, so the subscriber uses one node of the
-///   list given to [`connect_cluster`](Self::connect_cluster), in order,
-///   and moves to the next when its node fails. Subscribing needs the
-///   addresses: a store made with
-///   [`from_connection_manager`](Self::from_connection_manager) or
-///   [`from_cluster_connection`](Self::from_cluster_connection) publishes
-///   but only polls. [`is_subscribed`](Self::is_subscribed) tells whether
-///   pushes arrive right now.
+///   one per breaker), started when the store makes its first breaker, and
+///   the other replicas adopt a pushed state at once: expect a few
+///   milliseconds from the tripping script to every replica (about 3 ms
+///   measured on one machine, standalone and Cluster), plus the replicas'
+///   scheduling delay under load. The subscriber opens its own connections
+///   from the connection's [`node_urls`](RedisConnection::node_urls): on a
+///   Cluster classic `PUBLISH` reaches every node, so it uses one node of
+///   the list given to
+///   [`RedisConnection::connect_cluster`], in order, and moves to the next
+///   when its node fails. A connection made from an existing
+///   `ConnectionManager` or `ClusterConnection` (`RedisConnection::from`)
+///   has no addresses: its store publishes but only polls.
+///   [`is_subscribed`](Self::is_subscribed) tells whether pushes arrive
+///   right now.
 /// - **Polling underneath, unchanged**: replicas also learn of transitions
 ///   within `sync_interval` (250 ms by default), right away after a local
 ///   failure, and within a tenth of it (25 ms by default) while the fleet
@@ -72,7 +81,7 @@ const REDIS_TIMEOUT: Duration = Duration::from_millis(750);
 ///   the shared state when the subscriber is back. A server that refuses
 ///   `PUBLISH` or `SUBSCRIBE` (ACL) leaves polling only.
 /// - Half-open probe permits are leases in Redis with a TTL
-///   ([`probe_lease`](crate::ConfigBuilder::probe_lease)), so exactly
+///   ([`probe_lease`](crate::BreakerConfigBuilder::probe_lease)), so exactly
 ///   `half_open_permits` probes run fleet-wide and a crashed replica's
 ///   probe is freed when its lease runs out.
 /// - Consecutive failures are counted fleet-wide, and so are the failure
@@ -86,115 +95,55 @@ const REDIS_TIMEOUT: Duration = Duration::from_millis(750);
 /// - A new replica reads the shared state before its first decision.
 /// - Redis down: each replica keeps deciding on its own breaker; a trip
 ///   that happened meanwhile is pushed to Redis when it is back.
+/// - **Tokio**: the background tasks run on the runtime the store was made
+///   in, or, for a store made outside any runtime, on the runtime a breaker
+///   is built in. A breaker built with no runtime at all logs one
+///   `tracing` error and decides on its own (as on a [`MemoryStore`](crate::MemoryStore)),
+///   instead of panicking.
 ///
 /// ```no_run
-/// # async fn demo() -> Result<(), voxcal_circuit_breaker::RedisStoreError> {
-/// use voxcal_circuit_breaker::{CircuitBreaker, RedisStore};
+/// # async fn demo() -> Result<(), redis::RedisError> {
+/// use voxcal_circuit_breaker::{CircuitBreaker, RedisConnection, RedisStore};
 ///
-/// let store = RedisStore::connect("redis://127.0.0.1:6379/", "cb").await?;
+/// let conn = RedisConnection::connect("redis://127.0.0.1:6379/").await?;
+/// let store = RedisStore::new(conn).with_prefix("cb");
 /// let breaker = CircuitBreaker::builder("calcom").build_with(&store);
 /// breaker.synced().await; // optional: wait until the shared state is known
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct RedisStore {
-    conn: Conn,
+    conn: RedisConnection,
     prefix: Arc<str>,
-    handle: Handle,
-    events: Arc<Events>,
-}
-
-/// What can go wrong while connecting a [`RedisStore`].
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RedisStoreError {
-    /// The connection could not be set up.
-    #[error("could not connect to Redis: {0}")]
-    Connect(#[source] redis::RedisError),
-    /// Not called inside a Tokio runtime.
-    #[error("RedisStore must be created inside a Tokio runtime")]
-    NoRuntime,
+    /// The runtime the store was made in, if any.
+    handle: Option<Handle>,
+    /// The pushed transitions, started with the first breaker (so with the
+    /// final prefix). Shared by the clones of one store.
+    events: Arc<OnceLock<Arc<Events>>>,
 }
 
 impl RedisStore {
-    /// Connects to a standalone server (reconnecting on its own after an
-    /// outage); keys start with `prefix`.
-    pub async fn connect(url: &str, prefix: &str) -> Result<Self, RedisStoreError> {
-        let client = redis::Client::open(url).map_err(RedisStoreError::Connect)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_millis(500)))
-            .set_response_timeout(Some(Duration::from_millis(500)))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_millis(500));
-        let manager = client
-            .get_connection_manager_with_config(config)
-            .await
-            .map_err(RedisStoreError::Connect)?;
-        Self::with_conn(Conn::Single(manager), prefix, vec![client])
-    }
-
-    /// Connects to a Redis Cluster through any of its nodes.
-    pub async fn connect_cluster<I, U>(nodes: I, prefix: &str) -> Result<Self, RedisStoreError>
-    where
-        I: IntoIterator<Item = U>,
-        U: AsRef<str>,
-    {
-        let nodes: Vec<String> = nodes.into_iter().map(|u| u.as_ref().to_owned()).collect();
-        let subscribers = nodes
-            .iter()
-            .filter_map(|url| redis::Client::open(url.as_str()).ok())
-            .collect();
-        let client = redis::cluster::ClusterClientBuilder::new(nodes)
-            .connection_timeout(Duration::from_millis(500))
-            .response_timeout(Duration::from_millis(500))
-            .retries(2)
-            .build()
-            .map_err(RedisStoreError::Connect)?;
-        let conn = client
-            .get_async_connection()
-            .await
-            .map_err(RedisStoreError::Connect)?;
-        Self::with_conn(Conn::Cluster(conn), prefix, subscribers)
-    }
-
-    /// Uses an existing connection manager.
+    /// A store on `conn` with keys under the prefix `cb`.
     ///
-    /// The store cannot open a subscriber connection from it: its breakers
-    /// still publish their transitions for the other replicas, but learn of
-    /// theirs by polling only. Use [`connect`](Self::connect) to get pushes.
-    pub fn from_connection_manager(
-        manager: ConnectionManager,
-        prefix: &str,
-    ) -> Result<Self, RedisStoreError> {
-        Self::with_conn(Conn::Single(manager), prefix, Vec::new())
-    }
-
-    /// Uses an existing Cluster connection.
-    ///
-    /// Without the node addresses the store cannot open a subscriber
-    /// connection: its breakers still publish their transitions for the
-    /// other replicas, but learn of theirs by polling only. Use
-    /// [`connect_cluster`](Self::connect_cluster) to get pushes.
-    pub fn from_cluster_connection(
-        conn: ClusterConnection,
-        prefix: &str,
-    ) -> Result<Self, RedisStoreError> {
-        Self::with_conn(Conn::Cluster(conn), prefix, Vec::new())
-    }
-
-    fn with_conn(
-        conn: Conn,
-        prefix: &str,
-        subscribers: Vec<redis::Client>,
-    ) -> Result<Self, RedisStoreError> {
-        let handle = Handle::try_current().map_err(|_| RedisStoreError::NoRuntime)?;
-        let events = Events::start(prefix, subscribers, &handle);
-        Ok(RedisStore {
+    /// Nothing is sent yet: the pub/sub subscriber starts with the first
+    /// breaker built on the store, each breaker's sync task with it.
+    pub fn new(conn: RedisConnection) -> Self {
+        RedisStore {
             conn,
-            prefix: Arc::from(prefix),
-            handle,
-            events,
-        })
+            prefix: Arc::from(DEFAULT_PREFIX),
+            handle: Handle::try_current().ok(),
+            events: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// Keys (and the event channel) under `prefix` instead of `cb`.
+    ///
+    /// Replicas that share breakers use the same prefix. The result is a
+    /// store of its own: breakers already built on `self` keep theirs.
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Arc::from(prefix.into());
+        self.events = Arc::new(OnceLock::new());
+        self
     }
 
     /// The key prefix.
@@ -202,31 +151,54 @@ impl RedisStore {
         &self.prefix
     }
 
+    /// The connection the store uses.
+    pub fn connection(&self) -> &RedisConnection {
+        &self.conn
+    }
+
     /// Whether the store is subscribed to the transitions other replicas
-    /// push right now. `false` before the first subscription, while it is
-    /// reconnecting, and always for a store made from an existing
-    /// connection; its breakers then learn of transitions by polling.
+    /// push right now. `false` before the first breaker is built, before
+    /// the first subscription, while it is reconnecting, and always for a
+    /// connection without node addresses; its breakers then learn of
+    /// transitions by polling.
     pub fn is_subscribed(&self) -> bool {
-        self.events.is_subscribed()
+        self.events.get().is_some_and(|e| e.is_subscribed())
     }
 
     /// How many times the store has subscribed so far (1 after the first
     /// subscription, one more after every reconnection).
     pub fn subscriptions(&self) -> u64 {
-        self.events.subscriptions()
+        self.events.get().map_or(0, |e| e.subscriptions())
+    }
+
+    /// The store's events, starting the subscriber on `handle` the first time.
+    fn events(&self, handle: &Handle) -> Arc<Events> {
+        let events = self.events.get_or_init(|| {
+            // A URL that does not parse cannot be subscribed to; the
+            // others still are.
+            let nodes = self
+                .conn
+                .node_urls()
+                .iter()
+                .filter_map(|url| redis::Client::open(url.as_str()).ok())
+                .collect();
+            Events::start(&self.prefix, nodes, handle)
+        });
+        Arc::clone(events)
     }
 }
 
 impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = match self.conn {
-            Conn::Single(_) => "standalone",
-            Conn::Cluster(_) => "cluster",
+        let kind = if self.conn.is_cluster() {
+            "cluster"
+        } else {
+            "standalone"
         };
         f.debug_struct("RedisStore")
             .field("prefix", &self.prefix)
             .field("connection", &kind)
-            .field("subscribed", &self.events.is_subscribed())
+            .field("subscribed", &self.is_subscribed())
             .finish()
     }
 }
@@ -234,6 +206,13 @@ impl fmt::Debug for RedisStore {
 #[allow(private_interfaces)]
 impl sealed::Attach for RedisStore {
     fn attach(&self, spec: Spec) -> Arc<Inner> {
+        let Some(handle) = self.handle.clone().or_else(|| Handle::try_current().ok()) else {
+            tracing::error!(
+                breaker = %spec.name,
+                "circuit breaker built on a RedisStore outside any Tokio runtime; it decides locally and shares no state"
+            );
+            return Arc::new(Inner::new(spec));
+        };
         let name: String = spec
             .name
             .chars()
@@ -243,6 +222,7 @@ impl sealed::Attach for RedisStore {
         let interval = spec.config.sync_interval;
         let spec_config = spec.config.clone();
         let notify = Arc::new(Notify::new());
+        let events = self.events(&handle);
         let mut inner = Inner::new(spec);
         inner.link = Some(Link {
             conn: self.conn.clone(),
@@ -251,59 +231,23 @@ impl sealed::Attach for RedisStore {
             window_key: format!("{base}:window"),
             window: SharedWindow::of(&spec_config),
             notify: Arc::clone(&notify),
-            handle: self.handle.clone(),
-            replica: format!("{:016x}", random_id()),
+            handle: handle.clone(),
+            replica: format!("{:016x}", voxcal_core::random_u64()),
             leases: AtomicU64::new(0),
             success_seen: AtomicBool::new(false),
-            events: Arc::clone(&self.events),
+            events: Arc::clone(&events),
             event_name: name.clone(),
         });
         // A new replica decides nothing before it has read the shared state.
         inner.refresh_fast(&inner.local.lock());
         let inner = Arc::new(inner);
-        self.events.register(&name, &inner);
-        self.handle
-            .spawn(sync_loop(Arc::downgrade(&inner), notify, interval));
+        events.register(&name, &inner);
+        handle.spawn(sync_loop(Arc::downgrade(&inner), notify, interval));
         inner
     }
 }
 
 impl Store for RedisStore {}
-
-/// One connection type for standalone and Cluster.
-#[derive(Clone)]
-enum Conn {
-    Single(ConnectionManager),
-    Cluster(ClusterConnection),
-}
-
-impl ConnectionLike for Conn {
-    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        match self {
-            Conn::Single(c) => c.req_packed_command(cmd),
-            Conn::Cluster(c) => c.req_packed_command(cmd),
-        }
-    }
-
-    fn req_packed_commands<'a>(
-        &'a mut self,
-        pipeline: &'a Pipeline,
-        offset: usize,
-        count: usize,
-    ) -> RedisFuture<'a, Vec<Value>> {
-        match self {
-            Conn::Single(c) => c.req_packed_commands(pipeline, offset, count),
-            Conn::Cluster(c) => c.req_packed_commands(pipeline, offset, count),
-        }
-    }
-
-    fn get_db(&self) -> i64 {
-        match self {
-            Conn::Single(c) => c.get_db(),
-            Conn::Cluster(c) => c.get_db(),
-        }
-    }
-}
 
 /// Whether this replica can reach Redis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -351,7 +295,7 @@ struct SharedWindow {
 }
 
 impl SharedWindow {
-    fn of(config: &crate::Config) -> Option<Self> {
+    fn of(config: &crate::BreakerConfig) -> Option<Self> {
         let crate::Window::Time(d) = config.window else {
             return None;
         };
@@ -403,7 +347,7 @@ pub(crate) struct Lease {
 
 /// The Redis side of one breaker.
 pub(crate) struct Link {
-    conn: Conn,
+    conn: RedisConnection,
     state_key: String,
     probes_key: String,
     window_key: String,
@@ -996,211 +940,24 @@ impl Pending {
     }
 }
 
-fn random_id() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u32(std::process::id());
-    h.finish()
-}
+/// The scripts: `prelude.lua` + the script's own part + `epilogue.lua`.
+static SYNC: LuaScript = LuaScript::new(concat!(
+    include_str!("lua/prelude.lua"),
+    include_str!("lua/sync.lua"),
+    include_str!("lua/epilogue.lua"),
+));
 
-/// Shared by every script: reads the state (creating it if missing) and
-/// defines the helpers. KEYS: state hash, probe leases, time-window
-/// buckets. ARGV 1-5: consecutive
-/// failure limit, open ms, backoff multiplier, max open ms, state TTL ms.
-/// The last two ARGV (after each script's own): the event channel and the
-/// name published on it (see the epilogue).
-macro_rules! prelude {
-    () => {
-        r"
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local cf_max = tonumber(ARGV[1])
-local open_ms = tonumber(ARGV[2])
-local mult = tonumber(ARGV[3])
-local max_ms = tonumber(ARGV[4])
-local ttl = tonumber(ARGV[5])
-local h = redis.call('HMGET', KEYS[1], 'st', 'g', 'until', 're', 'ft', 'rs', 'hs')
-local fresh = (h[1] == false)
-local st = tonumber(h[1]) or 0
-local g = tonumber(h[2]) or 1
-local untl = tonumber(h[3]) or 0
-local re = tonumber(h[4]) or 0
-local ft = tonumber(h[5]) or 0
-local rs = tonumber(h[6]) or 0
-local hs = tonumber(h[7]) or 0
-local g0 = g
-local ft0 = ft
-local chan = ARGV[#ARGV - 1]
-local pname = ARGV[#ARGV]
-local function open_for(r)
-  local d = open_ms * (mult ^ r)
-  if d > max_ms then d = max_ms end
-  if d < open_ms then d = open_ms end
-  return math.floor(d)
-end
-local function enter(s)
-  st = s
-  g = g + 1
-  ft = 0
-  rs = 0
-  hs = 0
-  redis.call('DEL', KEYS[2], KEYS[3])
-  if s == 1 then untl = now + open_for(re) end
-end
-local function trip_if(trip_gen)
-  if trip_gen >= 0 and st == 0 and (fresh or g == trip_gen) then enter(1) end
-end
-"
-    };
-}
+static ACQUIRE: LuaScript = LuaScript::new(concat!(
+    include_str!("lua/prelude.lua"),
+    include_str!("lua/acquire.lua"),
+    include_str!("lua/epilogue.lua"),
+));
 
-/// Writes the state back and returns `{granted, st, g, remaining ms, re, ft}`.
-///
-/// A new generation (any transition) and the first failures counted in a
-/// closed generation are published as `<g> <st> <remaining> <re> <ft>
-/// <name>`, so the other replicas adopt the one and start refreshing often
-/// on the other at once. `pcall`: a server that refuses `PUBLISH` (ACL)
-/// only loses the push.
-macro_rules! epilogue {
-    () => {
-        r"
-if st == 1 and now >= untl then enter(2) end
-redis.call('HSET', KEYS[1], 'st', st, 'g', g, 'until', untl, 're', re, 'ft', ft, 'rs', rs, 'hs', hs)
-redis.call('PEXPIRE', KEYS[1], ttl)
-local remaining = 0
-if st == 1 then remaining = untl - now end
-if g ~= g0 or (st == 0 and ft0 == 0 and ft > 0) then
-  redis.pcall('PUBLISH', chan, g .. ' ' .. st .. ' ' .. remaining .. ' ' .. re .. ' ' .. ft .. ' ' .. pname)
-end
-return {granted, st, g, remaining, re, ft}
-"
-    };
-}
-
-/// ARGV 6-12: pending generation, failures before, reset, failures after,
-/// trip generation (-1: none), operator state (-1: none), the failure total
-/// the replica knew of.
-///
-/// Consecutive failures fleet-wide are `ft - rs`: `ft` counts the failures
-/// of this generation, `rs` is where the last success put the count back.
-/// A replica's success erases the failures it knew of (and its own earlier
-/// ones), never failures of other replicas it had not seen yet.
-///
-/// ARGV 13-19: the shared time window in seconds (0: none), minimum calls,
-/// failure and slow-call thresholds in ppm (0: off), then this replica's
-/// calls, failures and slow calls since its last sync, added to per-second
-/// buckets (`<second>c`, `<second>f`, `<second>s`).
-static SYNC: std::sync::LazyLock<Script> = std::sync::LazyLock::new(|| {
-    Script::new(concat!(
-        prelude!(),
-        r"
-local granted = 0
-local pgen = tonumber(ARGV[6])
-local before = tonumber(ARGV[7])
-local reset = tonumber(ARGV[8])
-local after = tonumber(ARGV[9])
-local op = tonumber(ARGV[11])
-if op >= 0 then
-  if op == 0 then re = 0 end
-  enter(op)
-else
-  trip_if(tonumber(ARGV[10]))
-  if st == 0 and g == pgen and not fresh then
-    local known = tonumber(ARGV[12])
-    ft = ft + before
-    if cf_max > 0 and ft - rs >= cf_max then enter(1) end
-    if st == 0 and reset == 1 then
-      local upto = math.min(known + before, ft)
-      if upto > rs then rs = upto end
-    end
-    if st == 0 then
-      ft = ft + after
-      if cf_max > 0 and ft - rs >= cf_max then enter(1) end
-    end
-    local wsecs = tonumber(ARGV[13])
-    local dc = tonumber(ARGV[17])
-    if st == 0 and wsecs > 0 and dc > 0 then
-      local sec = math.floor(now / 1000)
-      redis.call('HINCRBY', KEYS[3], sec .. 'c', dc)
-      redis.call('HINCRBY', KEYS[3], sec .. 'f', tonumber(ARGV[18]))
-      redis.call('HINCRBY', KEYS[3], sec .. 's', tonumber(ARGV[19]))
-      redis.call('PEXPIRE', KEYS[3], wsecs * 2000 + 10000)
-      for old = sec - wsecs - 10, sec - wsecs do
-        redis.call('HDEL', KEYS[3], old .. 'c', old .. 'f', old .. 's')
-      end
-      local fields = {}
-      for s = sec - wsecs + 1, sec do
-        table.insert(fields, s .. 'c')
-        table.insert(fields, s .. 'f')
-        table.insert(fields, s .. 's')
-      end
-      local vals = redis.call('HMGET', KEYS[3], unpack(fields))
-      local c, f, sl = 0, 0, 0
-      for i = 1, #vals, 3 do
-        c = c + (tonumber(vals[i]) or 0)
-        f = f + (tonumber(vals[i + 1]) or 0)
-        sl = sl + (tonumber(vals[i + 2]) or 0)
-      end
-      local fppm = tonumber(ARGV[15])
-      local sppm = tonumber(ARGV[16])
-      if c > 0 and c >= tonumber(ARGV[14]) then
-        if (fppm > 0 and f * 1000000 >= fppm * c) or (sppm > 0 and sl * 1000000 >= sppm * c) then
-          enter(1)
-        end
-      end
-    end
-  end
-end
-",
-        epilogue!()
-    ))
-});
-
-/// ARGV 6-10: lease id, lease ms, permits, trip generation (-1: none),
-/// generation the replica knows.
-static ACQUIRE: std::sync::LazyLock<Script> = std::sync::LazyLock::new(|| {
-    Script::new(concat!(
-        prelude!(),
-        r"
-local granted = 0
-trip_if(tonumber(ARGV[9]))
-if st == 1 and now >= untl then enter(2) end
-if st == 2 then
-  local lease_ms = tonumber(ARGV[7])
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-  if redis.call('ZCARD', KEYS[2]) < tonumber(ARGV[8]) then
-    redis.call('ZADD', KEYS[2], now + lease_ms, ARGV[6])
-    redis.call('PEXPIRE', KEYS[2], lease_ms * 2)
-    granted = 1
-  end
-end
-",
-        epilogue!()
-    ))
-});
-
-/// ARGV 6-9: lease id, lease generation, outcome (S, F or R), successes needed.
-static PROBE_RESULT: std::sync::LazyLock<Script> = std::sync::LazyLock::new(|| {
-    Script::new(concat!(
-        prelude!(),
-        r"
-local granted = 0
-if st == 2 and g == tonumber(ARGV[7]) and redis.call('ZREM', KEYS[2], ARGV[6]) == 1 then
-  if ARGV[8] == 'S' then
-    hs = hs + 1
-    if hs >= tonumber(ARGV[9]) then
-      re = 0
-      enter(0)
-    end
-  elseif ARGV[8] == 'F' then
-    re = re + 1
-    enter(1)
-  end
-end
-",
-        epilogue!()
-    ))
-});
+static PROBE_RESULT: LuaScript = LuaScript::new(concat!(
+    include_str!("lua/prelude.lua"),
+    include_str!("lua/probe_result.lua"),
+    include_str!("lua/epilogue.lua"),
+));
 
 #[cfg(test)]
 mod tests {

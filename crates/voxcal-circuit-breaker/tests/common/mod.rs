@@ -3,7 +3,22 @@
 
 use std::time::{Duration, Instant};
 
-use voxcal_circuit_breaker::{CircuitBreaker, Config, RedisStore};
+use voxcal_circuit_breaker::{BreakerConfig, CircuitBreaker, RedisConnection, RedisStore};
+
+/// A store on its own connection to the standalone server at `url`.
+pub(crate) async fn store(url: &str, prefix: &str) -> RedisStore {
+    let conn = RedisConnection::connect(url).await.expect("Redis connects");
+    RedisStore::new(conn).with_prefix(prefix)
+}
+
+/// A store on its own connection to the Cluster of `nodes` (the pub/sub
+/// subscriber takes them in this order).
+pub(crate) async fn cluster_store(nodes: &[String], prefix: &str) -> RedisStore {
+    let conn = RedisConnection::connect_cluster(nodes)
+        .await
+        .expect("the Cluster connects");
+    RedisStore::new(conn).with_prefix(prefix)
+}
 
 /// Waits in real time (network latency, not a breaker window) until `done`,
 /// or fails with `explain()`: what each replica saw.
@@ -41,7 +56,7 @@ pub(crate) fn explain(fleet: &[CircuitBreaker]) -> String {
 }
 
 /// One breaker named `calcom` per store, each synced once.
-pub(crate) async fn fleet_on(stores: &[RedisStore], config: &Config) -> Vec<CircuitBreaker> {
+pub(crate) async fn fleet_on(stores: &[RedisStore], config: &BreakerConfig) -> Vec<CircuitBreaker> {
     let mut fleet = Vec::new();
     for store in stores {
         let breaker = CircuitBreaker::builder("calcom")

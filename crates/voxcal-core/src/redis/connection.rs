@@ -187,6 +187,16 @@ impl RedisConnection {
         }
     }
 
+    /// The Cluster connection underneath (a clone), for what only a Cluster
+    /// offers, such as routing a command to one chosen node; `None` on a
+    /// standalone server.
+    pub fn cluster_connection(&self) -> Option<ClusterConnection> {
+        match &self.kind {
+            Kind::Standalone(_) => None,
+            Kind::Cluster(c) => Some(c.clone()),
+        }
+    }
+
     /// The URLs the connection was made from, in the order given (empty for
     /// a connection made from an existing manager or Cluster connection). A
     /// store that needs its own connections, such as a pub/sub subscriber,
