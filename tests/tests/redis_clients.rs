@@ -1,28 +1,33 @@
-//! The `redis` client that our backends use works against the harness's
-//! servers: standalone (with an outage and recovery) and Cluster (hash-tagged
-//! Lua scripts, the pattern every backend of the family relies on).
+//! The connection every Redis store of the family uses
+//! (`voxcal_core::redis::RedisConnection`, scripts as `LuaScript`) works
+//! against the harness's servers: standalone (with an outage and recovery)
+//! and Cluster (hash-tagged Lua scripts, slots as the Cluster places them).
 
 use std::time::Duration;
 
 use redis::AsyncCommands;
 use testkit::{RedisCluster, RedisServer, TestRedis};
+use voxcal_core::redis::{ConnectOptions, LuaScript, RedisConnection};
 
 /// One atomic read-modify-write on two keys of one hash tag, as the limiter
 /// and breaker scripts do.
-const INCR_BOTH: &str = r"
+static INCR_BOTH: LuaScript = LuaScript::new(
+    r"
 local a = redis.call('INCR', KEYS[1])
 local b = redis.call('INCRBY', KEYS[2], 2)
 redis.call('PEXPIRE', KEYS[1], 60000)
 redis.call('PEXPIRE', KEYS[2], 60000)
 return {a, b}
-";
+",
+);
 
 #[tokio::test]
 async fn standalone_script_and_prefix() {
     let redis = TestRedis::new();
-    let client = redis::Client::open(redis.url()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let script = redis::Script::new(INCR_BOTH);
+    let mut conn = RedisConnection::connect(redis.url()).await.unwrap();
+    assert!(!conn.is_cluster());
+    assert_eq!(conn.node_urls(), [redis.url().to_owned()]);
+    let script = &INCR_BOTH;
     let keys = [redis.key("{c}:a"), redis.key("{c}:b")];
     for round in 1..=3_i64 {
         let got: Vec<i64> = script
@@ -35,17 +40,17 @@ async fn standalone_script_and_prefix() {
     }
     let ttl: i64 = conn.pttl(&keys[0]).await.unwrap();
     assert!((1..=60_000).contains(&ttl), "ttl {ttl}");
+    // A standalone server is one slot.
+    assert_eq!(conn.slot(keys[0].as_bytes()), 0);
 }
 
 #[tokio::test]
 async fn connection_manager_recovers_after_a_restart() {
     let mut server = RedisServer::start();
-    let client = redis::Client::open(server.url()).unwrap();
-    let config = redis::aio::ConnectionManagerConfig::new()
-        .set_connection_timeout(Some(Duration::from_millis(200)))
-        .set_response_timeout(Some(Duration::from_millis(200)));
-    let mut conn = client
-        .get_connection_manager_with_config(config)
+    let options = ConnectOptions::new()
+        .with_connection_timeout(Duration::from_millis(200))
+        .with_response_timeout(Duration::from_millis(200));
+    let mut conn = RedisConnection::connect_with(&server.url(), &options)
         .await
         .unwrap();
     let _: () = conn.set("k", 1).await.unwrap();
@@ -74,9 +79,11 @@ async fn cluster_runs_hash_tagged_scripts() {
     let cluster = tokio::task::spawn_blocking(RedisCluster::start)
         .await
         .unwrap();
-    let client = redis::cluster::ClusterClient::new(cluster.urls()).unwrap();
-    let mut conn = client.get_async_connection().await.unwrap();
-    let script = redis::Script::new(INCR_BOTH);
+    let mut conn = RedisConnection::connect_cluster(cluster.urls())
+        .await
+        .unwrap();
+    assert!(conn.is_cluster());
+    let script = &INCR_BOTH;
     // Calls spread over all three masters.
     let mut masters = std::collections::HashSet::new();
     for call in 0..30 {
@@ -85,6 +92,19 @@ async fn cluster_runs_hash_tagged_scripts() {
             format!("rl:{{call-{call}}}:b"),
         ];
         masters.insert(cluster.master_for_key(&keys[0]).unwrap());
+        // The slot the connection computes is the one the Cluster uses.
+        let slot: i64 = redis::cmd("CLUSTER")
+            .arg("KEYSLOT")
+            .arg(&keys[0])
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(
+            i64::from(conn.slot(keys[0].as_bytes())),
+            slot,
+            "{}",
+            keys[0]
+        );
         let got: Vec<i64> = script
             .key(&keys[0])
             .key(&keys[1])

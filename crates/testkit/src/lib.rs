@@ -34,8 +34,6 @@ pub mod resp;
 mod server;
 
 use std::fmt;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 pub use cluster::{ClusterConfig, RedisCluster};
@@ -241,18 +239,7 @@ pub fn unique_prefix() -> String {
     format!("t{:016x}", random_u64())
 }
 
-/// A random `u64` from the standard library's per-process random hash keys,
-/// the time, the pid and a counter; good enough for ports and prefixes.
-pub(crate) fn random_u64() -> u64 {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    h.write_u32(std::process::id());
-    if let Ok(d) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-        h.write_u128(d.as_nanos());
-    }
-    h.finish()
-}
+use voxcal_core::random_u64;
 
 fn find_on_path(program: &'static str) -> Result<std::path::PathBuf, HarnessError> {
     let path = std::env::var_os("PATH").unwrap_or_default();

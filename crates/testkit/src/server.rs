@@ -5,7 +5,9 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::resp::{self, Reply};
-use crate::{random_u64, HarnessError};
+use voxcal_core::random_u64;
+
+use crate::HarnessError;
 
 /// How long a starting server may take to answer `PING`.
 const START_TIMEOUT: Duration = Duration::from_secs(10);

@@ -156,28 +156,11 @@ fn is_atext(c: char) -> bool {
         || (!c.is_ascii() && c.is_alphanumeric())
 }
 
-/// Combining marks of the common scripts (accents, Indic vowel signs and
-/// viramas, Thai vowels), which letters in IDN names and local parts carry.
+/// A combining mark (Unicode general category M: accents, Indic vowel signs
+/// and viramas, Thai vowels), which letters in IDN names and local parts
+/// carry.
 fn is_mark(c: char) -> bool {
-    !c.is_alphanumeric()
-        && matches!(
-        c,
-        '\u{0300}'..='\u{036F}'
-            | '\u{0483}'..='\u{0489}'
-            | '\u{0591}'..='\u{05C7}'
-            | '\u{0610}'..='\u{061A}'
-            | '\u{064B}'..='\u{065F}'
-            | '\u{0670}'
-            | '\u{06D6}'..='\u{06ED}'
-            | '\u{0900}'..='\u{0DFF}'
-            | '\u{0E31}'..='\u{0E4E}'
-            | '\u{1AB0}'..='\u{1AFF}'
-            | '\u{1DC0}'..='\u{1DFF}'
-            | '\u{20D0}'..='\u{20FF}'
-            | '\u{302A}'..='\u{302F}'
-            | '\u{3099}'..='\u{309A}'
-            | '\u{FE20}'..='\u{FE2F}'
-        )
+    unicode_normalization::char::is_combining_mark(c)
 }
 
 /// The label's length in its ASCII (IDNA) form, or `None` when it breaks the

@@ -267,3 +267,41 @@ impl fmt::Debug for RedisConnection {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{ConnectOptions, RedisConnection};
+
+    #[tokio::test]
+    async fn an_empty_node_list_is_a_clear_error() {
+        let none: [&str; 0] = [];
+        let err = RedisConnection::connect_any(none, &ConnectOptions::default())
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), redis::ErrorKind::InvalidClientConfig);
+        assert!(err.to_string().contains("no Redis URL"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_bad_url_is_an_error_not_a_panic() {
+        let err = RedisConnection::connect("not a url").await.unwrap_err();
+        assert_eq!(err.kind(), redis::ErrorKind::InvalidClientConfig, "{err}");
+    }
+
+    #[tokio::test]
+    async fn one_url_is_standalone_and_debug_hides_the_urls() {
+        let server = testkit::RedisServer::start();
+        let url = server.url();
+        let conn = RedisConnection::connect_any([url.as_str()], &ConnectOptions::default())
+            .await
+            .unwrap();
+        assert!(!conn.is_cluster());
+        assert!(conn.cluster_connection().is_none());
+        assert_eq!(conn.slot(b"{a}b"), 0);
+        assert_eq!(conn.node_urls(), std::slice::from_ref(&url));
+        // URLs may carry a password: Debug shows only how many there are.
+        let shown = format!("{conn:?}");
+        assert!(!shown.contains(&server.port().to_string()), "{shown}");
+        assert!(shown.contains("nodes: 1"), "{shown}");
+    }
+}
