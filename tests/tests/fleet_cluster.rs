@@ -1722,8 +1722,15 @@ impl Outcome {
                 .collect();
             let hit_count = finder.find_iter(&bytes).count();
             let panics = text.matches("panicked at").count();
-            let warned = text.matches("rate-limit Redis unreachable").count();
-            let answered = text.matches("rate-limit Redis answers again").count();
+            // The limiter's Redis outage is logged by its `voxcal_core::OutageGate`
+            // (backend "call rate limiter"): one warning, one recovery line.
+            let limiter_lines = |what: &str| {
+                text.lines()
+                    .filter(|l| l.contains(what) && l.contains("call rate limiter"))
+                    .count()
+            };
+            let warned = limiter_lines("backend unreachable");
+            let answered = limiter_lines("backend answers again");
             let lines = text.lines().count();
             let _ = writeln!(
                 report,

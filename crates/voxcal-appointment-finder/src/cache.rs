@@ -1,68 +1,72 @@
-//! `SlotCache`: per-day free slots in front of an [`AvailabilitySource`].
+//! `SlotCache`: per-day free slots in front of an [`AvailabilitySource`],
+//! kept in a [`CacheStore`].
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
 use chrono::{Duration, NaiveDate, NaiveTime};
 use chrono_tz::Tz;
 use parking_lot::Mutex;
-use voxcal_core::Clock;
+use voxcal_core::{Clock, SystemClock};
 
 use crate::hours::resolve_local;
 use crate::source::{AvailabilitySource, Slot, SourceError, SourceErrorKind, TimeRange};
 use crate::tenant::{EventTypeId, TenantId};
 
+mod memory;
 #[cfg(feature = "redis")]
 mod redis_backend;
+mod store;
 
+pub use memory::MemoryCacheStore;
 #[cfg(feature = "redis")]
-pub use redis_backend::RedisCacheBackend;
+pub use redis_backend::RedisCacheStore;
+pub use store::{BoxCacheStore, CacheStore, CacheStoreError, FetchLock, Generation, LockToken};
+use voxcal_core::OutageGate;
 
-/// The free slots of one local day, shared between callers.
+/// The free slots of one local day, shared between callers
+/// (`Arc::from(vec)` makes one).
 pub type DaySlots = Arc<[Slot]>;
 
-/// Cache settings.
+/// Cache settings (the store's own settings, such as a key prefix or a
+/// size bound, are on the store).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheConfig {
-    /// Key prefix (default `"slots"`).
-    pub prefix: String,
     /// How long a day with free slots stays cached (default 60 s).
     pub ttl: Duration,
     /// How long a day without free slots stays cached (default 15 s).
     pub empty_ttl: Duration,
-    /// Most entries the memory backend keeps (default 10 000); expired
-    /// entries go first, then those closest to expiry.
-    pub max_entries: usize,
-    /// Redis only: how long the cross-replica fetch lock lives (default 2 s).
+    /// How long the fetch lock that makes one source call for all replicas
+    /// lives (default 2 s); also how long an invalidation at least keeps
+    /// fetches that were already under way from storing their answers.
     pub lock_ttl: Duration,
-    /// Redis only: how long a replica waits for another replica's fetch
-    /// before asking the source itself (default 1.5 s).
+    /// How long a lookup waits for the lock holder's answer before it asks
+    /// the source itself (default 1.5 s).
     pub lock_wait: Duration,
-    /// Redis only: the longest one Redis command may take before it counts
-    /// as failed (default 250 ms).
-    pub redis_timeout: Duration,
-    /// Redis only: after a failed command, Redis is skipped (every lookup a
-    /// miss) for this long, so an outage costs one timeout, not one per
-    /// lookup (default 1 s). On a Cluster only the failing key slot (the
-    /// tenant's) is skipped.
-    pub redis_retry_after: Duration,
+    /// After a failed store call, the store is skipped for this long (every
+    /// lookup of that shard a miss), so an outage costs one failure per
+    /// window, not one per lookup (default 1 s). On a Redis Cluster only the
+    /// failing key slot (the tenant's) is skipped.
+    pub store_retry_after: Duration,
 }
 
 impl Default for CacheConfig {
     fn default() -> Self {
         CacheConfig {
-            prefix: "slots".to_owned(),
             ttl: Duration::seconds(60),
             empty_ttl: Duration::seconds(15),
-            max_entries: 10_000,
             lock_ttl: Duration::seconds(2),
             lock_wait: Duration::milliseconds(1500),
-            redis_timeout: Duration::milliseconds(250),
-            redis_retry_after: Duration::seconds(1),
+            store_retry_after: Duration::seconds(1),
         }
     }
+}
+
+/// A config duration for the store (a negative one is zero).
+fn std_duration(d: Duration) -> std::time::Duration {
+    d.to_std().unwrap_or_default()
 }
 
 /// One cache entry's identity: tenant, event type and local day.
@@ -88,6 +92,16 @@ impl CacheKey {
         &self.tenant
     }
 
+    /// The event type.
+    pub fn event_type(&self) -> &EventTypeId {
+        &self.event_type
+    }
+
+    /// The local day.
+    pub fn day(&self) -> NaiveDate {
+        self.day
+    }
+
     /// The Redis key: `{prefix}:{<tenant>}:{event type}:{day}`; the tenant
     /// is the Cluster hash tag.
     ///
@@ -111,117 +125,28 @@ impl CacheKey {
     }
 }
 
-#[derive(Debug)]
-struct MemoryEntry {
-    /// `None` for an invalidation marker.
-    slots: Option<DaySlots>,
-    expires: Instant,
-    /// The epoch of the last invalidation of this key.
-    invalidated: u64,
-}
-
-#[derive(Debug)]
-struct MemoryBackend {
-    clock: Arc<dyn Clock>,
-    max_entries: usize,
-    epoch: AtomicU64,
-    entries: Mutex<HashMap<CacheKey, MemoryEntry>>,
-}
-
-/// `now + ttl` on the monotonic clock (a negative TTL is zero; one too
-/// long for an `Instant` is a year).
-fn expiry(now: Instant, ttl: Duration) -> Instant {
-    const YEAR: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
-    now.checked_add(ttl.to_std().unwrap_or_default())
-        .or_else(|| now.checked_add(YEAR))
-        .unwrap_or(now)
-}
-
-impl MemoryBackend {
-    fn get(&self, key: &CacheKey) -> Option<DaySlots> {
-        let now = self.clock.now();
-        let entries = self.entries.lock();
-        entries
-            .get(key)
-            .filter(|e| e.expires > now)
-            .and_then(|e| e.slots.clone())
-    }
-
-    /// The epoch a fetch starts in; see [`put`](Self::put).
-    fn epoch(&self) -> u64 {
-        self.epoch.load(Ordering::SeqCst)
-    }
-
-    /// Stores a fetch's answer, unless the key was invalidated after the
-    /// fetch started (its answer may predate the booking).
-    fn put(&self, key: CacheKey, slots: DaySlots, ttl: Duration, started: u64) {
-        let now = self.clock.now();
-        let mut entries = self.entries.lock();
-        if entries.get(&key).is_some_and(|e| e.invalidated > started) {
-            return;
-        }
-        if entries.len() >= self.max_entries && !entries.contains_key(&key) {
-            entries.retain(|_, e| e.expires > now);
-            while entries.len() >= self.max_entries.max(1) {
-                let soonest = entries
-                    .iter()
-                    .min_by_key(|(_, e)| e.expires)
-                    .map(|(k, _)| k.clone());
-                match soonest {
-                    Some(k) => entries.remove(&k),
-                    None => break,
-                };
-            }
-        }
-        entries.insert(
-            key,
-            MemoryEntry {
-                slots: Some(slots),
-                expires: expiry(now, ttl),
-                invalidated: 0,
-            },
-        );
-    }
-
-    /// Drops the entry and leaves a marker (living one TTL) so that a fetch
-    /// already under way does not store its older answer.
-    fn invalidate(&self, key: &CacheKey, ttl: Duration) {
-        let epoch = self.epoch.fetch_add(1, Ordering::SeqCst) + 1;
-        let expires = expiry(self.clock.now(), ttl);
-        self.entries.lock().insert(
-            key.clone(),
-            MemoryEntry {
-                slots: None,
-                expires,
-                invalidated: epoch,
-            },
-        );
-    }
-}
-
-#[derive(Debug)]
-enum Backend {
-    Disabled,
-    Memory(MemoryBackend),
-    #[cfg(feature = "redis")]
-    Redis(RedisCacheBackend),
-}
-
-/// Free slots per tenant, event type and local day, cached in memory or in
-/// Redis (feature `redis`) for a short time.
+/// Free slots per tenant, event type and local day, kept for a short time
+/// in a [`CacheStore`]: in process memory ([`MemoryCacheStore`]), in Redis
+/// (`RedisCacheStore`, feature `redis`) or in a store of your own.
 ///
 /// - Keys always carry the tenant: tenant A never receives tenant B's
 ///   slots, even for identical event type ids.
 /// - Days with slots live [`ttl`](CacheConfig::ttl) (60 s), empty days
 ///   [`empty_ttl`](CacheConfig::empty_ttl) (15 s).
-/// - Concurrent misses of one key make one source call (single-flight); on
-///   Redis also across replicas, through a short `SET NX PX` lock.
-/// - A cache failure is a miss: the source is asked, the caller gets slots.
+/// - Concurrent misses of one key make one source call (single flight): in
+///   the process through a per-key lock, across replicas through the
+///   store's [`lock`](CacheStore::lock).
+/// - A store failure is a miss: the source is asked, the caller gets slots,
+///   and the failing shard of the store is skipped for
+///   [`store_retry_after`](CacheConfig::store_retry_after) (on the cache's
+///   [clock](Self::with_clock)).
 /// - Call [`invalidate`](Self::invalidate) after a booking or cancellation.
 ///   A fetch already under way when the key is invalidated does not store
-///   its (possibly older) answer: in memory the invalidation leaves a
-///   marker; on Redis a marker key lives [`lock_ttl`](CacheConfig::lock_ttl),
-///   during which answers for that day are served but not stored.
+///   its (possibly older) answer.
+///
+/// The store type defaults to [`BoxCacheStore`], so caches over different
+/// stores have one type ([`memory`](Self::memory), [`disabled`](Self::disabled),
+/// [`boxed`](Self::boxed)); [`new`](Self::new) keeps the store's own type.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -251,10 +176,12 @@ enum Backend {
 /// # });
 /// ```
 #[derive(Debug)]
-pub struct SlotCache<S> {
+pub struct SlotCache<S, C = BoxCacheStore> {
     source: S,
-    backend: Backend,
+    store: C,
     config: CacheConfig,
+    clock: Arc<dyn Clock>,
+    gate: OutageGate,
     flights: Mutex<HashMap<CacheKey, Arc<tokio::sync::Mutex<()>>>>,
     counters: Counters,
 }
@@ -286,59 +213,81 @@ impl Counters {
     }
 }
 
-impl<S: AvailabilitySource> SlotCache<S> {
-    /// A cache in process memory, expiring by `clock`'s monotonic
-    /// [`now`](Clock::now).
+impl<S> SlotCache<S> {
+    /// A cache in process memory ([`MemoryCacheStore`]), expiring entries
+    /// and timing outages by `clock`'s monotonic [`now`](Clock::now).
     pub fn memory(source: S, clock: impl Clock) -> Self {
-        Self::memory_with_config(source, clock, CacheConfig::default())
-    }
-
-    /// A memory cache with explicit settings.
-    pub fn memory_with_config(source: S, clock: impl Clock, config: CacheConfig) -> Self {
-        SlotCache {
-            source,
-            backend: Backend::Memory(MemoryBackend {
-                clock: Arc::new(clock),
-                max_entries: config.max_entries,
-                epoch: AtomicU64::new(0),
-                entries: Mutex::new(HashMap::new()),
-            }),
-            config,
-            flights: Mutex::new(HashMap::new()),
-            counters: Counters::default(),
-        }
+        let clock: Arc<dyn Clock> = Arc::new(clock);
+        let store = BoxCacheStore::new(MemoryCacheStore::new(Arc::clone(&clock)));
+        let mut cache = SlotCache::new(source, store);
+        cache.clock = clock;
+        cache
     }
 
     /// No caching: every lookup asks the source (concurrent identical
     /// lookups are still coalesced).
     pub fn disabled(source: S) -> Self {
+        SlotCache::new(source, BoxCacheStore::disabled())
+    }
+}
+
+impl<S, C> SlotCache<S, C> {
+    /// A cache over `source`, keeping entries in `store`, with the default
+    /// [`CacheConfig`], timing outages on the [`SystemClock`].
+    pub fn new(source: S, store: C) -> Self {
+        let config = CacheConfig::default();
         SlotCache {
             source,
-            backend: Backend::Disabled,
-            config: CacheConfig::default(),
+            store,
+            gate: OutageGate::new("slot cache", std_duration(config.store_retry_after)),
+            config,
+            clock: Arc::new(SystemClock),
             flights: Mutex::new(HashMap::new()),
             counters: Counters::default(),
         }
     }
 
-    /// A cache in Redis (standalone or Cluster), shared by all replicas.
-    ///
-    /// `backend`'s outage gate skips a failing slot for `config`'s
-    /// [`redis_retry_after`](CacheConfig::redis_retry_after).
-    #[cfg(feature = "redis")]
-    pub fn redis(source: S, backend: RedisCacheBackend, config: CacheConfig) -> Self {
+    /// Replaces the settings.
+    pub fn with_config(mut self, config: CacheConfig) -> Self {
+        self.gate = OutageGate::new("slot cache", std_duration(config.store_retry_after));
+        self.config = config;
+        self
+    }
+
+    /// Times the [`store_retry_after`](CacheConfig::store_retry_after)
+    /// window on `clock` (tests cross it with a
+    /// [`FakeClock`](voxcal_core::FakeClock)). A store reads its own clock
+    /// for entry TTLs ([`MemoryCacheStore::new`]).
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The same cache over a [`BoxCacheStore`], the type shared by caches
+    /// over any store.
+    pub fn boxed(self) -> SlotCache<S>
+    where
+        C: CacheStore,
+    {
         SlotCache {
-            source,
-            backend: Backend::Redis(backend.configured(&config)),
-            config,
-            flights: Mutex::new(HashMap::new()),
-            counters: Counters::default(),
+            source: self.source,
+            store: BoxCacheStore::new(self.store),
+            config: self.config,
+            clock: self.clock,
+            gate: self.gate,
+            flights: self.flights,
+            counters: self.counters,
         }
     }
 
     /// The source behind the cache.
     pub fn source(&self) -> &S {
         &self.source
+    }
+
+    /// The store.
+    pub fn store(&self) -> &C {
+        &self.store
     }
 
     /// The settings.
@@ -378,7 +327,9 @@ impl<S: AvailabilitySource> SlotCache<S> {
             source_errors: self.counters.source_errors.load(Ordering::Relaxed),
         }
     }
+}
 
+impl<S: AvailabilitySource, C: CacheStore> SlotCache<S, C> {
     /// The free slots starting on local `day` (in `zone`) of `event_type`
     /// of `tenant`, from the cache or the source.
     pub async fn day_slots(
@@ -389,7 +340,8 @@ impl<S: AvailabilitySource> SlotCache<S> {
         zone: Tz,
     ) -> Result<DaySlots, SourceError> {
         let key = CacheKey::new(tenant, event_type, day);
-        if let Some(hit) = self.get(&key).await {
+        let shard = self.store.shard(&key);
+        if let Some(hit) = self.get(&key, shard).await {
             self.counters.hit();
             return Ok(hit);
         }
@@ -397,7 +349,7 @@ impl<S: AvailabilitySource> SlotCache<S> {
         let flight = Arc::clone(self.flights.lock().entry(key.clone()).or_default());
         let result = {
             let _running = flight.lock().await;
-            self.fetch_once(&key, zone).await
+            self.fetch_once(&key, shard, zone).await
         };
         let mut flights = self.flights.lock();
         if flights
@@ -412,21 +364,50 @@ impl<S: AvailabilitySource> SlotCache<S> {
     /// Drops the cached slots of one day (after a booking or cancellation).
     pub async fn invalidate(&self, tenant: &TenantId, event_type: &EventTypeId, day: NaiveDate) {
         let key = CacheKey::new(tenant, event_type, day);
-        match &self.backend {
-            Backend::Disabled => {}
-            Backend::Memory(memory) => memory.invalidate(&key, self.config.ttl),
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis.invalidate(&key, &self.config).await,
+        let shard = self.store.shard(&key);
+        let hold = std_duration(self.config.lock_ttl);
+        self.call(&key, shard, "invalidation", || {
+            self.store.invalidate(&key, hold)
+        })
+        .await;
+    }
+
+    /// Runs one store call for `key`, unless its shard is skipped after a
+    /// recent failure; reports the result to the gate. `None`: no answer
+    /// (logged: a failure at `warn`, a skip at `debug`, since the gate has
+    /// already warned about the outage).
+    async fn call<T, F, Fut>(
+        &self,
+        key: &CacheKey,
+        shard: u16,
+        what: &'static str,
+        call: F,
+    ) -> Option<T>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, CacheStoreError>>,
+    {
+        if self.gate.skips(shard, self.clock.now()) {
+            tracing::debug!(tenant = %key.tenant(), what, "slot cache store skipped after a recent failure");
+            return None;
+        }
+        match call().await {
+            Ok(value) => {
+                self.gate.record_success(shard, self.clock.now());
+                Some(value)
+            }
+            Err(e) => {
+                self.gate.record_failure(shard, self.clock.now(), &e);
+                tracing::warn!(tenant = %key.tenant(), error = %e, what, "slot cache store call failed; the source answers");
+                None
+            }
         }
     }
 
-    async fn get(&self, key: &CacheKey) -> Option<DaySlots> {
-        match &self.backend {
-            Backend::Disabled => None,
-            Backend::Memory(memory) => memory.get(key),
-            #[cfg(feature = "redis")]
-            Backend::Redis(redis) => redis.get(key, &self.config).await,
-        }
+    async fn get(&self, key: &CacheKey, shard: u16) -> Option<DaySlots> {
+        self.call(key, shard, "read", || self.store.get(key))
+            .await
+            .flatten()
     }
 
     /// Fails at once, counted as a source error, when the source already
@@ -442,54 +423,62 @@ impl<S: AvailabilitySource> SlotCache<S> {
     }
 
     /// Runs with this process's flight lock for `key` held.
-    async fn fetch_once(&self, key: &CacheKey, zone: Tz) -> Result<DaySlots, SourceError> {
+    async fn fetch_once(
+        &self,
+        key: &CacheKey,
+        shard: u16,
+        zone: Tz,
+    ) -> Result<DaySlots, SourceError> {
         // Another task of this process may have filled it meanwhile, or the
         // source may have started to refuse (a breaker opened by the fetch
         // this one queued behind).
-        if let Some(hit) = self.get(key).await {
+        if let Some(hit) = self.get(key, shard).await {
             self.counters.hit();
             return Ok(hit);
         }
         self.known_failure(key)?;
-        #[cfg(feature = "redis")]
+        let lock_ttl = std_duration(self.config.lock_ttl);
         let mut token = None;
-        #[cfg(feature = "redis")]
-        if let Backend::Redis(redis) = &self.backend {
-            match redis.acquire(key, &self.config).await {
-                redis_backend::Lock::Acquired(t) => token = Some(t),
-                redis_backend::Lock::Busy => {
-                    if let Some(hit) = redis.wait_for(key, &self.config).await {
-                        self.counters.hit();
-                        return Ok(hit);
-                    }
+        match self
+            .call(key, shard, "lock", || self.store.lock(key, lock_ttl))
+            .await
+        {
+            Some(FetchLock::Acquired(t)) => token = Some(t),
+            Some(FetchLock::Busy) => {
+                let budget = std_duration(self.config.lock_wait);
+                let waited = self
+                    .call(key, shard, "wait", || self.store.wait(key, budget))
+                    .await;
+                if let Some(Some(hit)) = waited {
+                    self.counters.hit();
+                    return Ok(hit);
                 }
-                redis_backend::Lock::Failed => {}
             }
+            // Failed or skipped: fetch without the lock.
+            None => {}
         }
-        let started = match &self.backend {
-            Backend::Memory(memory) => memory.epoch(),
-            _ => 0,
-        };
+        let since = self.store.generation(key);
         self.counters.misses.fetch_add(1, Ordering::Relaxed);
         let result = self.fetch(key, zone).await;
-        if result.is_err() {
-            self.counters.source_errors.fetch_add(1, Ordering::Relaxed);
-        }
-        match (&result, &self.backend) {
-            (_, Backend::Disabled) | (Err(_), _) => {}
-            (Ok(slots), Backend::Memory(memory)) => {
-                memory.put(key.clone(), Arc::clone(slots), self.ttl_for(slots), started);
-            }
-            #[cfg(feature = "redis")]
-            (Ok(slots), Backend::Redis(redis)) => {
-                redis
-                    .put(key, slots, self.ttl_for(slots), &self.config)
+        match &result {
+            Ok(slots) => {
+                let ttl = std_duration(self.ttl_for(slots));
+                let stored = self
+                    .call(key, shard, "write", || {
+                        self.store.put(key, Arc::clone(slots), ttl, since)
+                    })
                     .await;
+                if stored == Some(false) {
+                    tracing::debug!(tenant = %key.tenant(), "slot cache write skipped after an invalidation");
+                }
+            }
+            Err(_) => {
+                self.counters.source_errors.fetch_add(1, Ordering::Relaxed);
             }
         }
-        #[cfg(feature = "redis")]
-        if let (Backend::Redis(redis), Some(token)) = (&self.backend, token) {
-            redis.release(key, &token, &self.config).await;
+        if let Some(token) = token {
+            self.call(key, shard, "unlock", || self.store.unlock(key, token))
+                .await;
         }
         result
     }

@@ -9,7 +9,7 @@ use parking_lot::Mutex;
 
 use voxcal_core::Clock;
 
-use crate::cache::{DaySlots, SlotCache};
+use crate::cache::{BoxCacheStore, CacheStore, DaySlots, SlotCache};
 use crate::hours::{Adjustment, BusinessHours};
 use crate::outcome::{Offer, OfferKind, Outcome, SearchContext};
 use crate::source::{AvailabilitySource, Slot, SourceError};
@@ -197,8 +197,8 @@ impl Default for FinderConfig {
 ///
 /// See the [crate docs](crate) for the steps and an example.
 #[derive(Debug)]
-pub struct AlternativeFinder<S> {
-    cache: SlotCache<S>,
+pub struct AlternativeFinder<S, C = BoxCacheStore> {
+    cache: SlotCache<S, C>,
     clock: Arc<dyn Clock>,
     config: FinderConfig,
     verified: VerifiedCache,
@@ -271,8 +271,8 @@ struct Verified {
 }
 
 /// The days fetched during one `find`, each asked once and verified once.
-struct Days<'a, S> {
-    finder: &'a AlternativeFinder<S>,
+struct Days<'a, S, C> {
+    finder: &'a AlternativeFinder<S, C>,
     tenant: &'a Tenant,
     event_type: &'a EventTypeId,
     duration: Duration,
@@ -281,7 +281,7 @@ struct Days<'a, S> {
     fetched: Vec<(NaiveDate, DayView)>,
 }
 
-impl<S: AvailabilitySource> Days<'_, S> {
+impl<S: AvailabilitySource, C: CacheStore> Days<'_, S, C> {
     async fn get(&mut self, day: NaiveDate) -> Result<DayView, SourceError> {
         if let Some((_, slots)) = self.fetched.iter().find(|(d, _)| *d == day) {
             return Ok(slots.clone());
@@ -366,10 +366,10 @@ impl<S: AvailabilitySource> Days<'_, S> {
     }
 }
 
-impl<S: AvailabilitySource> AlternativeFinder<S> {
+impl<S: AvailabilitySource, C: CacheStore> AlternativeFinder<S, C> {
     /// A finder over `cache`, reading the time ([`Clock::now_utc`]) from
     /// `clock`.
-    pub fn new(cache: SlotCache<S>, clock: impl Clock) -> Self {
+    pub fn new(cache: SlotCache<S, C>, clock: impl Clock) -> Self {
         AlternativeFinder {
             cache,
             clock: Arc::new(clock),
@@ -390,7 +390,7 @@ impl<S: AvailabilitySource> AlternativeFinder<S> {
     }
 
     /// The cache (for [`invalidate`](SlotCache::invalidate) after a booking).
-    pub fn cache(&self) -> &SlotCache<S> {
+    pub fn cache(&self) -> &SlotCache<S, C> {
         &self.cache
     }
 
@@ -463,7 +463,7 @@ impl<S: AvailabilitySource> AlternativeFinder<S> {
 
     async fn search(
         &self,
-        days: &mut Days<'_, S>,
+        days: &mut Days<'_, S, C>,
         request: &FindRequest,
         wished: DateTime<Utc>,
         wished_local: NaiveDateTime,

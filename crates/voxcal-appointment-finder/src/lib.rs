@@ -13,7 +13,10 @@
 //!   (business hours, bookings, slot interval, buffers, minimum notice) or
 //!   Cal.com.
 //! - [`SlotCache`] sits in front of the source, per tenant, event type and
-//!   day, in memory or Redis (feature `redis`), with single-flight.
+//!   day, with single-flight; its entries live in a [`CacheStore`]: memory
+//!   ([`MemoryCacheStore`]), Redis (feature `redis`) or your own, chosen at
+//!   runtime through [`BoxCacheStore`] ([`BoxSource`] does the same for
+//!   sources).
 //! - A [`TenantId`] is part of every lookup and cache key; all date-time
 //!   math happens in the tenant's IANA zone (DST-safe), the source is asked
 //!   in UTC.
@@ -59,7 +62,10 @@
 //!
 //! # Features
 //!
-//! - `redis`: `RedisCacheBackend` for [`SlotCache`] (standalone and Cluster).
+//! - `redis`: `RedisCacheStore`, a [`CacheStore`] for [`SlotCache`] in Redis
+//!   (standalone and Cluster).
+//! - `conformance`: `conformance`, the tests every [`CacheStore`] must pass
+//!   (run them on your own store).
 //! - `serde`: `Serialize` for [`Offer`], [`OfferKind`] and [`Slot`].
 //! - `calcom`: `CalcomSource`, an [`AvailabilitySource`] over
 //!   `voxcal-calcom-client`'s `GET /v2/slots` (its docs show `find` with Cal.com).
@@ -71,6 +77,9 @@ mod cache;
 #[cfg(feature = "calcom")]
 mod calcom;
 mod calendar;
+#[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
+pub mod conformance;
 mod finder;
 mod holidays;
 mod hours;
@@ -80,8 +89,11 @@ mod speak;
 mod tenant;
 
 #[cfg(feature = "redis")]
-pub use cache::RedisCacheBackend;
-pub use cache::{CacheConfig, CacheKey, CacheStats, DaySlots, SlotCache};
+pub use cache::RedisCacheStore;
+pub use cache::{
+    BoxCacheStore, CacheConfig, CacheKey, CacheStats, CacheStore, CacheStoreError, DaySlots,
+    FetchLock, Generation, LockToken, MemoryCacheStore, SlotCache,
+};
 #[cfg(feature = "calcom")]
 pub use calcom::CalcomSource;
 pub use calendar::{BookingId, CalendarError, EventType, InMemoryCalendar};
@@ -91,7 +103,7 @@ pub use hours::{
     AdjustReason, Adjusted, Adjustment, BusinessHours, Closure, HoursError, OpeningInterval,
 };
 pub use outcome::{Offer, OfferKind, Outcome, SearchContext};
-pub use source::{AvailabilitySource, Slot, SourceError, SourceErrorKind, TimeRange};
+pub use source::{AvailabilitySource, BoxSource, Slot, SourceError, SourceErrorKind, TimeRange};
 pub use tenant::{EventTypeId, IdError, Tenant, TenantId};
 #[cfg(feature = "redis")]
 pub use voxcal_core::redis::RedisConnection;
@@ -104,6 +116,8 @@ mod assert_traits {
     #[test]
     fn public_types_are_send_and_sync() {
         assert_send_sync::<crate::SlotCache<crate::InMemoryCalendar>>();
+        assert_send_sync::<crate::SlotCache<crate::BoxSource, crate::MemoryCacheStore>>();
+        assert_send_sync::<crate::BoxCacheStore>();
         assert_send_sync::<crate::AlternativeFinder<crate::InMemoryCalendar>>();
         assert_send_sync::<crate::Outcome>();
         assert_send_sync::<crate::InMemoryCalendar>();

@@ -164,3 +164,89 @@ impl<S: AvailabilitySource> AvailabilitySource for std::sync::Arc<S> {
         (**self).known_failure(tenant)
     }
 }
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// [`AvailabilitySource`] with a boxed future, so sources of different
+/// types fit one [`BoxSource`].
+trait DynSource: Send + Sync {
+    fn free_slots<'a>(
+        &'a self,
+        tenant: &'a TenantId,
+        event_type: &'a EventTypeId,
+        range: TimeRange,
+    ) -> BoxFuture<'a, Result<Vec<Slot>, SourceError>>;
+
+    fn known_failure(&self, tenant: &TenantId) -> Option<SourceError>;
+}
+
+impl<S: AvailabilitySource> DynSource for S {
+    fn free_slots<'a>(
+        &'a self,
+        tenant: &'a TenantId,
+        event_type: &'a EventTypeId,
+        range: TimeRange,
+    ) -> BoxFuture<'a, Result<Vec<Slot>, SourceError>> {
+        Box::pin(AvailabilitySource::free_slots(
+            self, tenant, event_type, range,
+        ))
+    }
+
+    fn known_failure(&self, tenant: &TenantId) -> Option<SourceError> {
+        AvailabilitySource::known_failure(self, tenant)
+    }
+}
+
+/// Any [`AvailabilitySource`], chosen at runtime (one tenant on an
+/// [`InMemoryCalendar`](crate::InMemoryCalendar), another on Cal.com), so
+/// the finders of all tenants have one type. Cheap to clone; clones share
+/// the source.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use voxcal_appointment_finder::{
+///     AlternativeFinder, BoxSource, FakeClock, InMemoryCalendar, SlotCache,
+/// };
+///
+/// let clock = FakeClock::new();
+/// let sources = [
+///     BoxSource::new(InMemoryCalendar::new(clock.clone())),
+///     BoxSource::new(std::sync::Arc::new(InMemoryCalendar::new(clock.clone()))),
+/// ];
+/// let finders: Vec<AlternativeFinder<BoxSource>> = sources
+///     .into_iter()
+///     .map(|s| AlternativeFinder::new(SlotCache::memory(s, clock.clone()), clock.clone()))
+///     .collect();
+/// assert_eq!(finders.len(), 2);
+/// # });
+/// ```
+#[derive(Clone)]
+pub struct BoxSource(std::sync::Arc<dyn DynSource>);
+
+impl BoxSource {
+    /// Boxes `source`.
+    pub fn new(source: impl AvailabilitySource + 'static) -> Self {
+        BoxSource(std::sync::Arc::new(source))
+    }
+}
+
+impl std::fmt::Debug for BoxSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BoxSource")
+    }
+}
+
+impl AvailabilitySource for BoxSource {
+    async fn free_slots(
+        &self,
+        tenant: &TenantId,
+        event_type: &EventTypeId,
+        range: TimeRange,
+    ) -> Result<Vec<Slot>, SourceError> {
+        self.0.free_slots(tenant, event_type, range).await
+    }
+
+    fn known_failure(&self, tenant: &TenantId) -> Option<SourceError> {
+        self.0.known_failure(tenant)
+    }
+}

@@ -1,5 +1,6 @@
-//! The memory backend of `SlotCache`: TTLs on the fake clock, single-flight
-//! under many concurrent tasks, invalidation, tenant isolation, bounds.
+//! The memory store of `SlotCache`: TTLs on the fake clock, single-flight
+//! under many concurrent tasks, invalidation, tenant isolation, bounds, and
+//! the conformance suite (feature `conformance`).
 
 mod common;
 
@@ -9,7 +10,7 @@ use std::time::Duration as StdDuration;
 use chrono::Duration;
 use chrono_tz::Europe::Berlin;
 use common::*;
-use voxcal_appointment_finder::{CacheConfig, FakeClock, SlotCache};
+use voxcal_appointment_finder::{FakeClock, MemoryCacheStore, SlotCache};
 
 #[tokio::test]
 async fn hit_until_ttl_then_refetch() {
@@ -297,11 +298,8 @@ async fn tenant_a_never_gets_tenant_b_slots() {
 async fn memory_stays_bounded() {
     let (calendar, t, clock) = practice();
     let probe = Probe::new(calendar);
-    let config = CacheConfig {
-        max_entries: 4,
-        ..CacheConfig::default()
-    };
-    let cache = SlotCache::memory_with_config(probe.clone(), clock.clone(), config);
+    let store = MemoryCacheStore::new(clock.clone()).with_max_entries(4);
+    let cache = SlotCache::new(probe.clone(), store.clone()).with_clock(clock.clone());
     for offset in 0..10 {
         clock.advance(StdDuration::from_secs(1));
         let day = date(2026, 10, 12) + Duration::days(offset);
@@ -311,6 +309,7 @@ async fn memory_stays_bounded() {
             .unwrap();
     }
     assert_eq!(probe.calls(), 10);
+    assert_eq!(store.len(), 4);
     // The latest days are still cached, the earliest were evicted.
     cache
         .day_slots(t.id(), &consult(), date(2026, 10, 21), Berlin)
@@ -378,4 +377,34 @@ async fn invalidation_during_a_fetch_is_not_undone() {
         .await
         .unwrap();
     assert_eq!(probe.calls(), 2);
+}
+
+#[cfg(feature = "conformance")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn memory_store_passes_the_conformance_suite() {
+    let clock = FakeClock::new();
+    let store = MemoryCacheStore::new(clock.clone());
+    voxcal_appointment_finder::conformance::run(
+        || {
+            let store = store.clone();
+            async move { store }
+        },
+        &clock,
+    )
+    .await;
+}
+
+#[cfg(feature = "conformance")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn boxed_memory_store_passes_the_conformance_suite() {
+    let clock = FakeClock::new();
+    let store = voxcal_appointment_finder::BoxCacheStore::new(MemoryCacheStore::new(clock.clone()));
+    voxcal_appointment_finder::conformance::run(
+        || {
+            let store = store.clone();
+            async move { store }
+        },
+        &clock,
+    )
+    .await;
 }

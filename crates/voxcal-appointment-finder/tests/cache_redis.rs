@@ -13,7 +13,7 @@ use chrono_tz::Europe::Berlin;
 use common::*;
 use redis::AsyncCommands;
 use voxcal_appointment_finder::{
-    AvailabilitySource, CacheConfig, CacheKey, FakeClock, InMemoryCalendar, RedisCacheBackend,
+    AvailabilitySource, CacheConfig, CacheKey, FakeClock, InMemoryCalendar, RedisCacheStore,
     SlotCache,
 };
 use voxcal_core::redis::{ConnectOptions, RedisConnection};
@@ -25,11 +25,17 @@ async fn connect(url: &str) -> RedisConnection {
     RedisConnection::connect_with(url, &options).await.unwrap()
 }
 
-fn config(prefix: &str) -> CacheConfig {
-    CacheConfig {
-        prefix: prefix.to_owned(),
-        ..CacheConfig::default()
-    }
+/// A cache over Redis under `prefix`, boxed (the type of a cache over any
+/// store).
+fn redis_cache<S: AvailabilitySource>(
+    source: S,
+    conn: RedisConnection,
+    prefix: &str,
+    config: CacheConfig,
+) -> SlotCache<S> {
+    SlotCache::new(source, RedisCacheStore::new(conn).with_prefix(prefix))
+        .with_config(config)
+        .boxed()
 }
 
 /// Runs 2 replicas x `per_replica` tasks against one cold key while the
@@ -76,10 +82,11 @@ async fn keys_ttls_hits_and_invalidation() {
     let prefix = format!("{}:slots", redis.prefix());
     let (calendar, t, _clock) = practice();
     let probe = Probe::new(calendar.clone());
-    let cache = SlotCache::redis(
+    let cache = redis_cache(
         probe.clone(),
-        RedisCacheBackend::new(connect(redis.url()).await),
-        config(&prefix),
+        connect(redis.url()).await,
+        &prefix,
+        CacheConfig::default(),
     );
     let mut raw = connect(redis.url()).await;
 
@@ -160,8 +167,7 @@ async fn invalidation_during_a_fetch_is_not_undone() {
     let prefix = format!("{}:slots", redis.prefix());
     let (calendar, t, _clock) = practice();
     let probe = Probe::new(calendar.clone());
-    let replica =
-        |conn| SlotCache::redis(probe.clone(), RedisCacheBackend::new(conn), config(&prefix));
+    let replica = |conn| redis_cache(probe.clone(), conn, &prefix, CacheConfig::default());
     let one = Arc::new(replica(connect(redis.url()).await));
     let two = replica(connect(redis.url()).await);
     let day = date(2026, 10, 13);
@@ -220,15 +226,17 @@ async fn tenants_with_the_same_event_type_stay_apart() {
     }
     block(&calendar, &b, date(2026, 10, 13), (9, 0), (17, 0));
     // Two replicas: A is cached by one, read by the other.
-    let one = SlotCache::redis(
+    let one = redis_cache(
         calendar.clone(),
-        RedisCacheBackend::new(connect(redis.url()).await),
-        config(&prefix),
+        connect(redis.url()).await,
+        &prefix,
+        CacheConfig::default(),
     );
-    let two = SlotCache::redis(
+    let two = redis_cache(
         calendar,
-        RedisCacheBackend::new(connect(redis.url()).await),
-        config(&prefix),
+        connect(redis.url()).await,
+        &prefix,
+        CacheConfig::default(),
     );
     let day = date(2026, 10, 13);
     assert_eq!(
@@ -270,15 +278,17 @@ async fn one_source_call_across_replicas() {
     let (calendar, t, _clock) = practice();
     let probe = Probe::new(calendar);
     let caches = [
-        Arc::new(SlotCache::redis(
+        Arc::new(redis_cache(
             probe.clone(),
-            RedisCacheBackend::new(connect(redis.url()).await),
-            config(&prefix),
+            connect(redis.url()).await,
+            &prefix,
+            CacheConfig::default(),
         )),
-        Arc::new(SlotCache::redis(
+        Arc::new(redis_cache(
             probe.clone(),
-            RedisCacheBackend::new(connect(redis.url()).await),
-            config(&prefix),
+            connect(redis.url()).await,
+            &prefix,
+            CacheConfig::default(),
         )),
     ];
     let results = stampede(caches, &probe, &t, 16).await;
@@ -305,16 +315,18 @@ async fn a_refusing_source_does_not_wait_for_another_replicas_lock() {
     let refusing = Probe::new(calendar);
     let config = CacheConfig {
         lock_wait: Duration::seconds(5),
-        ..config(&prefix)
+        ..CacheConfig::default()
     };
-    let a = Arc::new(SlotCache::redis(
+    let a = Arc::new(redis_cache(
         holder.clone(),
-        RedisCacheBackend::new(connect(redis.url()).await),
+        connect(redis.url()).await,
+        &prefix,
         config.clone(),
     ));
-    let b = SlotCache::redis(
+    let b = redis_cache(
         refusing.clone(),
-        RedisCacheBackend::new(connect(redis.url()).await),
+        connect(redis.url()).await,
+        &prefix,
         config,
     );
     let day = date(2026, 10, 13);
@@ -353,7 +365,7 @@ async fn a_refusing_source_does_not_wait_for_another_replicas_lock() {
 }
 
 /// An outage: every lookup is a miss answered by the source; after the
-/// first failure Redis is skipped for `redis_retry_after` on the cache's
+/// first failure Redis is skipped for `store_retry_after` on the cache's
 /// clock (a FakeClock here, so the test crosses the window by advancing it),
 /// and the cache works again once Redis answers.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -363,13 +375,10 @@ async fn redis_outage_turns_into_misses_and_recovers() {
         .unwrap();
     let (calendar, t, clock) = practice();
     let probe = Probe::new(calendar);
-    let config = config("slots");
-    let window = config.redis_retry_after.to_std().unwrap();
-    let cache = SlotCache::redis(
-        probe.clone(),
-        RedisCacheBackend::new(connect(&server.url()).await).with_clock(clock.clone()),
-        config,
-    );
+    let config = CacheConfig::default();
+    let window = config.store_retry_after.to_std().unwrap();
+    let cache = redis_cache(probe.clone(), connect(&server.url()).await, "slots", config)
+        .with_clock(clock.clone());
     let day = date(2026, 10, 13);
     let lookup = || async {
         cache
@@ -436,15 +445,17 @@ async fn cluster_caches_and_coalesces() {
     let (calendar, t, _clock) = practice();
     let probe = Probe::new(calendar.clone());
     let caches = [
-        Arc::new(SlotCache::redis(
+        Arc::new(redis_cache(
             probe.clone(),
-            RedisCacheBackend::new(connect().await),
-            config("slots"),
+            connect().await,
+            "slots",
+            CacheConfig::default(),
         )),
-        Arc::new(SlotCache::redis(
+        Arc::new(redis_cache(
             probe.clone(),
-            RedisCacheBackend::new(connect().await),
-            config("slots"),
+            connect().await,
+            "slots",
+            CacheConfig::default(),
         )),
     ];
     let results = stampede(
@@ -484,4 +495,41 @@ async fn cluster_caches_and_coalesces() {
         .unwrap();
     assert_eq!(after.len(), 15);
     assert_eq!(probe.calls(), 2);
+}
+
+/// The conformance suite on a private server, every instance on its own
+/// connection (replicas).
+#[cfg(feature = "conformance")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redis_store_on_a_private_server_passes_the_conformance_suite() {
+    let server = tokio::task::spawn_blocking(testkit::RedisServer::start)
+        .await
+        .unwrap();
+    let url = server.url();
+    let clock = FakeClock::new();
+    voxcal_appointment_finder::conformance::run(
+        || async { RedisCacheStore::new(connect(&url).await).with_prefix("conformance") },
+        &clock,
+    )
+    .await;
+}
+
+/// The conformance suite on the 3-master Cluster.
+#[cfg(feature = "conformance")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redis_store_on_a_cluster_passes_the_conformance_suite() {
+    let cluster = tokio::task::spawn_blocking(testkit::RedisCluster::start)
+        .await
+        .unwrap();
+    let clock = FakeClock::new();
+    voxcal_appointment_finder::conformance::run(
+        || async {
+            let conn = RedisConnection::connect_cluster(cluster.urls())
+                .await
+                .unwrap();
+            RedisCacheStore::new(conn).with_prefix("conformance")
+        },
+        &clock,
+    )
+    .await;
 }

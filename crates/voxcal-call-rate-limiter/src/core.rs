@@ -74,7 +74,11 @@ fn status(policy: &Policy, o: Observed, after: &After, now: u64, retry: &mut u64
     let limit = &policy.limits()[o.limit];
     let quota = u64::from(limit.quota());
     let exceeded = o.used >= quota;
-    let used = if after.admitted { o.used + 1 } else { o.used };
+    let used = if after.admitted {
+        o.used.saturating_add(1)
+    } else {
+        o.used
+    };
     let reset = match limit.window_millis() {
         Some(w) => {
             let oldest = match o.oldest {
@@ -82,7 +86,7 @@ fn status(policy: &Policy, o: Observed, after: &After, now: u64, retry: &mut u64
                 None if after.admitted => Some(now),
                 None => None,
             };
-            oldest.map_or(0, |t| (t + w).saturating_sub(now))
+            oldest.map_or(0, |t| t.saturating_add(w).saturating_sub(now))
         }
         None => after.expires_at.saturating_sub(now),
     };
@@ -211,19 +215,292 @@ const NOT_LOOKED: u8 = u8::MAX;
 /// A limit the first pass found no bucket for.
 const ABSENT: u8 = u8::MAX - 1;
 
-/// Everything the limiter remembers about one call.
+/// Everything the limiter remembers about one call: its counters, the end of
+/// its cooldown and when it may be forgotten.
+///
+/// A [`CallStateStore`](crate::CallStateStore) keeps one per call id and
+/// hands it to the crate's algorithm, which reads and changes it; the store
+/// only keeps it (in place, or as bytes: [`encode`](Self::encode) /
+/// [`decode`](Self::decode)) until [`expires_at`](Self::expires_at). Times
+/// are milliseconds on the store's timeline
+/// ([`CallStateStore::now_millis`](crate::CallStateStore::now_millis)).
+///
+/// Counters are kept per limit *position* in the [`Policy`]: a state kept
+/// across a change of the policy's limits should be dropped.
+///
+/// ```
+/// use voxcal_call_rate_limiter::CallState;
+///
+/// let fresh = CallState::new();
+/// assert_eq!(fresh.expires_at(), None); // holds nothing: nothing to keep
+/// let bytes = fresh.to_bytes();
+/// assert_eq!(CallState::decode(&bytes).unwrap().expires_at(), None);
+/// assert!(CallState::decode(b"not a call state").is_err());
+/// ```
 #[derive(Debug, Default)]
-pub(crate) struct CallState {
+pub struct CallState {
     cooldown_until: u64,
     /// 0 while the state is fresh.
     expires_at: u64,
     buckets: Buckets,
 }
 
+impl Clone for CallState {
+    fn clone(&self) -> Self {
+        let mut buckets = Buckets::default();
+        for b in self.buckets.iter() {
+            buckets.push(Bucket {
+                limit: b.limit,
+                part: b.part.clone(),
+                counter: match &b.counter {
+                    Counter::Count(n) => Counter::Count(*n),
+                    Counter::Log(log) => Counter::Log(log.clone()),
+                },
+            });
+        }
+        CallState {
+            cooldown_until: self.cooldown_until,
+            expires_at: self.expires_at,
+            buckets,
+        }
+    }
+}
+
+impl PartialEq for CallState {
+    fn eq(&self, other: &Self) -> bool {
+        self.cooldown_until == other.cooldown_until
+            && self.expires_at == other.expires_at
+            && self.buckets.len() == other.buckets.len()
+            && self.buckets.iter().zip(other.buckets.iter()).all(|(a, b)| {
+                a.limit == b.limit
+                    && a.part == b.part
+                    && match (&a.counter, &b.counter) {
+                        (Counter::Count(x), Counter::Count(y)) => x == y,
+                        (Counter::Log(x), Counter::Log(y)) => x == y,
+                        _ => false,
+                    }
+            })
+    }
+}
+
+impl Eq for CallState {}
+
+/// Why bytes could not be read back as a [`CallState`]: they were not
+/// written by [`CallState::encode`] of this crate's format, or were cut off.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("stored call state is unreadable: {reason}")]
+pub struct DecodeError {
+    reason: &'static str,
+}
+
+impl voxcal_core::UserMessage for DecodeError {
+    /// The store's sentence: a caller cannot act on a corrupt record.
+    ///
+    /// ```
+    /// use voxcal_call_rate_limiter::{CallState, Lang, UserMessage};
+    ///
+    /// let err = CallState::decode(&[]).unwrap_err();
+    /// assert!(err.user_message(Lang::De).contains("nicht erreichbar"));
+    /// assert!(err.user_message(Lang::En).contains("unavailable"));
+    /// ```
+    fn user_message(&self, lang: voxcal_core::Lang) -> std::borrow::Cow<'_, str> {
+        crate::store::unavailable_sentence(lang)
+    }
+}
+
+/// The first byte of an encoded state: the format's version.
+const FORMAT: u8 = 1;
+/// Bucket flags in the encoding.
+const HAS_PART: u8 = 1;
+const IS_LOG: u8 = 2;
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+/// Reads what [`put_varint`] wrote, moving `input` past it.
+fn take_varint(input: &mut &[u8]) -> Result<u64, DecodeError> {
+    let mut v: u64 = 0;
+    for shift in (0..64).step_by(7) {
+        let Some((&b, rest)) = input.split_first() else {
+            return Err(DecodeError { reason: "cut off" });
+        };
+        *input = rest;
+        let bits = u64::from(b & 0x7f);
+        if shift == 63 && bits > 1 {
+            return Err(DecodeError {
+                reason: "number too large",
+            });
+        }
+        v |= bits << shift;
+        if b & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err(DecodeError {
+        reason: "number too large",
+    })
+}
+
+fn take_byte(input: &mut &[u8]) -> Result<u8, DecodeError> {
+    let Some((&b, rest)) = input.split_first() else {
+        return Err(DecodeError { reason: "cut off" });
+    };
+    *input = rest;
+    Ok(b)
+}
+
 impl CallState {
+    /// A fresh state: nothing counted, no cooldown (what a store hands the
+    /// algorithm for a call it has no state for).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// When this state may be forgotten, in milliseconds on the store's
+    /// timeline; `None` while it holds nothing (a store need not keep it).
+    /// The algorithm forgets an expired state itself, so a store may keep
+    /// it longer (a lazy TTL) but not shorter.
+    pub fn expires_at(&self) -> Option<u64> {
+        (self.expires_at != 0).then_some(self.expires_at)
+    }
+
+    /// How much longer than `now` a store must keep this state (its TTL);
+    /// `None` if it holds nothing or has expired by `now` (drop it).
+    pub fn ttl(&self, now: u64) -> Option<Duration> {
+        let at = self.expires_at()?;
+        (at > now).then(|| Duration::from_millis(at - now))
+    }
+
     /// When this state may be forgotten (0: it holds nothing).
-    pub(crate) fn expires_at(&self) -> u64 {
+    #[inline]
+    pub(crate) fn expiry_millis(&self) -> u64 {
         self.expires_at
+    }
+
+    /// Appends the state's compact encoding to `out`: a version byte, then
+    /// variable-length integers (window logs as differences), a few dozen
+    /// bytes for a typical call. [`decode`](Self::decode) reads it back.
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        out.push(FORMAT);
+        put_varint(out, self.cooldown_until);
+        put_varint(out, self.expires_at);
+        put_varint(out, self.buckets.len() as u64);
+        for b in self.buckets.iter() {
+            out.push(b.limit);
+            let mut flags = 0;
+            if b.part.is_some() {
+                flags |= HAS_PART;
+            }
+            if matches!(b.counter, Counter::Log(_)) {
+                flags |= IS_LOG;
+            }
+            out.push(flags);
+            if let Some(part) = &b.part {
+                put_varint(out, part.as_bytes().len() as u64);
+                out.extend_from_slice(part.as_bytes());
+            }
+            match &b.counter {
+                Counter::Count(n) => put_varint(out, *n),
+                Counter::Log(log) => {
+                    put_varint(out, log.len() as u64);
+                    let mut last = 0;
+                    for &t in log {
+                        put_varint(out, t.saturating_sub(last));
+                        last = t;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The state's encoding as a new buffer (see [`encode`](Self::encode)).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64);
+        self.encode(&mut out);
+        out
+    }
+
+    /// Reads a state written by [`encode`](Self::encode). Any other input
+    /// (cut off, trailing bytes, another format) is a [`DecodeError`],
+    /// never a panic, and never allocates more than the input's length
+    /// suggests.
+    pub fn decode(bytes: &[u8]) -> Result<CallState, DecodeError> {
+        let mut input = bytes;
+        if take_byte(&mut input)? != FORMAT {
+            return Err(DecodeError {
+                reason: "unknown format version",
+            });
+        }
+        let cooldown_until = take_varint(&mut input)?;
+        let expires_at = take_varint(&mut input)?;
+        let count = take_varint(&mut input)?;
+        // Every bucket takes at least three bytes.
+        if count > (input.len() / 3) as u64 {
+            return Err(DecodeError { reason: "cut off" });
+        }
+        let mut buckets = Buckets::default();
+        for _ in 0..count {
+            let limit = take_byte(&mut input)?;
+            let flags = take_byte(&mut input)?;
+            if flags & !(HAS_PART | IS_LOG) != 0 {
+                return Err(DecodeError {
+                    reason: "unknown bucket flags",
+                });
+            }
+            let part = if flags & HAS_PART != 0 {
+                let len = take_varint(&mut input)?;
+                let len = usize::try_from(len)
+                    .ok()
+                    .filter(|&l| l <= input.len())
+                    .ok_or(DecodeError { reason: "cut off" })?;
+                let (raw, rest) = input.split_at(len);
+                input = rest;
+                let text = std::str::from_utf8(raw).map_err(|_| DecodeError {
+                    reason: "a key part is not UTF-8",
+                })?;
+                Some(InlineStr::new(text))
+            } else {
+                None
+            };
+            let counter = if flags & IS_LOG != 0 {
+                let len = take_varint(&mut input)?;
+                // Every entry takes at least one byte.
+                if len > input.len() as u64 {
+                    return Err(DecodeError { reason: "cut off" });
+                }
+                let mut log = VecDeque::with_capacity(len as usize);
+                let mut t: u64 = 0;
+                for _ in 0..len {
+                    t = t.checked_add(take_varint(&mut input)?).ok_or(DecodeError {
+                        reason: "time too large",
+                    })?;
+                    log.push_back(t);
+                }
+                Counter::Log(log)
+            } else {
+                Counter::Count(take_varint(&mut input)?)
+            };
+            buckets.push(Bucket {
+                limit,
+                part,
+                counter,
+            });
+        }
+        if !input.is_empty() {
+            return Err(DecodeError {
+                reason: "trailing bytes",
+            });
+        }
+        Ok(CallState {
+            cooldown_until,
+            expires_at,
+            buckets,
+        })
     }
 
     /// The bucket of limit `index` for `part`, if it exists.
@@ -246,7 +523,7 @@ impl CallState {
             Counter::Count(count) => (*count, None),
             Counter::Log(log) => {
                 let w = window.unwrap_or(0);
-                while log.front().is_some_and(|&t| t + w <= now) {
+                while log.front().is_some_and(|&t| t.saturating_add(w) <= now) {
                     log.pop_front();
                 }
                 (log.len() as u64, log.front().copied())
@@ -306,9 +583,9 @@ impl CallState {
         }
         let admitted = fits && !in_cooldown;
         if admitted {
-            self.expires_at = now + policy.idle_ttl_millis();
+            self.expires_at = now.saturating_add(policy.idle_ttl_millis());
         } else if !in_cooldown && policy.cooldown().is_some() {
-            self.cooldown_until = now + policy.cooldown_millis();
+            self.cooldown_until = now.saturating_add(policy.cooldown_millis());
             self.expires_at = self.expires_at.max(self.cooldown_until);
         }
         let after = After {
@@ -350,7 +627,7 @@ impl CallState {
                     }
                 };
                 match &mut self.buckets[i].counter {
-                    Counter::Count(count) => *count += 1,
+                    Counter::Count(count) => *count = count.saturating_add(1),
                     Counter::Log(log) => log.push_back(now),
                 }
             }
@@ -500,7 +777,7 @@ mod tests {
             let mut now = 0;
             for (delta, f) in steps {
                 now += delta;
-                let before_expiry = state.expires_at();
+                let before_expiry = state.expiry_millis();
                 if before_expiry != 0 && now >= before_expiry {
                     admitted.clear();
                 }
@@ -520,6 +797,69 @@ mod tests {
                 }
             }
         }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// A state read back from its encoding is the same state and decides
+        /// the same way from there on.
+        #[test]
+        fn encoding_round_trips(policy in arb_policy(), steps in arb_steps()) {
+            let mut state = CallState::default();
+            let mut now = 1_000;
+            for (i, (delta, f)) in steps.into_iter().enumerate() {
+                now += delta;
+                let key = CallKey::new("c").with_function(format!("fn{f}-ü-{}", "x".repeat(i % 30)));
+                let bytes = state.to_bytes();
+                let mut copy = CallState::decode(&bytes).unwrap();
+                prop_assert_eq!(&copy, &state);
+                prop_assert_eq!(copy.decide(&policy, &key, now), state.decide(&policy, &key, now));
+            }
+        }
+
+        /// Any bytes: a state or an error, never a panic; a decoded state
+        /// decides without panicking either.
+        #[test]
+        fn decoding_garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200), now in any::<u64>()) {
+            let mut input = bytes.clone();
+            input.insert(0, FORMAT);
+            for candidate in [&bytes[..], &input[..]] {
+                if let Ok(mut state) = CallState::decode(candidate) {
+                    let key = CallKey::new("c").with_function("f");
+                    let _ = state.decide(&Policy::default(), &key, now);
+                    let _ = state.ttl(now);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn encoding_is_compact_and_checked() {
+        let policy = Policy::default();
+        let mut state = CallState::default();
+        let key = CallKey::new("call_1").with_function("book_appointment");
+        for t in 0..5 {
+            state.decide(&policy, &key, 1_767_225_600_000 + t * 1_000);
+        }
+        let bytes = state.to_bytes();
+        assert!(bytes.len() < 64, "{} bytes", bytes.len());
+        assert_eq!(CallState::decode(&bytes).unwrap(), state);
+        for cut in 0..bytes.len() {
+            assert!(CallState::decode(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(
+            CallState::decode(&longer).unwrap_err().to_string(),
+            "stored call state is unreadable: trailing bytes"
+        );
+        assert_eq!(state.expires_at(), Some(1_767_225_604_000 + 1_800_000));
+        assert_eq!(
+            state.ttl(1_767_225_604_000),
+            Some(Duration::from_secs(1800))
+        );
+        assert_eq!(state.ttl(1_767_225_604_000 + 1_800_000), None);
     }
 
     #[test]

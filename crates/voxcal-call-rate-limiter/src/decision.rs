@@ -57,9 +57,75 @@ pub enum DecisionSource {
     Fallback,
     /// Nothing: Redis was unreachable and the policy is to fail open.
     FailOpen,
+    /// A store written outside this crate (a
+    /// [`CallStateStore`](crate::CallStateStore) with the default
+    /// [`SOURCE`](crate::CallStateStore::SOURCE)).
+    Custom,
 }
 
 impl Decision {
+    /// An admission: the request may go on. Add the limits' statuses with
+    /// [`with_limits`](Self::with_limits).
+    ///
+    /// A store that implements [`Store`](crate::Store) itself (instead of
+    /// [`CallStateStore`](crate::CallStateStore), which builds decisions for
+    /// it) answers with these constructors:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use voxcal_call_rate_limiter::{Decision, DecisionSource, LimitName, LimitStatus, Limits};
+    ///
+    /// let name = LimitName::new("per_minute").unwrap();
+    /// let status = LimitStatus::new(name, 20, Some(Duration::from_secs(60)))
+    ///     .with_used(20)
+    ///     .with_reset(Duration::from_secs(12))
+    ///     .with_exceeded(true);
+    /// let refused = Decision::refused(Duration::from_secs(12), DecisionSource::Custom)
+    ///     .with_limits([status].into_iter().collect::<Limits>());
+    /// assert!(!refused.admitted);
+    /// assert_eq!(refused.limits_exceeded(), vec!["per_minute (20/20)"]);
+    /// assert_eq!(refused.limits[0].remaining, 0);
+    ///
+    /// let admitted = Decision::admitted(DecisionSource::Custom);
+    /// assert!(admitted.admitted && admitted.retry_after.is_none());
+    /// ```
+    pub fn admitted(source: DecisionSource) -> Self {
+        Self::unlimited(source)
+    }
+
+    /// A refusal, worth retrying after `retry_after` (at least 1 ms is
+    /// reported). Add the limits' statuses with
+    /// [`with_limits`](Self::with_limits), and mark a refusal during a
+    /// cooldown with [`with_cooldown`](Self::with_cooldown).
+    pub fn refused(retry_after: Duration, source: DecisionSource) -> Self {
+        Decision {
+            admitted: false,
+            cooldown: false,
+            retry_after: Some(retry_after.max(Duration::from_millis(1))),
+            limits: Limits::EMPTY,
+            source,
+        }
+    }
+
+    /// The same decision with these limit statuses (in policy order).
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The same decision, marked as refused because the call is cooling down
+    /// (`true`) or not.
+    pub fn with_cooldown(mut self, cooldown: bool) -> Self {
+        self.cooldown = cooldown;
+        self
+    }
+
+    /// The same decision, reported as made by `source`.
+    pub fn with_source(mut self, source: DecisionSource) -> Self {
+        self.source = source;
+        self
+    }
+
     /// An admission without counting (fail-open, or a request passed through
     /// without a call id).
     pub fn unlimited(source: DecisionSource) -> Self {
@@ -134,9 +200,51 @@ const VACANT: LimitStatus = LimitStatus {
     exceeded: false,
 };
 
+impl LimitStatus {
+    /// A limit with nothing counted yet: `used` 0, `remaining` = `quota`,
+    /// `reset` zero, not exceeded. `window` is `None` for a lifetime limit.
+    pub fn new(name: LimitName, quota: u32, window: Option<Duration>) -> Self {
+        LimitStatus {
+            name,
+            quota,
+            window,
+            used: 0,
+            remaining: quota,
+            reset: Duration::ZERO,
+            exceeded: false,
+        }
+    }
+
+    /// The same status with `used` admitted requests counted (and
+    /// `remaining` = `quota - used`, at least 0).
+    pub fn with_used(mut self, used: u32) -> Self {
+        self.used = used;
+        self.remaining = self.quota.saturating_sub(used);
+        self
+    }
+
+    /// The same status, next gaining room in `reset`.
+    pub fn with_reset(mut self, reset: Duration) -> Self {
+        self.reset = reset;
+        self
+    }
+
+    /// The same status, marked as the (or a) limit that refused the request.
+    pub fn with_exceeded(mut self, exceeded: bool) -> Self {
+        self.exceeded = exceeded;
+        self
+    }
+}
+
 impl Limits {
+    /// No statuses yet (inline: no allocation up to three).
+    pub fn new() -> Self {
+        Limits::EMPTY
+    }
+
+    /// Appends the status of the next limit (statuses stay in policy order).
     #[inline(always)]
-    pub(crate) fn push(&mut self, status: LimitStatus) {
+    pub fn push(&mut self, status: LimitStatus) {
         match &mut self.0 {
             LimitsRepr::Inline { len, items } => {
                 let n = usize::from(*len);

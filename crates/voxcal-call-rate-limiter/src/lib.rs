@@ -100,14 +100,30 @@
 //! error ([`StoreError`], [`PolicyError`]) and [`Rejection`] implements
 //! [`UserMessage`], German by default ([`Lang`]).
 //!
+//! # Your own store
+//!
+//! [`CallStateStore`] is the trait to implement for another backend: the
+//! store keeps one [`CallState`] per call id and changes it atomically, the
+//! crate's algorithm decides (its docs have a complete `Mutex<HashMap>`
+//! store). Every `CallStateStore` is a [`Store`]; a backend that decides
+//! itself (like `RedisStore`'s Lua script) implements [`Store`] and answers
+//! with [`Decision`]'s constructors. The conformance suite (feature
+//! `conformance`, module `conformance`) checks any store against the
+//! crate's semantics, and [`BoxStore`] picks a store at runtime.
+//!
 //! # Features
 //!
 //! - `redis`: `RedisStore` over a `RedisConnection` (standalone or Cluster;
 //!   `voxcal_core::redis::RedisConnection`, re-exported).
+//! - `conformance`: the `conformance` module, tests for custom store
+//!   implementations (needs a Tokio runtime).
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
+pub mod conformance;
 mod core;
 mod decision;
 mod inline;
@@ -115,6 +131,7 @@ mod layer;
 mod policy;
 mod store;
 
+pub use crate::core::{CallState, DecodeError};
 pub use decision::{Decision, DecisionSource, LimitName, LimitStatus, Limits};
 pub use layer::{
     is_placeholder_call_id, strip_version_suffix, CallRateLimit, CallRateLimitFuture,
@@ -122,7 +139,7 @@ pub use layer::{
     RejectionKind, RetellExtractor, CALL_ID_HEADER, RATELIMIT, RATELIMIT_POLICY,
 };
 pub use policy::{CallKey, Limit, Period, Policy, PolicyBuilder, PolicyError, Scope};
-pub use store::{MemoryStore, Store, StoreError};
+pub use store::{BoxDecision, BoxStore, CallStateStore, MemoryStore, Store, StoreError};
 #[cfg(feature = "redis")]
 pub use store::{OutagePolicy, RedisDecision, RedisStore};
 /// The family's Redis connection (standalone or Cluster) a [`RedisStore`] is

@@ -12,13 +12,15 @@
 //!   time from one source. Clones of a `FakeClock` share their time, and
 //!   [`FakeClock::advance`] moves both readings, so tests never sleep.
 //! - [`random_u64`]: a non-cryptographic random number for jitter and ids.
+//! - [`OutageGate`]: after a backend failed, skip the failing shard (a Redis
+//!   key slot, say) for a retry window; one warning per outage, one
+//!   recovery line.
 //! - With the `redis` feature, [`redis`](mod@crate::redis): one
 //!   [`RedisConnection`](crate::redis::RedisConnection) for standalone
 //!   servers and Clusters, the Cluster [`key_slot`](crate::redis::key_slot),
-//!   the [`OutageGate`](crate::redis::OutageGate) that skips a failing slot
-//!   for a retry window, and [`LuaScript`](crate::redis::LuaScript).
+//!   and [`LuaScript`](crate::redis::LuaScript).
 //!
-//! Without features it depends on `chrono` only.
+//! Without features it depends on `chrono` and `tracing` only.
 //!
 //! ```
 //! use std::time::Duration;
@@ -47,6 +49,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod clock;
+mod gate;
 mod lang;
 mod random;
 #[cfg(feature = "redis")]
@@ -55,5 +58,6 @@ pub mod redis;
 #[cfg(feature = "tokio")]
 pub use clock::Sleep;
 pub use clock::{Clock, FakeClock, SystemClock};
+pub use gate::OutageGate;
 pub use lang::{Lang, UserMessage};
 pub use random::random_u64;

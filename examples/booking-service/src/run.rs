@@ -7,7 +7,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 
-use voxcal_appointment_finder::RedisCacheBackend;
+use voxcal_appointment_finder::RedisCacheStore;
 use voxcal_call_rate_limiter::{OutagePolicy, RedisStore};
 use voxcal_circuit_breaker::{BreakerRegistry, RedisStore as BreakerStore};
 use voxcal_core::redis::{ConnectOptions, RedisConnection};
@@ -87,7 +87,7 @@ async fn with_redis(
     Ok(builder
         .redis_health(data.clone())
         .shared_slot_cache(
-            RedisCacheBackend::new(data.clone()),
+            RedisCacheStore::new(data.clone()),
             format!("{}:slots", redis.prefix),
         )
         .redis_limiter(

@@ -8,14 +8,12 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use parking_lot::Mutex;
 use voxcal_appointment_finder::{
-    AlternativeFinder, AvailabilitySource, BookingId, CacheConfig, CalcomSource, Clock, EventType,
-    EventTypeId, InMemoryCalendar, RedisCacheBackend, RedisConnection, Slot, SlotCache,
-    SourceError, SystemClock, Tenant, TenantId, TimeRange,
+    AlternativeFinder, AvailabilitySource, BookingId, BoxCacheStore, BoxSource, CalcomSource,
+    Clock, EventType, EventTypeId, InMemoryCalendar, RedisCacheStore, RedisConnection, Slot,
+    SlotCache, SourceError, SystemClock, Tenant, TenantId, TimeRange,
 };
 use voxcal_calcom_client::{CalcomClient, Credentials, RetryConfig};
-use voxcal_call_rate_limiter::{
-    CallKey, Decision, MemoryStore, Policy, RedisStore, Store, StoreError,
-};
+use voxcal_call_rate_limiter::{BoxStore, MemoryStore, Policy, RedisStore, Store};
 use voxcal_circuit_breaker::{BreakerRegistry, CircuitBreaker, Event as BreakerEvent};
 
 use crate::config::{CalendarConfig, ServiceConfig, TenantConfig};
@@ -49,14 +47,22 @@ pub(crate) struct Service {
     pub(crate) duration: Duration,
 }
 
-/// Where a tenant's free slots come from.
+/// A tenant's slot source (the demo calendar or Cal.com) with its metrics:
+/// fetch latency and result per source, and Cal.com's refusals while its
+/// breaker is open.
 #[derive(Debug, Clone)]
-pub(crate) enum Source {
-    Demo(InMemoryCalendar),
-    Calcom(CalcomSource),
+pub(crate) struct Metered<S> {
+    label: &'static str,
+    inner: S,
 }
 
-impl AvailabilitySource for Source {
+impl<S> Metered<S> {
+    pub(crate) fn new(label: &'static str, inner: S) -> Self {
+        Metered { label, inner }
+    }
+}
+
+impl<S: AvailabilitySource> AvailabilitySource for Metered<S> {
     async fn free_slots(
         &self,
         tenant: &TenantId,
@@ -64,41 +70,34 @@ impl AvailabilitySource for Source {
         range: TimeRange,
     ) -> Result<Vec<Slot>, SourceError> {
         let started = Instant::now();
-        let (source, result) = match self {
-            Source::Demo(calendar) => {
-                ("demo", calendar.free_slots(tenant, event_type, range).await)
-            }
-            Source::Calcom(cal) => ("calcom", cal.free_slots(tenant, event_type, range).await),
-        };
+        let result = self.inner.free_slots(tenant, event_type, range).await;
         metrics::histogram!(
             "upstream_request_seconds",
             "tenant" => tenant.to_string(),
-            "source" => source,
+            "source" => self.label,
             "operation" => "slots"
         )
         .record(started.elapsed().as_secs_f64());
         metrics::counter!(
             "slot_source_fetches_total",
             "tenant" => tenant.to_string(),
-            "source" => source,
+            "source" => self.label,
             "result" => if result.is_ok() { "ok" } else { "error" }
         )
         .increment(1);
         result
     }
 
-    /// Cal.com's open breaker: the slot cache answers a miss with its error
-    /// at once (no lock, no waiting behind other lookups); counted as a
-    /// fetch with result `refused`.
+    /// A source that refuses in advance (Cal.com while its breaker is open):
+    /// the slot cache answers a miss with its error at once (no lock, no
+    /// waiting behind other lookups); counted as a fetch with result
+    /// `refused`.
     fn known_failure(&self, tenant: &TenantId) -> Option<SourceError> {
-        let Source::Calcom(cal) = self else {
-            return None;
-        };
-        let err = cal.known_failure(tenant)?;
+        let err = self.inner.known_failure(tenant)?;
         metrics::counter!(
             "slot_source_fetches_total",
             "tenant" => tenant.to_string(),
-            "source" => "calcom",
+            "source" => self.label,
             "result" => "refused"
         )
         .increment(1);
@@ -140,8 +139,8 @@ impl Backend {
 /// A slot cache in Redis, for every tenant or for Cal.com tenants only.
 #[derive(Debug, Clone)]
 struct SharedCache {
-    backend: RedisCacheBackend,
-    prefix: String,
+    /// With its key prefix applied.
+    store: RedisCacheStore,
     calcom_only: bool,
 }
 
@@ -151,7 +150,7 @@ pub(crate) struct TenantRuntime {
     pub(crate) name: String,
     pub(crate) services: Vec<Service>,
     pub(crate) backend: Backend,
-    pub(crate) finder: AlternativeFinder<Source>,
+    pub(crate) finder: AlternativeFinder<BoxSource>,
     pub(crate) retell_api_key: Option<String>,
 }
 
@@ -189,40 +188,11 @@ pub(crate) struct Bookings {
     pub(crate) by_call: HashMap<(TenantId, String, usize, DateTime<Utc>), String>,
 }
 
-/// Where call limits are counted.
-#[derive(Debug)]
-pub(crate) enum Limiter {
-    Memory(MemoryStore),
-    Redis(RedisStore),
-}
-
-impl Limiter {
-    pub(crate) fn backend(&self) -> &'static str {
-        match self {
-            Limiter::Memory(_) => "in-memory",
-            Limiter::Redis(_) => "redis",
-        }
-    }
-}
-
-type DecisionFuture =
-    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Decision, StoreError>> + Send>>;
-
-impl Store for Limiter {
-    type Future = DecisionFuture;
-
-    fn decide(&self, policy: &Arc<Policy>, key: &CallKey) -> Self::Future {
-        match self {
-            Limiter::Memory(store) => Box::pin(store.decide(policy, key)),
-            Limiter::Redis(store) => Box::pin(store.decide(policy, key)),
-        }
-    }
-}
-
 pub(crate) struct Inner {
     pub(crate) tenants: BTreeMap<String, Arc<TenantRuntime>>,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) limiter: Arc<Limiter>,
+    /// Where call limits are counted (memory or Redis, chosen at runtime).
+    pub(crate) limiter: Arc<BoxStore>,
     pub(crate) policy: Arc<Policy>,
     pub(crate) bookings: Mutex<Bookings>,
     pub(crate) started: Instant,
@@ -258,7 +228,7 @@ impl fmt::Debug for AppState {
 pub struct AppStateBuilder {
     config: ServiceConfig,
     clock: Arc<dyn Clock>,
-    limiter: Option<Limiter>,
+    limiter: Option<BoxStore>,
     redis: Option<RedisConnection>,
     slot_cache: Option<SharedCache>,
     policy: Policy,
@@ -302,7 +272,8 @@ impl AppState {
             .any(|t| t.retell_api_key.is_some())
     }
 
-    /// Where call limits are counted: `in-memory` or `redis`.
+    /// Where call limits are counted: `in-memory`, `redis`, or `custom` (a
+    /// store of your own, see [`limiter_store`](AppStateBuilder::limiter_store)).
     pub fn limiter_backend(&self) -> &'static str {
         self.inner.limiter.backend()
     }
@@ -327,16 +298,17 @@ impl AppStateBuilder {
         self
     }
 
-    /// Counts call limits in `store` (its own clock; the default store reads
+    /// Counts call limits in `store`: a [`MemoryStore`] or any other
+    /// [`Store`] (its own clock; the default store, a `MemoryStore`, reads
     /// the service's [`clock`](Self::clock)).
-    pub fn limiter_store(mut self, store: MemoryStore) -> Self {
-        self.limiter = Some(Limiter::Memory(store));
+    pub fn limiter_store(mut self, store: impl Store) -> Self {
+        self.limiter = Some(BoxStore::new(store));
         self
     }
 
     /// Counts call limits in Redis, shared by every replica.
     pub fn redis_limiter(mut self, store: RedisStore) -> Self {
-        self.limiter = Some(Limiter::Redis(store));
+        self.limiter = Some(BoxStore::new(store));
         self
     }
 
@@ -355,8 +327,7 @@ impl AppStateBuilder {
     /// demo calendars live in each process, so the binary keeps this off.
     pub fn redis_slot_cache(mut self, conn: RedisConnection, prefix: impl Into<String>) -> Self {
         self.slot_cache = Some(SharedCache {
-            backend: RedisCacheBackend::new(conn),
-            prefix: prefix.into(),
+            store: RedisCacheStore::new(conn).with_prefix(prefix),
             calcom_only: false,
         });
         self
@@ -366,14 +337,9 @@ impl AppStateBuilder {
     /// (standalone or Cluster backend), shared by all replicas; demo tenants
     /// keep theirs in memory, since their calendars live in each process.
     /// The binary does this whenever Redis is configured.
-    pub fn shared_slot_cache(
-        mut self,
-        backend: RedisCacheBackend,
-        prefix: impl Into<String>,
-    ) -> Self {
+    pub fn shared_slot_cache(mut self, store: RedisCacheStore, prefix: impl Into<String>) -> Self {
         self.slot_cache = Some(SharedCache {
-            backend,
-            prefix: prefix.into(),
+            store: store.with_prefix(prefix),
             calcom_only: true,
         });
         self
@@ -441,7 +407,7 @@ impl AppStateBuilder {
             }
         }
         let limiter = self.limiter.unwrap_or_else(|| {
-            Limiter::Memory(MemoryStore::new().with_clock(Arc::clone(&self.clock)))
+            BoxStore::new(MemoryStore::new().with_clock(Arc::clone(&self.clock)))
         });
         Ok(AppState {
             inner: Arc::new(Inner {
@@ -546,7 +512,7 @@ fn build_tenant(
                 seed(&calendar, &tenant, clock.now_utc());
             }
             (
-                Source::Demo(calendar.clone()),
+                BoxSource::new(Metered::new("demo", calendar.clone())),
                 Backend::Demo(calendar.clone()),
             )
         }
@@ -587,7 +553,7 @@ fn build_tenant(
                 );
             }
             (
-                Source::Calcom(source),
+                BoxSource::new(Metered::new("calcom", source)),
                 Backend::Calcom {
                     client,
                     breaker,
@@ -599,14 +565,8 @@ fn build_tenant(
     let shared = slot_cache.filter(|c| !c.calcom_only || matches!(backend, Backend::Calcom { .. }));
     let cache = match shared {
         None => SlotCache::memory(source, Arc::clone(clock)),
-        Some(c) => SlotCache::redis(
-            source,
-            c.backend.clone(),
-            CacheConfig {
-                prefix: c.prefix.clone(),
-                ..CacheConfig::default()
-            },
-        ),
+        Some(c) => SlotCache::new(source, BoxCacheStore::new(c.store.clone()))
+            .with_clock(Arc::clone(clock)),
     };
     let finder = AlternativeFinder::new(cache, Arc::clone(clock));
     Ok(TenantRuntime {

@@ -1,15 +1,16 @@
-//! The Redis backend of the slot cache (feature `redis`).
+//! The Redis store of the slot cache (feature `redis`).
 
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use redis::{Cmd, FromRedisValue, RedisError, RedisResult, ScriptInvocation};
-use voxcal_core::redis::{LuaScript, OutageGate, RedisConnection};
-use voxcal_core::{Clock, SystemClock};
+use voxcal_core::redis::{LuaScript, RedisConnection};
 
-use super::{CacheConfig, CacheKey, DaySlots};
+use super::store::{CacheStore, CacheStoreError, FetchLock, Generation, LockToken};
+use super::{CacheKey, DaySlots};
 use crate::source::Slot;
 
 /// Deletes the fetch lock only if it still holds our token.
@@ -22,177 +23,111 @@ static INVALIDATE: LuaScript = LuaScript::new(include_str!("invalidate.lua"));
 static PUT: LuaScript = LuaScript::new(include_str!("put.lua"));
 
 /// How often a waiting replica looks for the other replica's result.
-const POLL_EVERY: std::time::Duration = std::time::Duration::from_millis(20);
+const POLL_EVERY: Duration = Duration::from_millis(20);
 
-/// The label the outage gate logs as its `backend`.
-const GATE_NAME: &str = "slot cache";
+/// Default of [`RedisCacheStore::with_timeout`].
+const DEFAULT_TIMEOUT: Duration = Duration::from_millis(250);
 
-/// Where a [`SlotCache`](crate::SlotCache) keeps its entries in Redis, on a
-/// standalone server or a Cluster ([`RedisConnection`]). Keys of one tenant
-/// share the hash tag `{<tenant>}`, so on a Cluster they live on one node.
+/// The slot cache in Redis, on a standalone server or a Cluster
+/// ([`RedisConnection`]), shared by every replica.
 ///
-/// A failed command makes the lookup a miss (the source is asked) and,
-/// through an [`OutageGate`] keyed by the tenant's key slot, skips Redis for
-/// that slot for [`redis_retry_after`](CacheConfig::redis_retry_after): an
-/// outage costs one timeout per window, not one per lookup, and on a
-/// Cluster only the failing node's tenants go without the cache. The gate
-/// logs one warning when an outage starts and one line when it ends. Each
-/// command may take at most [`redis_timeout`](CacheConfig::redis_timeout)
-/// (on top of the connection's own response timeout).
+/// Keys are `{prefix}:{<tenant>}:{event type}:{day}`
+/// ([`CacheKey::redis_key`]), with `:lock` and `:invalidated` beside them;
+/// the tenant is the hash tag, so on a Cluster a tenant's keys live on one
+/// node, and [`shard`](CacheStore::shard) is the key slot, so an outage of
+/// one node makes only its tenants go without the cache. TTLs are Redis
+/// server time (`PX`). A write and an invalidation are one Lua script each;
+/// the fetch lock is `SET NX PX` with a random token, released by a script
+/// that checks the token.
+///
+/// Invalidation leaves a marker living the `hold` the cache passes
+/// ([`lock_ttl`](crate::CacheConfig::lock_ttl)); while it lives, answers
+/// for that day are served but not stored (this store does not count
+/// [`Generation`]s). Each command may take at most
+/// [`with_timeout`](Self::with_timeout) (default 250 ms, on top of the
+/// connection's own response timeout); a slower one is an error, which the
+/// cache turns into a miss.
 ///
 /// ```no_run
 /// # async fn run() -> redis::RedisResult<()> {
-/// use voxcal_appointment_finder::{
-///     CacheConfig, InMemoryCalendar, RedisCacheBackend, SlotCache, SystemClock,
-/// };
+/// use voxcal_appointment_finder::{InMemoryCalendar, RedisCacheStore, SlotCache, SystemClock};
 /// use voxcal_core::redis::RedisConnection;
 ///
 /// let conn = RedisConnection::connect("redis://127.0.0.1:6379/").await?;
-/// let backend = RedisCacheBackend::new(conn);
-/// let calendar = InMemoryCalendar::new(SystemClock);
-/// let cache = SlotCache::redis(calendar, backend, CacheConfig::default());
+/// let store = RedisCacheStore::new(conn).with_prefix("slots");
+/// let cache = SlotCache::new(InMemoryCalendar::new(SystemClock), store);
 /// # drop(cache); Ok(()) }
 /// ```
 #[derive(Clone)]
-pub struct RedisCacheBackend {
+pub struct RedisCacheStore {
     conn: RedisConnection,
-    clock: Arc<dyn Clock>,
-    gate: Arc<OutageGate>,
+    prefix: Arc<str>,
+    timeout: Duration,
 }
 
-impl fmt::Debug for RedisCacheBackend {
+impl fmt::Debug for RedisCacheStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RedisCacheBackend")
+        f.debug_struct("RedisCacheStore")
             .field("conn", &self.conn)
-            .field("gate", &self.gate)
-            .finish_non_exhaustive()
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish()
     }
 }
 
-pub(crate) enum Lock {
-    Acquired(String),
-    Busy,
-    Failed,
-}
-
-/// Why a Redis call gave no answer.
-enum CallError {
-    /// Not sent: the key's slot failed within the retry window.
-    Skipped,
-    /// Sent, and it failed or timed out.
-    Failed(RedisError),
-}
-
-impl fmt::Display for CallError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CallError::Skipped => f.write_str("skipped after a recent failure"),
-            CallError::Failed(e) => fmt::Display::fmt(e, f),
-        }
-    }
-}
-
-/// A command's or script's answer; errors say whether Redis was asked.
-type CallResult<T> = Result<T, CallError>;
-
-/// Logs a failed call at `warn` (what the cache did about it), a skipped
-/// one at `debug` only: the gate has already warned about the outage.
-macro_rules! log_failure {
-    ($err:expr, $key:expr, $what:literal) => {
-        match $err {
-            CallError::Skipped => {
-                tracing::debug!(tenant = %$key.tenant(), $what)
-            }
-            CallError::Failed(e) => {
-                tracing::warn!(tenant = %$key.tenant(), error = %e, $what)
-            }
-        }
-    };
-}
-
-impl RedisCacheBackend {
-    /// A backend on `conn` (standalone or Cluster), reading the time for
-    /// its outage gate from the [`SystemClock`].
+impl RedisCacheStore {
+    /// A store on `conn` (standalone or Cluster) under the prefix `"slots"`.
     pub fn new(conn: RedisConnection) -> Self {
-        let retry_after = CacheConfig::default()
-            .redis_retry_after
-            .to_std()
-            .unwrap_or_default();
-        RedisCacheBackend {
+        RedisCacheStore {
             conn,
-            clock: Arc::new(SystemClock),
-            gate: Arc::new(OutageGate::new(GATE_NAME, retry_after)),
+            prefix: Arc::from("slots"),
+            timeout: DEFAULT_TIMEOUT,
         }
     }
 
-    /// Reads the time for the outage gate's retry window from `clock`
-    /// (tests cross the window with a [`FakeClock`](voxcal_core::FakeClock)).
-    pub fn with_clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Arc::new(clock);
+    /// Puts every key under `prefix` (default `"slots"`).
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Arc::from(prefix.into());
         self
     }
 
-    /// Uses `config`'s retry window ([`SlotCache::redis`](crate::SlotCache::redis)
-    /// calls it); a fresh gate, so no outage carries over.
-    pub(crate) fn configured(mut self, config: &CacheConfig) -> Self {
-        let retry_after = config.redis_retry_after.to_std().unwrap_or_default();
-        self.gate = Arc::new(OutageGate::new(GATE_NAME, retry_after));
+    /// The longest one Redis command may take before it counts as failed
+    /// (default 250 ms).
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
         self
     }
 
-    /// Runs one Redis call for `key` with the configured timeout, unless
-    /// the key's slot is skipped after a recent failure; reports the result
-    /// to the gate.
-    async fn guarded<T>(
+    /// The key prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Runs one Redis call with the configured timeout.
+    async fn timed<T>(
         &self,
-        key: &str,
-        config: &CacheConfig,
         call: impl Future<Output = RedisResult<T>>,
-    ) -> CallResult<T> {
-        let slot = self.conn.slot(key.as_bytes());
-        if self.gate.skips(slot, self.clock.now()) {
-            return Err(CallError::Skipped);
-        }
-        let limit = config.redis_timeout.to_std().unwrap_or_default();
-        let result = match tokio::time::timeout(limit, call).await {
-            Ok(result) => result,
-            Err(_) => Err(RedisError::from(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "redis command timed out",
+    ) -> Result<T, CacheStoreError> {
+        match tokio::time::timeout(self.timeout, call).await {
+            Ok(result) => result.map_err(CacheStoreError::from),
+            Err(_) => Err(CacheStoreError::from(RedisError::from(
+                std::io::Error::new(std::io::ErrorKind::TimedOut, "redis command timed out"),
             ))),
-        };
-        match result {
-            Ok(value) => {
-                self.gate.record_success(slot, self.clock.now());
-                Ok(value)
-            }
-            Err(e) => {
-                self.gate.record_failure(slot, self.clock.now(), &e);
-                Err(CallError::Failed(e))
-            }
         }
     }
 
-    /// Runs `cmd`, whose first key is `key`.
-    async fn query<T: FromRedisValue>(
-        &self,
-        key: &str,
-        cmd: &Cmd,
-        config: &CacheConfig,
-    ) -> CallResult<T> {
+    async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, CacheStoreError> {
         let mut conn = self.conn.clone();
-        self.guarded(key, config, async move { cmd.query_async(&mut conn).await })
+        self.timed(async move { cmd.query_async(&mut conn).await })
             .await
     }
 
-    /// Runs `script` with `keys` and `args`.
     async fn script<T: FromRedisValue>(
         &self,
         script: &'static LuaScript,
         keys: &[String],
         args: &[String],
-        config: &CacheConfig,
-    ) -> CallResult<T> {
+    ) -> Result<T, CacheStoreError> {
         let mut invocation: ScriptInvocation<'static> = script.prepare_invoke();
         for key in keys {
             invocation.key(key);
@@ -201,128 +136,116 @@ impl RedisCacheBackend {
             invocation.arg(arg);
         }
         let mut conn = self.conn.clone();
-        let first = keys.first().map(String::as_str).unwrap_or_default();
-        self.guarded(first, config, async move {
-            invocation.invoke_async(&mut conn).await
-        })
-        .await
-    }
-
-    pub(crate) async fn get(&self, key: &CacheKey, config: &CacheConfig) -> Option<DaySlots> {
-        let redis_key = key.redis_key(&config.prefix);
-        match self
-            .query::<Option<String>>(&redis_key, redis::cmd("GET").arg(&redis_key), config)
+        self.timed(async move { invocation.invoke_async(&mut conn).await })
             .await
-        {
-            Ok(Some(text)) => match decode(&text) {
-                Some(slots) => Some(slots),
-                None => {
-                    tracing::warn!(tenant = %key.tenant(), "unreadable slot cache entry ignored");
-                    None
-                }
-            },
-            Ok(None) => None,
-            Err(e) => {
-                log_failure!(e, key, "slot cache read failed; treated as a miss");
-                None
-            }
-        }
     }
 
-    pub(crate) async fn put(
+    fn entry_key(&self, key: &CacheKey) -> String {
+        key.redis_key(&self.prefix)
+    }
+
+    fn marker_key(&self, key: &CacheKey) -> String {
+        let mut k = self.entry_key(key);
+        k.push_str(":invalidated");
+        k
+    }
+
+    fn lock_key(&self, key: &CacheKey) -> String {
+        let mut k = self.entry_key(key);
+        k.push_str(":lock");
+        k
+    }
+}
+
+/// Milliseconds for `PX` (at least 1: Redis refuses 0).
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+impl CacheStore for RedisCacheStore {
+    /// An unreadable entry is a miss (logged), not an error.
+    async fn get(&self, key: &CacheKey) -> Result<Option<DaySlots>, CacheStoreError> {
+        let entry = self.entry_key(key);
+        let text: Option<String> = self.query(redis::cmd("GET").arg(&entry)).await?;
+        Ok(text.and_then(|text| {
+            let slots = decode(&text);
+            if slots.is_none() {
+                tracing::warn!(tenant = %key.tenant(), "unreadable slot cache entry ignored");
+            }
+            slots
+        }))
+    }
+
+    async fn put(
         &self,
         key: &CacheKey,
-        slots: &[Slot],
+        slots: DaySlots,
         ttl: Duration,
-        config: &CacheConfig,
-    ) {
-        let keys = [key.redis_key(&config.prefix), marker_key(key, config)];
-        let args = [encode(slots), ttl.num_milliseconds().max(1).to_string()];
-        match self.script::<i64>(&PUT, &keys, &args, config).await {
-            Ok(0) => {
-                tracing::debug!(tenant = %key.tenant(), "slot cache write skipped after an invalidation")
-            }
-            Ok(_) => {}
-            Err(e) => log_failure!(e, key, "slot cache write failed"),
-        }
+        _since: Generation,
+    ) -> Result<bool, CacheStoreError> {
+        let keys = [self.entry_key(key), self.marker_key(key)];
+        let args = [encode(&slots), millis(ttl).to_string()];
+        let stored: i64 = self.script(&PUT, &keys, &args).await?;
+        Ok(stored == 1)
     }
 
-    pub(crate) async fn invalidate(&self, key: &CacheKey, config: &CacheConfig) {
-        let keys = [key.redis_key(&config.prefix), marker_key(key, config)];
-        let args = [config.lock_ttl.num_milliseconds().max(1).to_string()];
-        if let Err(e) = self.script::<i64>(&INVALIDATE, &keys, &args, config).await {
-            log_failure!(e, key, "slot cache invalidation failed");
-        }
+    async fn invalidate(&self, key: &CacheKey, hold: Duration) -> Result<(), CacheStoreError> {
+        let keys = [self.entry_key(key), self.marker_key(key)];
+        let args = [millis(hold).to_string()];
+        let _: i64 = self.script(&INVALIDATE, &keys, &args).await?;
+        Ok(())
     }
 
-    pub(crate) async fn acquire(&self, key: &CacheKey, config: &CacheConfig) -> Lock {
-        let token = format!("{:016x}", voxcal_core::random_u64());
-        let lock = lock_key(key, config);
+    async fn lock(&self, key: &CacheKey, ttl: Duration) -> Result<FetchLock, CacheStoreError> {
+        let token = voxcal_core::random_u64();
         let mut cmd = redis::cmd("SET");
-        cmd.arg(&lock)
-            .arg(&token)
+        cmd.arg(self.lock_key(key))
+            .arg(format!("{token:016x}"))
             .arg("NX")
             .arg("PX")
-            .arg(config.lock_ttl.num_milliseconds().max(1));
-        match self.query::<Option<String>>(&lock, &cmd, config).await {
-            Ok(Some(_)) => Lock::Acquired(token),
-            Ok(None) => Lock::Busy,
-            Err(e) => {
-                log_failure!(e, key, "slot cache lock failed; fetching without it");
-                Lock::Failed
-            }
-        }
+            .arg(millis(ttl));
+        let set: Option<String> = self.query(&cmd).await?;
+        Ok(match set {
+            Some(_) => FetchLock::Acquired(LockToken::new(token)),
+            None => FetchLock::Busy,
+        })
     }
 
-    pub(crate) async fn release(&self, key: &CacheKey, token: &str, config: &CacheConfig) {
-        let keys = [lock_key(key, config)];
-        let args = [token.to_owned()];
-        if let Err(e) = self.script::<i64>(&RELEASE, &keys, &args, config).await {
-            log_failure!(
-                e,
-                key,
-                "slot cache unlock failed; the lock expires by itself"
-            );
-        }
+    async fn unlock(&self, key: &CacheKey, token: LockToken) -> Result<(), CacheStoreError> {
+        let keys = [self.lock_key(key)];
+        let args = [format!("{:016x}", token.get())];
+        let _: i64 = self.script(&RELEASE, &keys, &args).await?;
+        Ok(())
     }
 
-    /// Waits for another replica's fetch to land, up to `lock_wait`.
-    ///
-    /// This waits for another process's real work, so it runs on Tokio's
-    /// timer, not on the cache's clock.
-    pub(crate) async fn wait_for(&self, key: &CacheKey, config: &CacheConfig) -> Option<DaySlots> {
-        let budget = config.lock_wait.to_std().unwrap_or_default();
+    /// Polls every 20 ms; stops early when the lock is gone (the holder's
+    /// fetch failed).
+    async fn wait(
+        &self,
+        key: &CacheKey,
+        budget: Duration,
+    ) -> Result<Option<DaySlots>, CacheStoreError> {
         let start = tokio::time::Instant::now();
-        let lock = lock_key(key, config);
+        let lock = self.lock_key(key);
         loop {
-            if let Some(hit) = self.get(key, config).await {
-                return Some(hit);
+            if let Some(hit) = self.get(key).await? {
+                return Ok(Some(hit));
             }
             if start.elapsed() >= budget {
-                return None;
+                return Ok(None);
             }
-            // Stop waiting early when the lock is gone (the other fetch failed).
-            let exists = self
-                .query::<i64>(&lock, redis::cmd("EXISTS").arg(&lock), config)
-                .await;
-            if !matches!(exists, Ok(1)) {
-                return self.get(key, config).await;
+            let exists: i64 = self.query(redis::cmd("EXISTS").arg(&lock)).await?;
+            if exists != 1 {
+                return self.get(key).await;
             }
             tokio::time::sleep(POLL_EVERY).await;
         }
     }
-}
 
-fn marker_key(key: &CacheKey, config: &CacheConfig) -> String {
-    let mut k = key.redis_key(&config.prefix);
-    k.push_str(":invalidated");
-    k
-}
-
-fn lock_key(key: &CacheKey, config: &CacheConfig) -> String {
-    let mut k = key.redis_key(&config.prefix);
-    k.push_str(":lock");
-    k
+    /// The key slot of the tenant's hash tag (0 on a standalone server).
+    fn shard(&self, key: &CacheKey) -> u16 {
+        self.conn.slot(self.entry_key(key).as_bytes())
+    }
 }
 
 /// `start,end;start,end` in Unix seconds; an empty day is the empty string.

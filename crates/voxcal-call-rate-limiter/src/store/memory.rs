@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::future::{ready, Ready};
 use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,7 +13,7 @@ use crate::core::CallState;
 use crate::decision::{Decision, DecisionSource};
 use crate::inline::InlineStr;
 use crate::policy::{CallKey, Policy};
-use crate::store::{Store, StoreError};
+use crate::store::{CallStateStore, StoreError};
 
 /// One shard, on its own cache lines so threads on neighbouring shards do
 /// not slow each other down.
@@ -177,35 +176,47 @@ impl MemoryStore {
     pub fn purge_expired(&self) {
         let now = self.now_millis();
         for shard in self.shards.iter() {
-            shard.0.lock().retain(|_, s| s.expires_at() > now);
+            shard.0.lock().retain(|_, s| s.expiry_millis() > now);
         }
     }
 
-    /// Decides synchronously (the [`Store`] impl wraps this in a ready future).
+    /// Decides synchronously (the [`Store`](crate::Store) impl, through
+    /// [`CallStateStore`], wraps the same decision in a ready future).
+    #[inline]
     pub fn decide_now(&self, policy: &Policy, key: &CallKey) -> Decision {
         let now = self.now_millis();
-        let hash = self.hasher.hash_one(key.call_id().as_bytes());
-        let map_key = Key {
-            hash,
-            id: InlineStr::new(key.call_id()),
-        };
-        let mut shard = self.shards[self.shard_index(hash)].0.lock();
         // Filled in place and returned from one exit, so the decision is
         // built right in the caller's slot.
         let mut decision = Decision::unlimited(DecisionSource::Memory);
-        if let Some(state) = shard.get_mut(&map_key) {
+        self.with_state(key.call_id(), |state| {
             state.decide_into(policy, key, now, &mut decision);
+        });
+        decision
+    }
+
+    /// Runs `f` on the state of `call_id` (a fresh one if it has none)
+    /// under its shard's lock, and keeps the state if it holds anything.
+    #[inline(always)]
+    fn with_state<R>(&self, call_id: &str, f: impl FnOnce(&mut CallState) -> R) -> R {
+        let hash = self.hasher.hash_one(call_id.as_bytes());
+        let map_key = Key {
+            hash,
+            id: InlineStr::new(call_id),
+        };
+        let mut shard = self.shards[self.shard_index(hash)].0.lock();
+        if let Some(state) = shard.get_mut(&map_key) {
+            f(state)
         } else {
             if shard.len() >= self.per_shard_cap {
-                evict(&mut shard, self.per_shard_cap, now);
+                evict(&mut shard, self.per_shard_cap, self.now_millis());
             }
             let mut state = CallState::default();
-            state.decide_into(policy, key, now, &mut decision);
-            if state.expires_at() != 0 {
+            let answer = f(&mut state);
+            if state.expiry_millis() != 0 {
                 shard.insert(map_key, state);
             }
+            answer
         }
-        decision
     }
 
     /// Picks a shard from bits of the call id's hash that the map inside
@@ -342,17 +353,17 @@ impl Hasher for SeededHasher {
 /// Makes room in a full shard: expired calls first, then the eighth of the
 /// shard that would expire soonest (those idle longest).
 fn evict(shard: &mut Map, cap: usize, now: u64) {
-    shard.retain(|_, s| s.expires_at() > now);
+    shard.retain(|_, s| s.expiry_millis() > now);
     if shard.len() < cap {
         return;
     }
     let drop = (cap / 8).max(1);
-    let mut expiries: Vec<u64> = shard.values().map(CallState::expires_at).collect();
+    let mut expiries: Vec<u64> = shard.values().map(CallState::expiry_millis).collect();
     let (_, threshold, _) = expiries.select_nth_unstable(drop - 1);
     let threshold = *threshold;
     let mut dropped = 0;
     shard.retain(|_, s| {
-        if dropped < drop && s.expires_at() <= threshold {
+        if dropped < drop && s.expiry_millis() <= threshold {
             dropped += 1;
             false
         } else {
@@ -380,11 +391,23 @@ impl fmt::Debug for MemoryStore {
     }
 }
 
-impl Store for MemoryStore {
-    type Future = Ready<Result<Decision, StoreError>>;
+/// The crate's own [`CallStateStore`]: its [`Store`](crate::Store) impl comes from there.
+impl CallStateStore for MemoryStore {
+    const SOURCE: DecisionSource = DecisionSource::Memory;
+    const BACKEND: &'static str = "in-memory";
 
-    fn decide(&self, policy: &Arc<Policy>, key: &CallKey) -> Self::Future {
-        ready(Ok(self.decide_now(policy, key)))
+    #[inline]
+    fn now_millis(&self) -> u64 {
+        MemoryStore::now_millis(self)
+    }
+
+    #[inline]
+    fn update<R>(
+        &self,
+        call_id: &str,
+        decide: impl FnOnce(&mut CallState) -> R,
+    ) -> Result<R, StoreError> {
+        Ok(self.with_state(call_id, decide))
     }
 }
 

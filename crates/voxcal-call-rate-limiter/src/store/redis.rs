@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use voxcal_core::redis::{LuaScript, OutageGate, RedisConnection};
+use voxcal_core::redis::{LuaScript, RedisConnection};
+use voxcal_core::OutageGate;
 use voxcal_core::{Clock, SystemClock};
 
 use crate::core::{conclude, After, Observed};
@@ -266,6 +267,10 @@ impl Store for RedisStore {
             }
         });
         RedisDecision { inner }
+    }
+
+    fn backend(&self) -> &'static str {
+        "redis"
     }
 }
 

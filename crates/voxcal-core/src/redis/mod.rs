@@ -8,8 +8,9 @@
 //! - [`key_slot`]: the Cluster hash slot of a key, which
 //!   [`RedisConnection::slot`] answers per connection (0 on a standalone
 //!   server).
-//! - [`OutageGate`]: after a failure, skip the failing slot for a retry
-//!   window, with one warning per outage and one recovery line.
+//! - [`OutageGate`] (also without this feature, at the crate root): after a
+//!   failure, skip the failing slot for a retry window, with one warning per
+//!   outage and one recovery line.
 //! - [`LuaScript`]: a script kept in a `.lua` file and loaded one way,
 //!   `static S: LuaScript = LuaScript::new(include_str!("s.lua"));`.
 //!
@@ -35,11 +36,10 @@
 //! ```
 
 mod connection;
-mod gate;
 mod script;
 mod slot;
 
+pub use crate::OutageGate;
 pub use connection::{ConnectOptions, RedisConnection};
-pub use gate::OutageGate;
 pub use script::LuaScript;
 pub use slot::{hash_tag, key_slot, SLOTS};

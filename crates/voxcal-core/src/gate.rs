@@ -1,24 +1,26 @@
-//! Skip a failing Redis for a while instead of waiting on it for every call.
+//! Skip a failing backend for a while instead of waiting on it for every call.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// A failure older than this many retry windows no longer belongs to the
 /// current outage.
 const QUIET_WINDOWS: u32 = 5;
 
-/// Which key slots of a Redis failed lately, so calls for them skip Redis
-/// for a retry window instead of each waiting for its timeout.
+/// Which shards of a backend failed lately, so calls for them skip the
+/// backend for a retry window instead of each waiting for its timeout.
 ///
 /// A store asks [`skips`](Self::skips) before a call and reports the result
 /// with [`record_failure`](Self::record_failure) or
-/// [`record_success`](Self::record_success). On a Cluster each key's slot
-/// is tracked on its own ([`RedisConnection::slot`](super::RedisConnection::slot)),
-/// so only the failing node's keys skip; a standalone server is slot 0.
+/// [`record_success`](Self::record_success). A shard is whatever part of
+/// the backend fails on its own: for Redis the key slot
+/// (`RedisConnection::slot` with the `redis` feature: on a Cluster only the
+/// failing node's keys skip; a standalone server is slot 0); a backend that
+/// fails as a whole uses one shard.
 ///
 /// The gate logs through `tracing`: one warning when an outage starts (the
 /// first failure after a quiet stretch of a few windows) and one info line
@@ -27,7 +29,7 @@ const QUIET_WINDOWS: u32 = 5;
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use voxcal_core::redis::OutageGate;
+/// use voxcal_core::OutageGate;
 ///
 /// let gate = OutageGate::new("slot cache", Duration::from_secs(1));
 /// let t0 = Instant::now();
@@ -43,12 +45,12 @@ pub struct OutageGate {
     retry_after: Duration,
     /// Whether `slots` holds anything: the healthy path reads only this.
     any: AtomicBool,
-    /// Failed slots, each with the instant until which it is skipped.
+    /// Failed shards, each with the instant until which it is skipped.
     slots: Mutex<HashMap<u16, Instant>>,
 }
 
 impl OutageGate {
-    /// A gate for the Redis of `name` (a short label such as `"rate limiter"`,
+    /// A gate for the backend of `name` (a short label such as `"rate limiter"`,
     /// logged as the `backend` field) that skips a failed slot for
     /// `retry_after`.
     pub fn new(name: &'static str, retry_after: Duration) -> Self {
@@ -68,12 +70,11 @@ impl OutageGate {
     /// Whether calls for `slot` skip Redis at `now`.
     #[inline]
     pub fn skips(&self, slot: u16, now: Instant) -> bool {
-        self.any.load(Ordering::Acquire)
-            && self
-                .slots
-                .lock()
-                .get(&slot)
-                .is_some_and(|&until| now < until)
+        self.any.load(Ordering::Acquire) && self.lock().get(&slot).is_some_and(|&until| now < until)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<u16, Instant>> {
+        self.slots.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Whether any slot failed and has not answered since.
@@ -88,7 +89,7 @@ impl OutageGate {
     pub fn record_failure(&self, slot: u16, now: Instant, error: &dyn fmt::Display) -> bool {
         let quiet = self.retry_after.saturating_mul(QUIET_WINDOWS);
         let first = {
-            let mut slots = self.slots.lock();
+            let mut slots = self.lock();
             slots.retain(|_, until| still_within(*until, quiet, now));
             let first = slots.is_empty();
             slots.insert(slot, now.checked_add(self.retry_after).unwrap_or(now));
@@ -100,7 +101,7 @@ impl OutageGate {
                 backend = self.name,
                 error = %error,
                 retry_after_ms = u64::try_from(self.retry_after.as_millis()).unwrap_or(u64::MAX),
-                "Redis unreachable; the failing key slots skip it until it answers again"
+                "backend unreachable; the failing shards skip it until it answers again"
             );
         }
         first
@@ -117,7 +118,7 @@ impl OutageGate {
             return false;
         }
         {
-            let mut slots = self.slots.lock();
+            let mut slots = self.lock();
             let horizon = if slots.remove(&slot).is_some() {
                 Duration::ZERO
             } else {
@@ -129,7 +130,7 @@ impl OutageGate {
             }
             self.any.store(false, Ordering::Release);
         }
-        tracing::info!(backend = self.name, "Redis answers again; outage over");
+        tracing::info!(backend = self.name, "backend answers again; outage over");
         true
     }
 }
