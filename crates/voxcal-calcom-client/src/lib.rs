@@ -72,6 +72,19 @@
 //! | [`event_type`](CalcomClient::event_type) | `GET /v2/event-types/{id}` | `2024-06-14` |
 //! | [`me`](CalcomClient::me) | `GET /v2/me` | none |
 //!
+//! # Webhooks
+//!
+//! [`webhook`] checks Cal.com's `X-Cal-Signature-256` in constant time and decodes
+//! booking webhooks into [`webhook::WebhookEvent`]; see the module for an example and
+//! `examples/webhook_axum.rs` for an axum receiver.
+//!
+//! # Tolerant decoding
+//!
+//! Counts and durations are read from numbers or numeric strings (the spec documents
+//! `"slotDuration": "30"`), `null` counts as missing, unknown booking statuses are
+//! [`BookingStatus::Unknown`], unknown fields are ignored. Ids, instants, uids and the
+//! slot map stay strict.
+//!
 //! # Resilience
 //!
 //! - [`TimeoutConfig`]: connect 2 s; slots 2 s, other reads 5 s, writes 10 s per attempt.
@@ -111,6 +124,7 @@ mod error;
 mod models;
 mod quota;
 mod retry;
+pub mod webhook;
 
 pub use auth::Credentials;
 pub use client::{

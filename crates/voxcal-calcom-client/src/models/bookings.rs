@@ -331,9 +331,10 @@ impl RescheduleBookingRequest {
     }
 }
 
-/// A booking's state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// A booking's state. Read case-insensitively (`accepted` in the API, `ACCEPTED` in
+/// webhooks); a value this client does not know is [`Unknown`](Self::Unknown)
+/// instead of a decoding failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum BookingStatus {
     /// Confirmed.
@@ -344,9 +345,28 @@ pub enum BookingStatus {
     Cancelled,
     /// Rejected by the organizer.
     Rejected,
-    /// A status this client does not know yet.
-    #[serde(other)]
+    /// A status this client does not know yet (`awaiting_host`, …).
     Unknown,
+}
+
+impl BookingStatus {
+    /// The status for Cal.com's text, in any letter case.
+    pub fn from_wire(text: &str) -> Self {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "accepted" => Self::Accepted,
+            "pending" => Self::Pending,
+            "cancelled" | "canceled" => Self::Cancelled,
+            "rejected" => Self::Rejected,
+            _ => Self::Unknown,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for BookingStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Ok(Self::from_wire(&text))
+    }
 }
 
 /// The event type a booking belongs to.
@@ -365,10 +385,10 @@ pub struct BookingHost {
     /// User id.
     pub id: u64,
     /// Name.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub name: String,
     /// E-mail.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub email: String,
     /// Username.
     #[serde(default)]
@@ -394,19 +414,19 @@ impl fmt::Debug for BookingHost {
 #[serde(rename_all = "camelCase")]
 pub struct BookingAttendee {
     /// Name.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub name: String,
     /// E-mail.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub email: String,
     /// Time zone.
     #[serde(default)]
     pub time_zone: Option<String>,
     /// Language.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::opt_text")]
     pub language: Option<String>,
     /// Marked as no-show.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub absent: bool,
     /// Phone number.
     #[serde(default)]
@@ -438,10 +458,10 @@ pub struct Booking {
     /// Uid (used in URLs).
     pub uid: String,
     /// Title.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub title: String,
     /// Description.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::opt_text")]
     pub description: Option<String>,
     /// State.
     pub status: BookingStatus,
@@ -450,7 +470,7 @@ pub struct Booking {
     /// End.
     pub end: DateTime<Utc>,
     /// Length in minutes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::opt_u32")]
     pub duration: Option<u32>,
     /// Event type id.
     #[serde(default)]
@@ -459,10 +479,10 @@ pub struct Booking {
     #[serde(default)]
     pub event_type: Option<EventTypeSummary>,
     /// Location (URL, address or phone).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::opt_text")]
     pub location: Option<String>,
     /// Organizer was absent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub absent_host: bool,
     /// Created at.
     #[serde(default)]
@@ -471,19 +491,19 @@ pub struct Booking {
     #[serde(default)]
     pub updated_at: Option<DateTime<Utc>>,
     /// Hosts.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub hosts: Vec<BookingHost>,
     /// Attendees.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub attendees: Vec<BookingAttendee>,
     /// Guests' e-mails.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub guests: Vec<String>,
     /// Metadata.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub metadata: serde_json::Map<String, serde_json::Value>,
     /// Booking-field answers.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub booking_fields_responses: serde_json::Map<String, serde_json::Value>,
     /// Why it was cancelled.
     #[serde(default)]
@@ -539,28 +559,28 @@ impl BookingData {
 #[serde(rename_all = "camelCase")]
 pub struct Pagination {
     /// All matching bookings.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::u64_or_zero")]
     pub total_items: u64,
     /// Matching bookings after this page.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::u64_or_zero")]
     pub remaining_items: u64,
     /// Bookings on this page.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::u64_or_zero")]
     pub returned_items: u64,
     /// Page size.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::u64_or_zero")]
     pub items_per_page: u64,
     /// 1-based page number.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::u64_or_zero")]
     pub current_page: u64,
     /// Pages in all.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::u64_or_zero")]
     pub total_pages: u64,
     /// Another page follows.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub has_next_page: bool,
     /// A page precedes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub has_previous_page: bool,
 }
 
@@ -779,6 +799,77 @@ mod decode_tests {
         json["status"] = serde_json::json!("awaiting_payment");
         let booking: Booking = serde_json::from_value(json).unwrap();
         assert_eq!(booking.status, BookingStatus::Unknown);
+    }
+
+    #[test]
+    fn nulls_strings_and_letter_case_are_tolerated() {
+        let mut json = base();
+        for key in [
+            "title",
+            "hosts",
+            "attendees",
+            "guests",
+            "metadata",
+            "bookingFieldsResponses",
+            "absentHost",
+            "description",
+            "duration",
+        ] {
+            json[key] = serde_json::Value::Null;
+        }
+        json["status"] = serde_json::json!("ACCEPTED");
+        json["location"] = serde_json::json!({"type": "phone"});
+        let booking: Booking = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(booking.status, BookingStatus::Accepted);
+        assert!(
+            booking.title.is_empty() && booking.hosts.is_empty() && booking.attendees.is_empty()
+        );
+        assert_eq!((booking.location, booking.duration), (None, None));
+        json["duration"] = serde_json::json!("45");
+        json["attendees"] = serde_json::json!([{"name": null, "email": "a@b.de", "absent": null, "language": {"locale": "de"}}]);
+        let booking: Booking = serde_json::from_value(json).unwrap();
+        assert_eq!(booking.duration, Some(45));
+        assert_eq!(booking.attendees[0].email, "a@b.de");
+        for (status, want) in [
+            ("Cancelled", BookingStatus::Cancelled),
+            ("canceled", BookingStatus::Cancelled),
+            ("PENDING", BookingStatus::Pending),
+            ("rejected", BookingStatus::Rejected),
+            ("", BookingStatus::Unknown),
+        ] {
+            assert_eq!(BookingStatus::from_wire(status), want, "{status}");
+        }
+        let page: Pagination = serde_json::from_value(
+            serde_json::json!({"totalItems": "12", "hasNextPage": null, "currentPage": null}),
+        )
+        .unwrap();
+        assert_eq!(
+            (page.total_items, page.has_next_page, page.current_page),
+            (12, false, 0)
+        );
+    }
+
+    #[test]
+    fn ids_instants_and_uids_stay_strict() {
+        for (key, value) in [
+            ("id", serde_json::json!("1")),
+            ("id", serde_json::json!(1.5)),
+            ("uid", serde_json::json!(null)),
+            ("start", serde_json::json!("2026-12-01")),
+            ("end", serde_json::json!(null)),
+            ("eventTypeId", serde_json::json!("42")),
+            ("status", serde_json::json!(1)),
+        ] {
+            let mut json = base();
+            json[key] = value.clone();
+            assert!(
+                serde_json::from_value::<Booking>(json).is_err(),
+                "{key} = {value}"
+            );
+        }
+        let mut json = base();
+        json.as_object_mut().unwrap().remove("uid");
+        assert!(serde_json::from_value::<Booking>(json).is_err());
     }
 
     proptest! {

@@ -42,45 +42,85 @@ pub struct EventType {
     /// Id.
     pub id: u64,
     /// Default length in minutes.
+    #[serde(deserialize_with = "super::lenient::u32")]
     pub length_in_minutes: u32,
     /// Selectable lengths, if several.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::vec_u32")]
     pub length_in_minutes_options: Vec<u32>,
-    /// Title.
+    /// Title (empty when Cal.com leaves it out).
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub title: String,
-    /// Slug.
+    /// Slug (empty when Cal.com leaves it out).
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub slug: String,
     /// Description.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::opt_text")]
     pub description: Option<String>,
     /// Locations, as Cal.com describes them.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub locations: Vec<serde_json::Value>,
     /// Booking questions, as Cal.com describes them.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub booking_fields: Vec<serde_json::Value>,
     /// Minimum notice in minutes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::opt_u32")]
     pub minimum_booking_notice: Option<u32>,
     /// Buffer before, minutes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::opt_u32")]
     pub before_event_buffer: Option<u32>,
     /// Buffer after, minutes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::opt_u32")]
     pub after_event_buffer: Option<u32>,
     /// Hidden from the profile page.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub hidden: bool,
     /// Owner user id (user event types).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::opt_id_or_object")]
     pub owner_id: Option<u64>,
     /// Team id (team event types).
     #[serde(default)]
     pub team_id: Option<u64>,
     /// Public booking page.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::opt_text")]
     pub booking_url: Option<String>,
     /// Schedule id.
     #[serde(default)]
     pub schedule_id: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn spec_quirks_decode_and_ids_stay_strict() {
+        let base = json!({"id": 1, "lengthInMinutes": "60", "lengthInMinutesOptions": [15, "30"],
+            "ownerId": {}, "title": null, "minimumBookingNotice": "120", "hidden": null, "locations": null});
+        let event_type: EventType = serde_json::from_value(base.clone()).unwrap();
+        assert_eq!(event_type.length_in_minutes, 60);
+        assert_eq!(event_type.length_in_minutes_options, [15, 30]);
+        assert_eq!(event_type.minimum_booking_notice, Some(120));
+        assert_eq!(
+            (
+                event_type.owner_id,
+                event_type.title.as_str(),
+                event_type.hidden
+            ),
+            (None, "", false)
+        );
+        for (key, value) in [
+            ("id", json!("1")),
+            ("ownerId", json!("10")),
+            ("teamId", json!(1.5)),
+            ("lengthInMinutes", json!(null)),
+        ] {
+            let mut json = base.clone();
+            json[key] = value.clone();
+            assert!(
+                serde_json::from_value::<EventType>(json).is_err(),
+                "{key} = {value}"
+            );
+        }
+    }
 }

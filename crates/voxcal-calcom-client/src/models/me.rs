@@ -13,20 +13,23 @@ use super::{redacted_opt, Redacted};
 pub struct Me {
     /// User id.
     pub id: u64,
-    /// Username.
+    /// Username (empty when Cal.com leaves it out).
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub username: String,
-    /// E-mail.
+    /// E-mail (empty when Cal.com leaves it out).
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub email: String,
     /// Name.
     #[serde(default)]
     pub name: Option<String>,
-    /// Time zone (IANA).
+    /// Time zone (IANA; empty when Cal.com leaves it out).
+    #[serde(default, deserialize_with = "super::lenient::null_default")]
     pub time_zone: String,
     /// First day of the week (`Monday`, …).
     #[serde(default)]
     pub week_start: Option<String>,
     /// 12 or 24.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::lenient::opt_u32")]
     pub time_format: Option<u32>,
     /// Default schedule.
     #[serde(default)]

@@ -2,6 +2,7 @@
 
 mod bookings;
 mod event_types;
+pub(crate) mod lenient;
 mod me;
 mod slots;
 

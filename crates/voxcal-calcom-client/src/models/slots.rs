@@ -234,7 +234,11 @@ enum WireSlot {
         start: DateTime<Utc>,
         #[serde(default)]
         end: Option<DateTime<Utc>>,
-        #[serde(default, rename = "attendeesCount")]
+        #[serde(
+            default,
+            rename = "attendeesCount",
+            deserialize_with = "super::lenient::opt_u32"
+        )]
         attendees_count: Option<u32>,
         #[serde(default, rename = "bookingUid")]
         booking_uid: Option<String>,
@@ -321,11 +325,14 @@ pub struct SlotReservation {
     pub slot_start: DateTime<Utc>,
     /// Slot end.
     pub slot_end: DateTime<Utc>,
-    /// Slot length in minutes.
+    /// Slot length in minutes (Cal.com documents it as `"30"`, a string: both
+    /// forms are read).
+    #[serde(deserialize_with = "super::lenient::u32")]
     pub slot_duration: u32,
     /// The reservation's uid (to release it).
     pub reservation_uid: String,
     /// Hold length in minutes.
+    #[serde(deserialize_with = "super::lenient::u32")]
     pub reservation_duration: u32,
     /// When the hold lapses.
     pub reservation_until: DateTime<Utc>,
@@ -365,6 +372,41 @@ mod tests {
             serde_json::json!({"2026-12-01": [{"end": "2026-12-01T09:30:00Z"}]})
         )
         .is_err());
+    }
+
+    #[test]
+    fn reservations_read_durations_as_numbers_or_strings() {
+        let wire = |duration: serde_json::Value, id: serde_json::Value| {
+            serde_json::json!({
+                "eventTypeId": id, "slotStart": "2024-09-04T09:00:00Z", "slotEnd": "2024-09-04T10:00:00Z",
+                "slotDuration": duration, "reservationUid": "r", "reservationDuration": 5,
+                "reservationUntil": "2024-09-04T10:00:00Z", "new": true
+            })
+        };
+        // The spec's own example: `"slotDuration": "30"`.
+        for duration in [
+            serde_json::json!("30"),
+            serde_json::json!(30),
+            serde_json::json!(30.0),
+        ] {
+            let held: SlotReservation =
+                serde_json::from_value(wire(duration, serde_json::json!(1))).unwrap();
+            assert_eq!(held.slot_duration, 30);
+        }
+        assert!(serde_json::from_value::<SlotReservation>(wire(
+            serde_json::json!("dreißig"),
+            serde_json::json!(1)
+        ))
+        .is_err());
+        assert!(serde_json::from_value::<SlotReservation>(wire(
+            serde_json::json!(30),
+            serde_json::json!("1")
+        ))
+        .is_err());
+        let counted = parse(
+            serde_json::json!({"2026-12-01": [{"start": "2026-12-01T10:00:00Z", "attendeesCount": "2"}]}),
+        );
+        assert_eq!(counted.iter().next().unwrap().attendees_count, Some(2));
     }
 
     #[test]
