@@ -133,8 +133,8 @@ impl Harness {
 }
 
 /// Runs every check: all-or-nothing, the sliding window, the lifetime cap,
-/// the per-function quota, cooldown, expiry, bad keys, shared state, and
-/// 200 concurrent tasks over 4 store instances.
+/// the per-function quota, cooldown, expiry, bad keys, shared state,
+/// release, and 200 concurrent tasks over 4 store instances.
 pub async fn run(harness: &Harness) {
     all_or_nothing(harness).await;
     sliding_window(harness).await;
@@ -144,6 +144,7 @@ pub async fn run(harness: &Harness) {
     expiry(harness).await;
     bad_keys(harness).await;
     shared_state(harness).await;
+    release(harness).await;
     concurrent_exact(harness, 200, 4).await;
 }
 
@@ -773,6 +774,44 @@ pub async fn shared_state(h: &Harness) {
         expect_admitted(check, &what, &d);
         expect_used(check, &what, &d, "total", i as u32 + 1);
     }
+}
+
+/// [`Store::release`] on one instance forgets the call on every instance:
+/// a call refused by its per-function quota starts fresh, at once (no time
+/// passes); releasing an unknown call is no error, and other calls keep
+/// their counts.
+pub async fn release(h: &Harness) {
+    let check = "release";
+    let policy = Arc::new(Policy::default());
+    let (a, b) = (h.store().await, h.store().await);
+    let errors = &*h.errors;
+    let quota = limit(&policy, "per_function").quota();
+    let key = CallKey::new(h.call_id(check)).with_function("f");
+    let other = CallKey::new(h.call_id("release-other")).with_function("f");
+    for i in 0..quota {
+        let d = decide(check, &a, &policy, &key, errors).await;
+        expect_admitted(check, &format!("request {}", i + 1), &d);
+    }
+    decide(check, &a, &policy, &other, errors).await;
+    let d = decide(check, &b, &policy, &key, errors).await;
+    assert!(
+        !d.admitted,
+        "{check}: request {} of the call should be refused before the release",
+        quota + 1
+    );
+    if let Err(e) = b.release(key.call_id()).await {
+        panic!("{check}: release failed: {e}");
+    }
+    if let Err(e) = a.release(&h.call_id("release-never-seen")).await {
+        panic!("{check}: releasing an unknown call failed: {e}");
+    }
+    let d = decide(check, &a, &policy, &key, errors).await;
+    let what = "the first request after the release (on the other instance)";
+    expect_admitted(check, what, &d);
+    expect_used(check, what, &d, "per_function", 1);
+    expect_used(check, what, &d, "total", 1);
+    let d = decide(check, &b, &policy, &other, errors).await;
+    expect_used(check, "another call after the release", &d, "total", 2);
 }
 
 /// `tasks` concurrent tasks over `instances` store instances, at one

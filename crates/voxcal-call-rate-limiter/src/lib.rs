@@ -139,7 +139,9 @@ pub use layer::{
     RejectionKind, RetellExtractor, CALL_ID_HEADER, RATELIMIT, RATELIMIT_POLICY,
 };
 pub use policy::{CallKey, Limit, Period, Policy, PolicyBuilder, PolicyError, Scope};
-pub use store::{BoxDecision, BoxStore, CallStateStore, MemoryStore, Store, StoreError};
+pub use store::{
+    BoxDecision, BoxStore, CallStateStore, MemoryStore, ReleaseFuture, Store, StoreError,
+};
 #[cfg(feature = "redis")]
 pub use store::{OutagePolicy, RedisDecision, RedisStore};
 /// The family's Redis connection (standalone or Cluster) a [`RedisStore`] is

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use voxcal_call_rate_limiter::conformance::{self, Harness};
 use voxcal_call_rate_limiter::{
     BoxStore, CallKey, CallState, CallStateStore, Clock, Decision, FakeClock, MemoryStore, Policy,
-    Store, StoreError,
+    ReleaseFuture, Store, StoreError,
 };
 
 /// Encoded call states with their expiry (ms), by call id.
@@ -79,6 +79,14 @@ impl CallStateStore for MapStore {
         }
         Ok(answer)
     }
+
+    fn remove(&self, call_id: &str) -> Result<(), StoreError> {
+        self.calls
+            .lock()
+            .map_err(|_| StoreError::unavailable("map lock poisoned"))?
+            .remove(call_id);
+        Ok(())
+    }
 }
 
 /// A wrapper around any store that fails every `k`-th decision with a
@@ -114,6 +122,10 @@ impl<S: Store> Store for Flaky<S> {
 
     fn backend(&self) -> &'static str {
         self.inner.backend()
+    }
+
+    fn release(&self, call_id: &str) -> ReleaseFuture {
+        self.inner.release(call_id)
     }
 }
 
@@ -203,6 +215,30 @@ async fn the_suite_catches_broken_stores() {
     assert!(
         message.contains("shared_state")
             && message.contains("expected limit total to count 2, got 1"),
+        "{message}"
+    );
+
+    // A store that keeps the default `release` (state waits for its TTL) is
+    // caught by `release`.
+    #[derive(Debug)]
+    struct NoRelease(MapStore);
+    impl Store for NoRelease {
+        type Future = <MapStore as Store>::Future;
+        fn decide(&self, policy: &Arc<Policy>, key: &CallKey) -> Self::Future {
+            self.0.decide(policy, key)
+        }
+    }
+    let shared = MapStore::new(clock.clone());
+    let keeps = Harness::new(clock.clone(), move || {
+        let store = NoRelease(shared.clone());
+        async move { store }
+    });
+    let caught = tokio::spawn(async move { conformance::release(&keeps).await }).await;
+    let message = panic_message(caught.expect_err("a store that never releases must fail"));
+    assert!(
+        message.contains("release")
+            && message.contains("the first request after the release")
+            && message.contains("to be admitted"),
         "{message}"
     );
 

@@ -59,7 +59,14 @@ pub(crate) fn classify_key(raw: &[u8]) -> Option<KeyRule> {
     if !table.may_end(raw) && !has_secret_stem(raw) {
         return None;
     }
-    classify_normalized(raw)
+    classify_normalized(raw).or_else(|| {
+        // An extension header's `X-` prefix is no part of the name:
+        // `X-Customer-Name`, `X-Name`.
+        match raw {
+            [b'x' | b'X', b'-', rest @ ..] if !rest.is_empty() => classify_normalized(rest),
+            _ => None,
+        }
+    })
 }
 
 /// The full classification, for keys that passed the quick reject.
@@ -420,6 +427,8 @@ fn build_table() -> HashMap<&'static [u8], KeyRule, BuildFnv> {
                 "ccnumber",
                 "pan",
                 "kartennummer",
+                "kreditkarte",
+                "kreditkartennummer",
             ],
             rule(Kind::Card, Word),
         ),

@@ -362,7 +362,7 @@ impl Scan<'_, '_> {
             let spoken = matches!(first | 0x20, b'n' | b'h')
                 .then(|| name_phrase_end(b, w, end))
                 .flatten()
-                .and_then(|p| Some((p, self.name_words(p, 3)?)));
+                .and_then(|p| Some((p, self.name_words(p, 3, false)?)));
             if let Some((p, e)) = spoken {
                 return self.redact_kind(p, e, Kind::Name);
             }
@@ -405,13 +405,17 @@ impl Scan<'_, '_> {
             }
             break;
         }
-        let e = self.name_words(p, 3)?;
+        let e = self.name_words(p, 3, false)?;
         Some((p, e))
     }
 
     /// The end of a run of name words starting at `p`: capitalised words
     /// (with `von`, `van`, `de`, `zu` between them), at most `max`.
-    fn name_words(&self, start: usize, max: usize) -> Option<usize> {
+    /// The end of up to `max` capitalised name words from `start`, with
+    /// particles (`von`, `van der`, `de la`) between them. With `after_word`
+    /// a name word precedes `start`, so a particle may come first
+    /// (`name=Max von Bülow` continues at `von`).
+    fn name_words(&self, start: usize, max: usize, after_word: bool) -> Option<usize> {
         let b = self.b;
         let mut p = start;
         let mut end = None;
@@ -430,7 +434,7 @@ impl Scan<'_, '_> {
             let word = &b[p..we];
             let cap = starts_upper(&self.s[p..we]);
             if !cap {
-                if count > 0 && is_particle(word) {
+                if (count > 0 || after_word) && is_particle(word) {
                     p = we;
                     continue;
                 }
@@ -681,12 +685,17 @@ impl Scan<'_, '_> {
         {
             return i + 1;
         }
-        self.value(v, rule, quote).unwrap_or(v)
+        // A URL query's value runs to the next `&`: `?name=Max%20M%C3%BCller&`.
+        let query = quote == Quote::None && b[i] == b'=' && v == i + 1 && {
+            let kstart = i - key.len();
+            kstart > 0 && matches!(b[kstart - 1], b'?' | b'&')
+        };
+        self.value(v, rule, quote, query).unwrap_or(v)
     }
 
     /// Redacts the value of a sensitive key starting at `v`; returns where to
     /// continue, or `None` to continue at `v`.
-    fn value(&mut self, v: usize, rule: KeyRule, quote: Quote) -> Option<usize> {
+    fn value(&mut self, v: usize, rule: KeyRule, quote: Quote, query: bool) -> Option<usize> {
         let b = self.b;
         let label = if rule.personal {
             Label::Personal
@@ -753,8 +762,23 @@ impl Scan<'_, '_> {
             self.redact(v, e, label, quote);
             return Some(e);
         }
+        if query && rule.style != ValueStyle::Auth {
+            let e = v + b[v..]
+                .iter()
+                .take_while(|&&c| {
+                    !(c <= b' ' || matches!(c, b'&' | b'#' | b'"' | b'\'' | b'\\' | b'<' | b'>'))
+                })
+                .count();
+            if e == v || (rule.bare_name && looks_like_identifier(&b[v..e])) {
+                return Some(e);
+            }
+            self.redact(v, e, label, Quote::None);
+            return Some(e);
+        }
         let e = match rule.style {
-            ValueStyle::Word => plain_end(b, v),
+            // A number keeps all of its groups: `telefon: 0151 2345678`,
+            // `card_number=3782 822463 10005`.
+            ValueStyle::Word => number_groups_end(b, v, plain_end(b, v)),
             ValueStyle::Auth => {
                 let e = plain_end(b, v);
                 let w = &b[v..e];
@@ -791,7 +815,7 @@ impl Scan<'_, '_> {
                 }
                 // Continue over following capitalised words: `name=Max Müller`.
                 if b.get(e) == Some(&b' ') {
-                    self.name_words(e + 1, 3).unwrap_or(e)
+                    self.name_words(e + 1, 3, true).unwrap_or(e)
                 } else {
                     e
                 }
@@ -977,6 +1001,74 @@ fn plain_end(b: &[u8], v: usize) -> usize {
         .count()
 }
 
+/// The end of a keyed number value `b[v..e]` with all of its groups: when
+/// the first token is a number (digits with `+ ( ) - / .`), following
+/// tokens of the same shape separated by one space belong to it
+/// (`0151 2345678`, `+1 (415) 555-2671`, `3782 822463 10005`). A token with
+/// a letter, a time (`10:30`), an ISO date of the log or the next `key=`
+/// ends it; at most 40 digits are taken (the longest IBAN has 34 characters).
+fn number_groups_end(b: &[u8], v: usize, e: usize) -> usize {
+    let numeric = |t: &[u8]| {
+        t.iter().any(u8::is_ascii_digit)
+            && t.iter().all(|&c| {
+                c.is_ascii_digit() || matches!(c, b'+' | b'(' | b')' | b'-' | b'/' | b'.')
+            })
+    };
+    // An IBAN starts with its country and check digits (`DE89 3704 …`);
+    // its later groups of up to four may hold letters (`GB29 NWBK 6016 …`).
+    let lead = &b[v..e];
+    let iban = lead.len() >= 4
+        && lead[..2].iter().all(u8::is_ascii_uppercase)
+        && lead[2..4].iter().all(u8::is_ascii_digit)
+        && lead.iter().all(u8::is_ascii_alphanumeric);
+    let iban_group = |t: &[u8]| {
+        iban && t.len() <= 4
+            && t.iter()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+    };
+    if e == v || !(iban || numeric(lead)) {
+        return e;
+    }
+    let mut digits = b[v..e].iter().filter(|c| c.is_ascii_digit()).count();
+    let mut end = e;
+    while b.get(end) == Some(&b' ') {
+        let t = end + 1;
+        let te = plain_end(b, t);
+        let token = &b[t..te];
+        // `(0)` or `(415)` opens a group; plain_end stops at `)`.
+        let te = if token.first() == Some(&b'(') && b.get(te) == Some(&b')') {
+            let close = te + 1;
+            close
+                + b[close..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_digit() || matches!(c, b'-' | b'/' | b'.'))
+                    .count()
+        } else {
+            te
+        };
+        let token = &b[t..te];
+        let group = iban_group(token)
+            || (numeric(token)
+                && token
+                    .iter()
+                    .take(2)
+                    .any(|c| c.is_ascii_digit() || *c == b'('));
+        if te == t || !group || timestamp_end(b, t).is_some() {
+            break;
+        }
+        digits += token.iter().filter(|c| c.is_ascii_digit()).count();
+        if digits > 40 {
+            break;
+        }
+        end = te;
+    }
+    // A trailing `.` or `-` ends the sentence, not the number.
+    while end > e && matches!(b[end - 1], b'.' | b'-' | b'/') {
+        end -= 1;
+    }
+    end
+}
+
 /// End of an address value: up to a field separator or the next `key=`.
 fn address_end(b: &[u8], v: usize) -> usize {
     let mut p = v;
@@ -1122,7 +1214,24 @@ fn starts_upper(s: &str) -> bool {
 fn is_particle(w: &[u8]) -> bool {
     matches!(
         w,
-        b"von" | b"van" | b"de" | b"der" | b"zu" | b"vom" | b"den" | b"di" | b"da" | b"la" | b"le"
+        b"von"
+            | b"van"
+            | b"de"
+            | b"der"
+            | b"zu"
+            | b"zur"
+            | b"vom"
+            | b"den"
+            | b"des"
+            | b"del"
+            | b"di"
+            | b"da"
+            | b"dos"
+            | b"du"
+            | b"la"
+            | b"le"
+            | b"ten"
+            | b"ter"
     )
 }
 

@@ -50,6 +50,19 @@ impl<St: Store> CallRateLimitLayer<St> {
     }
 }
 
+impl<St: Store, K, R> CallRateLimitLayer<St, K, R> {
+    /// The store the layer counts in (shared by its clones and services).
+    pub fn store(&self) -> &Arc<St> {
+        &self.store
+    }
+
+    /// Forgets what was counted for `call_id` ([`Store::release`]): for a
+    /// call that has ended.
+    pub async fn release(&self, call_id: &str) -> Result<(), crate::StoreError> {
+        self.store.release(call_id).await
+    }
+}
+
 impl<St, K, R> CallRateLimitLayer<St, K, R> {
     /// Uses another way to find the call id and function.
     pub fn with_extractor<K2: KeyExtractor>(self, extractor: K2) -> CallRateLimitLayer<St, K2, R> {

@@ -8,7 +8,7 @@ use std::task::{Context, Poll};
 
 use crate::decision::Decision;
 use crate::policy::{CallKey, Policy};
-use crate::store::{Store, StoreError};
+use crate::store::{ReleaseFuture, Store, StoreError};
 
 /// Any [`Store`] behind one type, with a boxed future: for a backend chosen
 /// at runtime (configuration says memory or Redis) without an enum of your
@@ -36,6 +36,7 @@ pub struct BoxStore {
 trait ErasedStore: Send + Sync + 'static {
     fn decide_boxed(&self, policy: &Arc<Policy>, key: &CallKey) -> BoxDecision;
     fn backend_name(&self) -> &'static str;
+    fn release_boxed(&self, call_id: &str) -> ReleaseFuture;
 }
 
 impl<S: Store> ErasedStore for S {
@@ -47,6 +48,10 @@ impl<S: Store> ErasedStore for S {
 
     fn backend_name(&self) -> &'static str {
         self.backend()
+    }
+
+    fn release_boxed(&self, call_id: &str) -> ReleaseFuture {
+        self.release(call_id)
     }
 }
 
@@ -82,6 +87,10 @@ impl Store for BoxStore {
 
     fn backend(&self) -> &'static str {
         self.inner.backend_name()
+    }
+
+    fn release(&self, call_id: &str) -> ReleaseFuture {
+        self.inner.release_boxed(call_id)
     }
 }
 

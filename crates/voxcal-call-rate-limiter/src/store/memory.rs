@@ -219,6 +219,19 @@ impl MemoryStore {
         }
     }
 
+    /// Drops the state of `call_id`, if any.
+    fn forget(&self, call_id: &str) {
+        let hash = self.hasher.hash_one(call_id.as_bytes());
+        let map_key = Key {
+            hash,
+            id: InlineStr::new(call_id),
+        };
+        self.shards[self.shard_index(hash)]
+            .0
+            .lock()
+            .remove(&map_key);
+    }
+
     /// Picks a shard from bits of the call id's hash that the map inside
     /// does not use (it takes the low bits for the slot and the top seven
     /// for its tags), so keys in one shard still spread over its slots.
@@ -408,6 +421,11 @@ impl CallStateStore for MemoryStore {
         decide: impl FnOnce(&mut CallState) -> R,
     ) -> Result<R, StoreError> {
         Ok(self.with_state(call_id, decide))
+    }
+
+    fn remove(&self, call_id: &str) -> Result<(), StoreError> {
+        self.forget(call_id);
+        Ok(())
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 use std::future::{ready, Future, Ready};
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -51,7 +52,22 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> &'static str {
         "custom"
     }
+
+    /// Forgets everything recorded for `call_id`, on every instance that
+    /// shares the state: the call starts fresh. A service calls it when a
+    /// call has ended (Retell's `call_ended` webhook), so its state does not
+    /// wait for its TTL. Releasing an unknown call is no error.
+    ///
+    /// The default does nothing and the state expires by its TTL
+    /// ([`Policy::idle_ttl`]); the crate's stores remove it.
+    fn release(&self, call_id: &str) -> ReleaseFuture {
+        let _ = call_id;
+        Box::pin(ready(Ok(())))
+    }
 }
+
+/// The future of [`Store::release`]: boxed, since a call is released once.
+pub type ReleaseFuture = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 'static>>;
 
 impl<S: Store + ?Sized> Store for Arc<S> {
     type Future = S::Future;
@@ -62,6 +78,10 @@ impl<S: Store + ?Sized> Store for Arc<S> {
 
     fn backend(&self) -> &'static str {
         (**self).backend()
+    }
+
+    fn release(&self, call_id: &str) -> ReleaseFuture {
+        (**self).release(call_id)
     }
 }
 
@@ -115,6 +135,12 @@ impl<S: Store + ?Sized> Store for Arc<S> {
 ///         }
 ///         Ok(answer)
 ///     }
+///
+///     fn remove(&self, call_id: &str) -> Result<(), StoreError> {
+///         let mut calls = self.calls.lock().map_err(|_| StoreError::unavailable("poisoned"))?;
+///         calls.remove(call_id);
+///         Ok(())
+///     }
 /// }
 ///
 /// # #[tokio::main(flavor = "current_thread")]
@@ -128,6 +154,10 @@ impl<S: Store + ?Sized> Store for Arc<S> {
 /// }
 /// let refused = store.decide(&policy, &key).await.unwrap();
 /// assert_eq!(refused.limits_exceeded(), vec!["per_function (10/10)"]);
+///
+/// // The call ended: it starts fresh.
+/// store.release("call_1").await.unwrap();
+/// assert!(store.decide(&policy, &key).await.unwrap().admitted);
 /// # }
 /// ```
 ///
@@ -155,6 +185,13 @@ pub trait CallStateStore: Send + Sync + 'static {
         call_id: &str,
         decide: impl FnOnce(&mut CallState) -> R,
     ) -> Result<R, StoreError>;
+
+    /// Drops the call's state, if any ([`Store::release`]). The default
+    /// keeps it until it expires.
+    fn remove(&self, call_id: &str) -> Result<(), StoreError> {
+        let _ = call_id;
+        Ok(())
+    }
 }
 
 /// One decision through a [`CallStateStore`]: the crate's algorithm on the
@@ -183,6 +220,10 @@ impl<T: CallStateStore> Store for T {
 
     fn backend(&self) -> &'static str {
         T::BACKEND
+    }
+
+    fn release(&self, call_id: &str) -> ReleaseFuture {
+        Box::pin(ready(self.remove(call_id)))
     }
 }
 

@@ -14,7 +14,7 @@ use voxcal_core::{Clock, SystemClock};
 use crate::core::{conclude, After, Observed};
 use crate::decision::{Decision, DecisionSource};
 use crate::policy::{CallKey, Policy};
-use crate::store::{MemoryStore, Store, StoreError};
+use crate::store::{MemoryStore, ReleaseFuture, Store, StoreError};
 
 /// One decision: reads the call's hash, applies the limits, writes it back.
 static DECIDE: LuaScript = LuaScript::new(include_str!("decide.lua"));
@@ -271,6 +271,24 @@ impl Store for RedisStore {
 
     fn backend(&self) -> &'static str {
         "redis"
+    }
+
+    /// Deletes the call's hash (`{prefix}:{<call_id>}:m`) with the store's
+    /// timeout. While Redis is down the state stays until its TTL.
+    fn release(&self, call_id: &str) -> ReleaseFuture {
+        let key = self.stem(call_id) + ":m";
+        let mut conn = self.conn.clone();
+        let timeout = self.timeout;
+        Box::pin(async move {
+            let mut cmd = redis::cmd("DEL");
+            cmd.arg(&key);
+            let del = cmd.query_async::<i64>(&mut conn);
+            match tokio::time::timeout(timeout, del).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(unavailable(e)),
+                Err(_) => Err(StoreError::Timeout(timeout)),
+            }
+        })
     }
 }
 
