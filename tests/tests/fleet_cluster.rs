@@ -831,8 +831,14 @@ fn metric_lines(text: &str, prefix: &str) -> Vec<(String, f64)> {
         .collect()
 }
 
+/// The bearer token of the replicas' admin routes (`/metrics`,
+/// `/api/health/detailed`) on their public port.
+const ADMIN_TOKEN: &str = "fleet-admin-token-0123456789";
+
+/// `GET url` with the admin token (the admin routes need it, the others
+/// ignore it).
 async fn get_text(client: &reqwest::Client, url: String) -> (u16, String) {
-    match client.get(url).send().await {
+    match client.get(url).bearer_auth(ADMIN_TOKEN).send().await {
         Ok(r) => {
             let status = r.status().as_u16();
             (status, r.text().await.unwrap_or_default())
@@ -852,6 +858,12 @@ fn config_toml(
         r#"bind = "127.0.0.1:0"
 max_body_bytes = 65536
 request_timeout_ms = 10000
+
+# A restarted replica binds its old port again, so no second listener:
+# the admin routes are on the public port, behind the token.
+[admin]
+bind = "off"
+token_env = "FLEET_ADMIN_TOKEN"
 
 [redis]
 cluster_nodes = [{nodes}]
@@ -934,6 +946,7 @@ async fn fleet_on_redis_cluster_under_load_faults_and_hostile_input() {
             "FLEET_RETELL_KEY_PRAXIS".to_owned(),
             RETELL_KEY_DEMO.to_owned(),
         ),
+        ("FLEET_ADMIN_TOKEN".to_owned(), ADMIN_TOKEN.to_owned()),
         ("RUST_LOG".to_owned(), settings.log_filter.clone()),
         ("LOG_FORMAT".to_owned(), "text".to_owned()),
     ];

@@ -391,3 +391,60 @@ mod tests {
         assert!(holiday_on(d(1985, 10, 3), Bundesland::Hessen).is_none());
     }
 }
+
+/// The public holiday on `date` that every Bundesland keeps, if there is
+/// one (Neujahr, Karfreitag, Ostermontag, Tag der Arbeit, Christi
+/// Himmelfahrt, Pfingstmontag, Tag der Deutschen Einheit, both
+/// Weihnachtstage; and the Reformationstag of 2017).
+///
+/// ```
+/// use voxcal_appointment_finder::nationwide_holiday_on;
+/// use chrono::NaiveDate;
+/// let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+/// assert_eq!(nationwide_holiday_on(day(10, 3)).unwrap().name, "Tag der Deutschen Einheit");
+/// assert!(nationwide_holiday_on(day(6, 4)).is_none()); // Fronleichnam: some states only
+/// ```
+pub fn nationwide_holiday_on(date: NaiveDate) -> Option<Holiday> {
+    // Most days are no holiday anywhere: one state answers them.
+    let candidate = holiday_on(date, Bundesland::Berlin)?;
+    Bundesland::ALL
+        .iter()
+        .all(|&land| holiday_on(date, land).is_some())
+        .then_some(candidate)
+}
+
+#[cfg(test)]
+mod nationwide_tests {
+    use super::*;
+
+    #[test]
+    fn nationwide_holidays_are_those_of_every_state() {
+        for year in [2017, 2025, 2026, 2027, 2030] {
+            let start = NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+            let mut names = Vec::new();
+            for offset in 0..366 {
+                let Some(date) = start.checked_add_signed(Duration::days(offset)) else {
+                    continue;
+                };
+                if date.year() != year {
+                    break;
+                }
+                let everywhere = Bundesland::ALL
+                    .iter()
+                    .all(|&l| holiday_on(date, l).is_some());
+                let found = nationwide_holiday_on(date);
+                assert_eq!(found.is_some(), everywhere, "{date}");
+                names.extend(found.map(|h| h.name));
+            }
+            let want = if year == 2017 { 10 } else { 9 };
+            assert_eq!(names.len(), want, "{year}: {names:?}");
+            assert!(
+                names.contains(&"Neujahr") && names.contains(&"Pfingstmontag"),
+                "{names:?}"
+            );
+            assert!(
+                !names.contains(&"Fronleichnam") && !names.contains(&"Internationaler Frauentag")
+            );
+        }
+    }
+}

@@ -11,7 +11,7 @@ use chrono::{
 use chrono_tz::Tz;
 use voxcal_core::{Lang, UserMessage};
 
-use crate::holidays::{holiday_on, Bundesland, Holiday};
+use crate::holidays::{holiday_on, nationwide_holiday_on, Bundesland, Holiday};
 
 /// How many days [`BusinessHours`] looks ahead for the next open day.
 const OPEN_DAY_SEARCH_DAYS: i64 = 400;
@@ -253,6 +253,7 @@ pub struct BusinessHours {
     week: [Vec<OpeningInterval>; 7],
     closed_dates: BTreeSet<NaiveDate>,
     holidays: Option<Bundesland>,
+    nationwide: bool,
 }
 
 impl Default for BusinessHours {
@@ -278,6 +279,7 @@ impl BusinessHours {
             week: Default::default(),
             closed_dates: BTreeSet::new(),
             holidays: None,
+            nationwide: false,
         }
     }
 
@@ -331,6 +333,32 @@ impl BusinessHours {
         self
     }
 
+    /// Closes on the public holidays all of Germany keeps
+    /// ([`nationwide_holiday_on`]): Neujahr, Karfreitag, Ostermontag, Tag der
+    /// Arbeit, Christi Himmelfahrt, Pfingstmontag, Tag der Deutschen
+    /// Einheit, both Weihnachtstage. For a business that has not said where
+    /// it is; [`with_public_holidays`](Self::with_public_holidays) adds a
+    /// Bundesland's own.
+    ///
+    /// ```
+    /// use chrono::NaiveDate;
+    /// use voxcal_appointment_finder::BusinessHours;
+    /// let hours = BusinessHours::default().with_nationwide_holidays();
+    /// let new_year = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(); // a Friday
+    /// assert!(!hours.is_open_on(new_year));
+    /// let epiphany = NaiveDate::from_ymd_opt(2027, 1, 6).unwrap(); // only in BW, BY, ST
+    /// assert!(hours.is_open_on(epiphany));
+    /// ```
+    pub fn with_nationwide_holidays(mut self) -> Self {
+        self.nationwide = true;
+        self
+    }
+
+    /// Whether the nationwide holidays close the business.
+    pub fn nationwide_holidays(&self) -> bool {
+        self.nationwide
+    }
+
     /// The time zone.
     pub fn zone(&self) -> Tz {
         self.zone
@@ -351,7 +379,15 @@ impl BusinessHours {
         if self.closed_dates.contains(&date) {
             return Some(Closure::ClosedDate);
         }
-        if let Some(holiday) = self.holidays.and_then(|land| holiday_on(date, land)) {
+        let holiday = self
+            .holidays
+            .and_then(|land| holiday_on(date, land))
+            .or_else(|| {
+                self.nationwide
+                    .then(|| nationwide_holiday_on(date))
+                    .flatten()
+            });
+        if let Some(holiday) = holiday {
             return Some(Closure::Holiday(holiday));
         }
         if self.weekday_intervals(date.weekday()).is_empty() {

@@ -98,11 +98,13 @@ pub use cache::{
 pub use calcom::CalcomSource;
 pub use calendar::{BookingId, CalendarError, EventType, InMemoryCalendar};
 pub use finder::{AlternativeFinder, FindRequest, FinderConfig, ScoreWeights, TimePreference};
-pub use holidays::{easter_sunday, holiday_on, public_holidays, Bundesland, Holiday};
+pub use holidays::{
+    easter_sunday, holiday_on, nationwide_holiday_on, public_holidays, Bundesland, Holiday,
+};
 pub use hours::{
     AdjustReason, Adjusted, Adjustment, BusinessHours, Closure, HoursError, OpeningInterval,
 };
-pub use outcome::{Offer, OfferKind, Outcome, SearchContext};
+pub use outcome::{Offer, OfferKind, Outcome, SearchContext, Unmet};
 pub use source::{AvailabilitySource, BoxSource, Slot, SourceError, SourceErrorKind, TimeRange};
 pub use tenant::{EventTypeId, IdError, Tenant, TenantId};
 #[cfg(feature = "redis")]

@@ -62,6 +62,57 @@ impl Offer {
     }
 }
 
+/// Why the wished slot itself is not what is offered, for the agent's
+/// machine fields (`as_str`) and its sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum Unmet {
+    /// The business is closed that weekday, or on that date.
+    ClosedDay,
+    /// A public holiday.
+    Holiday,
+    /// Before opening on that day.
+    BeforeOpening,
+    /// At or after closing on that day (or in a break between its hours).
+    AfterClosing,
+    /// The slot is booked.
+    Taken,
+    /// Not a slot start (between two slots, a wall time skipped by the DST
+    /// switch): the nearest slots are offered.
+    OffGrid,
+    /// The time has passed.
+    Past,
+}
+
+impl Unmet {
+    /// The machine name: `closed_day`, `holiday`, `before_opening`,
+    /// `after_closing`, `taken`, `off_grid`, `past`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unmet::ClosedDay => "closed_day",
+            Unmet::Holiday => "holiday",
+            Unmet::BeforeOpening => "before_opening",
+            Unmet::AfterClosing => "after_closing",
+            Unmet::Taken => "taken",
+            Unmet::OffGrid => "off_grid",
+            Unmet::Past => "past",
+        }
+    }
+
+    fn of_adjustment(reason: AdjustReason) -> Unmet {
+        match reason {
+            AdjustReason::BeforeOpening => Unmet::BeforeOpening,
+            AdjustReason::Closed(Closure::Holiday(_)) => Unmet::Holiday,
+            AdjustReason::Closed(_) => Unmet::ClosedDay,
+            AdjustReason::NonexistentTime => Unmet::OffGrid,
+            // In a break, at or after closing.
+            _ => Unmet::AfterClosing,
+        }
+    }
+}
+
 /// What was searched for: the request after business-hours adjustment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SearchContext {
@@ -125,6 +176,45 @@ impl Outcome {
     /// The business-hours adjustment, if the wish was moved.
     pub fn adjustment(&self) -> Option<&Adjustment> {
         self.context().adjustment.as_ref()
+    }
+
+    /// Why the wished slot itself is not offered; `None` exactly when it is
+    /// (an [`Outcome::Available`] at the wished time, neither moved into
+    /// business hours nor near it by the tolerance). Only then may an agent
+    /// say the wish is free.
+    ///
+    /// ```
+    /// # use voxcal_appointment_finder::*;
+    /// # use chrono::*;
+    /// let day = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(); // Neujahr
+    /// let monday = NaiveDate::from_ymd_opt(2027, 1, 4).unwrap();
+    /// let at = |d: NaiveDate, h| d.and_hms_opt(h, 0, 0).unwrap();
+    /// let hours = BusinessHours::default().with_nationwide_holidays();
+    /// let adjusted = hours.adjust(at(day, 10), Duration::minutes(30)).unwrap();
+    /// let outcome = Outcome::Available {
+    ///     offer: Offer {
+    ///         start: adjusted.instant, end: adjusted.instant + Duration::minutes(30),
+    ///         local_date: monday, local_time: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+    ///         kind: OfferKind::Exact, score: 0.0,
+    ///     },
+    ///     fuzzy: false,
+    ///     context: SearchContext {
+    ///         requested: at(day, 10), looked_for: adjusted.local,
+    ///         adjustment: adjusted.adjustment, today: day, horizon_days: 14,
+    ///     },
+    /// };
+    /// assert_eq!(outcome.unmet(), Some(Unmet::Holiday));
+    /// assert_eq!(outcome.unmet().unwrap().as_str(), "holiday");
+    /// ```
+    pub fn unmet(&self) -> Option<Unmet> {
+        if let Some(adjustment) = self.adjustment() {
+            return Some(Unmet::of_adjustment(adjustment.reason));
+        }
+        match self {
+            Outcome::Available { fuzzy: false, .. } => None,
+            Outcome::Available { .. } => Some(Unmet::OffGrid),
+            _ => Some(Unmet::Taken),
+        }
     }
 
     /// The offered alternatives (empty unless [`Outcome::Alternatives`]).

@@ -21,7 +21,7 @@ while t.weekday()>4: t+=d.timedelta(days=1)
 print(t.strftime("%d.%m.%Y"))')
 export BENCH_DATE
 
-RUST_LOG=warn BOOKING_BIND=127.0.0.1:18180 "$BIN/booking-service" >/dev/null &
+RUST_LOG=warn BOOKING_BIND=127.0.0.1:18180 BOOKING_ADMIN_BIND=off "$BIN/booking-service" >/dev/null &
 SERVICE=$!
 BOOKING_BIND=127.0.0.1:18181 "$BIN/examples/bare_route" >/dev/null &
 BARE=$!

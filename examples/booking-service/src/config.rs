@@ -23,6 +23,82 @@ pub struct ServiceConfig {
     pub redis: Option<RedisSettings>,
     /// When the Cal.com breakers open and for how long.
     pub calcom_breaker: BreakerSettings,
+    /// Where `/metrics` and `/api/health/detailed` are served.
+    pub admin: AdminSettings,
+}
+
+/// The `[admin]` table: the routes an operator reads (`/metrics`,
+/// `/api/health/detailed`: tenant ids, Redis version and memory, breaker
+/// states) are not for the port Retell calls.
+///
+/// They are served on `bind`, which defaults to loopback at the public
+/// port + 1 (port 0 when the public port is 0), and, only when `token` is
+/// set, also on the public port to requests with
+/// `Authorization: Bearer <token>`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct AdminSettings {
+    /// The admin listener's address; `None` means the default above.
+    /// `BOOKING_ADMIN_BIND` overrides it; `"off"` there (or
+    /// `bind = "off"` in the file) turns the listener off.
+    pub bind: Option<SocketAddr>,
+    /// Whether the admin listener runs at all.
+    pub listen: bool,
+    /// The bearer token for the admin routes on the public port (read from
+    /// the env var named by `token_env`).
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for AdminSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdminSettings")
+            .field("bind", &self.bind)
+            .field("listen", &self.listen)
+            .field("token", &self.token.as_ref().map(|_| "<set>"))
+            .finish()
+    }
+}
+
+impl AdminSettings {
+    /// Loopback at the public port + 1, and no token.
+    pub fn local() -> Self {
+        AdminSettings {
+            bind: None,
+            listen: true,
+            token: None,
+        }
+    }
+
+    /// The admin listener's address for a service listening on `public`,
+    /// `None` when it is off.
+    pub fn address(&self, public: SocketAddr) -> Option<SocketAddr> {
+        if !self.listen {
+            return None;
+        }
+        Some(self.bind.unwrap_or_else(|| {
+            let port = match public.port() {
+                0 => 0,
+                p => p.checked_add(1).unwrap_or(0),
+            };
+            SocketAddr::from(([127, 0, 0, 1], port))
+        }))
+    }
+}
+
+impl AdminSettings {
+    fn set_bind(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
+        if value.trim().eq_ignore_ascii_case("off") {
+            self.listen = false;
+            return Ok(());
+        }
+        self.bind = Some(value.parse().map_err(|_| {
+            ConfigError::new(
+                key,
+                format!("{value:?} is not an address like 127.0.0.1:8081 (or \"off\")"),
+            )
+        })?);
+        self.listen = true;
+        Ok(())
+    }
 }
 
 /// The `[calcom_breaker]` table: when a tenant's Cal.com breaker opens.
@@ -86,6 +162,10 @@ pub struct TenantConfig {
     /// The tenant's Retell API key; when set, requests must carry a valid
     /// `X-Retell-Signature`.
     pub retell_api_key: Option<String>,
+    /// The secret of the tenant's Cal.com webhook (read from the env var
+    /// named by `calcom_webhook_secret_env`); without it
+    /// `POST /api/webhooks/calcom/{tenant}` answers 404.
+    pub calcom_webhook_secret: Option<String>,
 }
 
 /// A bookable service of a tenant.
@@ -151,6 +231,7 @@ impl ServiceConfig {
             tenants: vec![TenantConfig::demo("demo")],
             max_body_bytes: 64 * 1024,
             request_timeout: Duration::from_secs(10),
+            admin: AdminSettings::local(),
             redis: None,
             calcom_breaker: BreakerSettings::default(),
         }
@@ -158,13 +239,14 @@ impl ServiceConfig {
 }
 
 impl TenantConfig {
-    /// A demo tenant: Europe/Berlin, Mon–Fri 09:00–18:00, three services,
-    /// some slots already booked, no signature checks.
+    /// A demo tenant: Europe/Berlin, Mon–Fri 09:00–18:00, closed on the
+    /// nationwide public holidays, three services, some slots already
+    /// booked, no signature checks.
     pub fn demo(id: &str) -> Self {
         TenantConfig {
             id: id.to_owned(),
             name: "Praxis Demo".to_owned(),
-            hours: demo_hours(chrono_tz::Europe::Berlin),
+            hours: demo_hours(chrono_tz::Europe::Berlin).with_nationwide_holidays(),
             services: vec![
                 ServiceOffer {
                     event_type: "beratung".to_owned(),
@@ -186,6 +268,7 @@ impl TenantConfig {
                 seed_bookings: true,
             },
             retell_api_key: None,
+            calcom_webhook_secret: None,
         }
     }
 }
@@ -238,8 +321,16 @@ struct FileConfig {
     request_timeout_ms: Option<u64>,
     redis: Option<FileRedis>,
     calcom_breaker: Option<FileBreaker>,
+    admin: Option<FileAdmin>,
     #[serde(default)]
     tenants: Vec<FileTenant>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAdmin {
+    bind: Option<String>,
+    token_env: Option<String>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -275,6 +366,7 @@ struct FileTenant {
     api_key_env: Option<String>,
     base_url: Option<String>,
     retell_api_key_env: Option<String>,
+    calcom_webhook_secret_env: Option<String>,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -398,6 +490,28 @@ impl ServiceConfig {
                     format!("{bind:?} is not an address like 127.0.0.1:8080"),
                 )
             })?;
+        }
+        if let Some(admin) = file.admin {
+            if let Some(bind) = &admin.bind {
+                config.admin.set_bind("admin.bind", bind)?;
+            }
+            if let Some(var) = &admin.token_env {
+                match env(var) {
+                    Some(value) if value.trim().len() >= 16 => config.admin.token = Some(value),
+                    Some(_) => {
+                        return Err(ConfigError::new(
+                            "admin.token_env",
+                            format!("the token in {var} is shorter than 16 characters"),
+                        ))
+                    }
+                    None => {
+                        return Err(ConfigError::new(
+                            "admin.token_env",
+                            format!("environment variable {var} is not set"),
+                        ))
+                    }
+                }
+            }
         }
         if let Some(max) = file.max_body_bytes {
             if !(1024..=16 * 1024 * 1024).contains(&max) {
@@ -536,6 +650,9 @@ impl ServiceConfig {
             })?;
             redis.timeout = check_redis_timeout("BOOKING_REDIS_TIMEOUT_MS", Some(ms))?;
         }
+        if let Some(bind) = env("BOOKING_ADMIN_BIND") {
+            self.admin.set_bind("BOOKING_ADMIN_BIND", &bind)?;
+        }
         if let Some(bind) = env("BOOKING_BIND") {
             self.bind = bind.parse().map_err(|_| {
                 ConfigError::new(
@@ -671,6 +788,18 @@ fn tenant_from_file(
             }
         },
     };
+    let calcom_webhook_secret = match &t.calcom_webhook_secret_env {
+        None => None,
+        Some(var) => match env(var) {
+            Some(value) if !value.trim().is_empty() => Some(value),
+            _ => {
+                return Err(ConfigError::new(
+                    key("calcom_webhook_secret_env"),
+                    format!("environment variable {var} is not set"),
+                ))
+            }
+        },
+    };
     if t.services.is_empty() {
         return Err(ConfigError::new(
             key("services"),
@@ -693,5 +822,6 @@ fn tenant_from_file(
         services,
         calendar,
         retell_api_key,
+        calcom_webhook_secret,
     })
 }

@@ -94,6 +94,7 @@ pub(crate) async fn detailed(State(state): State<AppState>) -> Response {
             "backend": inner.limiter.backend(),
         },
         "slot_cache": {"status": "healthy", "backend": inner.slot_cache_backend},
+        "booking_records": {"status": "healthy", "backend": inner.idempotency.backend()},
         "breakers": breakers,
         "calendars": calendars,
         "process": {

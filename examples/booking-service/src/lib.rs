@@ -57,20 +57,23 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use voxcal_call_rate_limiter::{CallRateLimitLayer, RejectionKind};
 
+mod admin;
 mod config;
 mod health;
+mod idempotency;
 mod reply;
 mod retell;
 mod run;
 mod signature;
 mod state;
 mod telemetry;
+mod webhooks;
 
 pub use config::{
-    demo_hours, BreakerSettings, CalendarConfig, ConfigError, RedisSettings, RedisTarget,
-    ServiceConfig, ServiceOffer, TenantConfig, DEFAULT_REDIS_PREFIX,
+    demo_hours, AdminSettings, BreakerSettings, CalendarConfig, ConfigError, RedisSettings,
+    RedisTarget, ServiceConfig, ServiceOffer, TenantConfig, DEFAULT_REDIS_PREFIX,
 };
-pub use run::{connect_state, run, shutdown_signal, RunError};
+pub use run::{connect_state, run, shutdown_signal, Listening, RunError};
 pub use signature::{sign, verify_signature, SignatureError, MAX_SKEW_MS, SIGNATURE_HEADER};
 pub use state::{AppState, AppStateBuilder, StateError};
 pub use telemetry::{subscriber, LogFormat};
@@ -126,9 +129,12 @@ async fn not_found() -> Response {
     )
 }
 
-/// The whole service as a router: Retell function routes behind the
-/// signature check and the call rate limiter, health and metrics routes,
-/// and the outer layers (request id → trace → body limit → timeout).
+/// The public service as a router, for the port Retell calls: the function
+/// routes behind the signature check and the call rate limiter, the
+/// webhooks, `/api/health`, and the outer layers (request id → trace → body
+/// limit → timeout). `/metrics` and `/api/health/detailed` are on
+/// [`admin_app`]; here only with a configured admin token
+/// (`Authorization: Bearer <token>`, else 401).
 pub fn app(state: AppState) -> Router {
     let _ = health::prometheus();
     let limiter = CallRateLimitLayer::shared(
@@ -144,13 +150,44 @@ pub fn app(state: AppState) -> Router {
                 .layer(map_response(count_rejections))
                 .layer(limiter),
         );
-    let max_body = state.inner.max_body_bytes;
-    let timeout = state.inner.request_timeout;
-    Router::new()
+    let mut public = Router::new()
         .route("/api/health", get(health::live))
+        .route("/api/webhooks/retell", post(webhooks::retell))
+        .route("/api/webhooks/calcom/{tenant}", post(webhooks::calcom))
+        .merge(retell);
+    if let Some(token) = state.inner.admin_token.clone() {
+        public = public.merge(
+            admin_routes().layer(from_fn_with_state(Arc::<str>::from(token), admin::bearer)),
+        );
+    }
+    outer(public, state)
+}
+
+/// The operator's routes alone, without authentication: `/metrics`,
+/// `/api/health/detailed` (tenant ids, Redis version and memory, breaker
+/// states) and `/api/health`. [`run`] serves them on the admin address
+/// ([`AdminSettings`], loopback by default), never on the port Retell
+/// calls unless a token is configured.
+pub fn admin_app(state: AppState) -> Router {
+    let _ = health::prometheus();
+    outer(
+        admin_routes().route("/api/health", get(health::live)),
+        state,
+    )
+}
+
+fn admin_routes() -> Router<AppState> {
+    Router::new()
         .route("/api/health/detailed", get(health::detailed))
         .route("/metrics", get(health::metrics))
-        .merge(retell)
+}
+
+/// The outer layers every listener shares (request id → trace → body limit
+/// → timeout) and the 404 fallback.
+fn outer(routes: Router<AppState>, state: AppState) -> Router {
+    let max_body = state.inner.max_body_bytes;
+    let timeout = state.inner.request_timeout;
+    routes
         .fallback(not_found)
         .layer(
             ServiceBuilder::new()

@@ -73,8 +73,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let ready = |addr, state: &booking_service::AppState| {
-        println!("booking-service listening on http://{addr}");
+    let ready = |at: booking_service::Listening, state: &booking_service::AppState| {
+        println!("booking-service listening on http://{}", at.public);
         println!("tenants: {}", state.tenant_ids().join(", "));
         println!("call limits: {}", state.limiter_backend());
         if state.signatures_enabled() {
@@ -83,6 +83,10 @@ fn main() -> ExitCode {
             println!("Retell signature checking: off (no retell_api_key configured)");
         }
         println!("circuit breakers: {}", state.breaker_backend());
+        match at.admin {
+            Some(admin) => println!("admin (metrics, detailed health) on http://{admin}"),
+            None => println!("admin listener: off"),
+        }
     };
     match runtime.block_on(booking_service::run(config, ready, shutdown_signal())) {
         Ok(()) => {

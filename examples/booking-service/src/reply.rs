@@ -70,6 +70,11 @@ pub(crate) struct Availability {
     pub(crate) exact: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) requested_available: Option<bool>,
+    /// Why the wish itself is not offered ([`Unmet::as_str`]).
+    ///
+    /// [`Unmet::as_str`]: voxcal_appointment_finder::Unmet::as_str
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) reason: Option<&'static str>,
     /// `Some(None)` is written as `null`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) slot: Option<Option<SlotOut>>,

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use serde_json::{json, Map, Value};
-use voxcal_appointment_finder::{CalendarError, FindRequest, Offer, Outcome, TenantId};
+use voxcal_appointment_finder::{CalendarError, FindRequest, Offer, Outcome, TenantId, Unmet};
 use voxcal_calcom_client::{
     Attendee, BookingStatus, CalcomError, CancelBookingRequest, CreateBookingRequest,
     ErrorKind as CalcomErrorKind, EventTypeTarget, RescheduleBookingRequest,
@@ -21,6 +21,7 @@ use voxcal_request_validation::{
     ValidationContext, ValidationError, ValidationErrors,
 };
 
+use crate::idempotency::{AttemptKey, Claim, IdempotencyError};
 use crate::reply::{
     clock_hm, date_de, protocol_error, spoken_de, time_de, weekday_de, Availability, Reply, SlotOut,
 };
@@ -369,15 +370,30 @@ impl Call<'_> {
         }
         let outcome = self.find(service, wished, 3).await;
         let message = outcome.speak(Lang::De);
+        let unmet = outcome.unmet();
         match &outcome {
-            Outcome::Available { offer, fuzzy, .. } => Reply::ok(
+            // `available` only for the wished slot itself.
+            Outcome::Available { offer, .. } if unmet.is_none() => Reply::ok(
                 "available",
                 message,
                 Availability {
                     alternatives: Vec::new(),
                     available: Some(true),
-                    exact: Some(!fuzzy),
+                    exact: Some(true),
                     slot: Some(Some(slot_out(offer, service, self.today()))),
+                    ..Availability::default()
+                },
+            ),
+            // Moved into business hours or near the wish: an alternative.
+            Outcome::Available { offer, .. } => Reply::ok(
+                "unavailable",
+                message,
+                Availability {
+                    alternatives: vec![slot_out(offer, service, self.today())],
+                    available: Some(false),
+                    exact: Some(false),
+                    reason: unmet.map(Unmet::as_str),
+                    slot: Some(None),
                     ..Availability::default()
                 },
             ),
@@ -387,6 +403,7 @@ impl Call<'_> {
                 Availability {
                     alternatives: self.slots_out(alternatives, service),
                     available: Some(false),
+                    reason: unmet.map(Unmet::as_str),
                     slot: Some(None),
                     ..Availability::default()
                 },
@@ -522,10 +539,38 @@ impl Call<'_> {
                     .by_call
                     .get(&call_key)
                     .cloned();
-                if let Some(existing) = existing {
+                // Shared by the replicas with Redis: a retry elsewhere replays.
+                let attempt = AttemptKey {
+                    tenant: tenant_id.to_string(),
+                    call_id: self.call_id.to_owned(),
+                    service: index,
+                    start_ms: start.timestamp_millis(),
+                };
+                let records = &self.state.inner.idempotency;
+                let claim = match existing {
+                    Some(existing) => Ok(Claim::Done(existing)),
+                    None => records.claim(&attempt).await,
+                };
+                let claimed = match claim {
+                    Ok(Claim::Done(existing)) => Some(existing),
+                    Ok(Claim::Won) => None,
+                    Err(IdempotencyError::Busy) => {
+                        return source_unavailable(
+                            "Ihr Termin wird gerade noch eingetragen. Bitte fragen Sie gleich noch einmal nach.",
+                        );
+                    }
+                    Err(e) => {
+                        // Booking without the shared record beats not
+                        // booking while Redis is down.
+                        tracing::warn!(error = %e, "booking without the shared idempotency record");
+                        None
+                    }
+                };
+                if let Some(existing) = claimed {
                     Ok((existing, true))
                 } else {
                     let Some(cal_id) = event_types.get(&service.event_type) else {
+                        records.abandon(&attempt).await;
                         return source_unavailable(
                             CalendarError::UnknownEventType(service.event_type.clone())
                                 .user_message(Lang::De),
@@ -549,6 +594,7 @@ impl Call<'_> {
                     match result {
                         Ok(booking) => {
                             let public = booking.uid.clone();
+                            records.complete(&attempt, &public).await;
                             let mut bookings = self.state.inner.bookings.lock();
                             bookings.by_id.insert(
                                 (tenant_id.clone(), public.clone()),
@@ -567,9 +613,13 @@ impl Call<'_> {
                                 CalcomErrorKind::SlotTaken | CalcomErrorKind::Conflict
                             ) =>
                         {
+                            records.abandon(&attempt).await;
                             Err(CalendarError::SlotNotFree)
                         }
-                        Err(e) => return calcom_unavailable(&e),
+                        Err(e) => {
+                            records.abandon(&attempt).await;
+                            return calcom_unavailable(&e);
+                        }
                     }
                 }
             }
@@ -1045,7 +1095,10 @@ impl Call<'_> {
             json!({
                 "business": self.tenant.name,
                 "time_zone": hours.zone().name(),
-                "public_holidays": hours.public_holidays().map(|b| b.code()),
+                "public_holidays": hours
+                    .public_holidays()
+                    .map(|b| b.code())
+                    .or(hours.nationwide_holidays().then_some("DE")),
                 "days": days,
             }),
         )

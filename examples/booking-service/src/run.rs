@@ -86,6 +86,7 @@ async fn with_redis(
     };
     Ok(builder
         .redis_health(data.clone())
+        .redis_idempotency(data.clone(), format!("{}:book", redis.prefix))
         .shared_slot_cache(
             RedisCacheStore::new(data.clone()),
             format!("{}:slots", redis.prefix),
@@ -104,33 +105,74 @@ async fn with_redis(
         ))
 }
 
+/// Where a running service listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Listening {
+    /// The public port: Retell's function routes, the webhooks, `/api/health`.
+    pub public: SocketAddr,
+    /// The admin port (`/metrics`, `/api/health/detailed`), unless turned off.
+    pub admin: Option<SocketAddr>,
+}
+
 /// Runs the service for `config` until `shutdown` completes, then finishes
 /// the requests in flight and returns.
 ///
-/// `ready` is called once the listener is bound, with its address (the
-/// configured port may be 0) and the state; the binary prints its start-up
-/// lines there.
+/// Serves [`app`](crate::app) on `config.bind` and
+/// [`admin_app`](crate::admin_app) on the admin address
+/// ([`AdminSettings`](crate::AdminSettings)). `ready` is called once both
+/// listeners are bound, with their addresses (a configured port may be 0)
+/// and the state; the binary prints its start-up lines there.
 ///
 /// # Errors
 /// See [`RunError`].
 pub async fn run(
     config: ServiceConfig,
-    ready: impl FnOnce(SocketAddr, &AppState),
+    ready: impl FnOnce(Listening, &AppState),
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
     let state = connect_state(&config).await?;
-    let listener = tokio::net::TcpListener::bind(config.bind)
+    let bind = |addr: SocketAddr| async move {
+        tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| RunError::Listen { addr, source })
+    };
+    let listener = bind(config.bind).await?;
+    let public = listener.local_addr().unwrap_or(config.bind);
+    let admin_listener = match config.admin.address(public) {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
+    let admin = admin_listener.as_ref().and_then(|l| l.local_addr().ok());
+    ready(Listening { public, admin }, &state);
+    // One shutdown signal for both listeners.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let admin_task = admin_listener.map(|listener| {
+        let mut stopped = stopped.clone();
+        let app = crate::admin_app(state.clone());
+        tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await
+        })
+    });
+    let served = axum::serve(listener, crate::app(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stop.send(true);
+        })
         .await
-        .map_err(|source| RunError::Listen {
-            addr: config.bind,
-            source,
-        })?;
-    let addr = listener.local_addr().unwrap_or(config.bind);
-    ready(addr, &state);
-    axum::serve(listener, crate::app(state))
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(RunError::Serve)
+        .map_err(RunError::Serve);
+    if let Some(task) = admin_task {
+        match task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(RunError::Serve(e)),
+            Err(e) => return Err(RunError::Serve(std::io::Error::other(e))),
+        }
+    }
+    served
 }
 
 /// Completes on Ctrl-C or, on Unix, SIGTERM.

@@ -17,6 +17,7 @@ use voxcal_call_rate_limiter::{BoxStore, MemoryStore, Policy, RedisStore, Store}
 use voxcal_circuit_breaker::{BreakerRegistry, CircuitBreaker, Event as BreakerEvent};
 
 use crate::config::{CalendarConfig, ServiceConfig, TenantConfig};
+use crate::idempotency::Idempotency;
 
 /// Why a configuration could not be turned into a running state.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -152,6 +153,7 @@ pub(crate) struct TenantRuntime {
     pub(crate) backend: Backend,
     pub(crate) finder: AlternativeFinder<BoxSource>,
     pub(crate) retell_api_key: Option<String>,
+    pub(crate) calcom_webhook_secret: Option<String>,
 }
 
 impl fmt::Debug for TenantRuntime {
@@ -201,6 +203,11 @@ pub(crate) struct Inner {
     pub(crate) breakers: BreakerRegistry,
     pub(crate) breaker_backend: &'static str,
     pub(crate) max_body_bytes: usize,
+    /// The bearer token of the admin routes on the public port.
+    pub(crate) admin_token: Option<String>,
+    /// `book_appointment`'s idempotency record (memory, or Redis for all
+    /// replicas).
+    pub(crate) idempotency: Idempotency,
     pub(crate) request_timeout: std::time::Duration,
 }
 
@@ -234,6 +241,7 @@ pub struct AppStateBuilder {
     policy: Policy,
     breakers: Option<(BreakerRegistry, &'static str)>,
     calcom_retry: Option<RetryConfig>,
+    idempotency: Option<Idempotency>,
 }
 
 impl fmt::Debug for AppStateBuilder {
@@ -256,6 +264,7 @@ impl AppState {
             policy: Policy::default(),
             breakers: None,
             calcom_retry: None,
+            idempotency: None,
         }
     }
 
@@ -345,6 +354,16 @@ impl AppStateBuilder {
         self
     }
 
+    /// Keeps `book_appointment`'s idempotency records of the Cal.com
+    /// tenants in Redis under `prefix` (hash-tagged per call, with a TTL), so
+    /// a retry on any replica replays the first attempt's booking and a
+    /// retry during the first attempt waits for it. The binary does this
+    /// whenever Redis is configured. Default: in this process.
+    pub fn redis_idempotency(mut self, conn: RedisConnection, prefix: impl Into<String>) -> Self {
+        self.idempotency = Some(Idempotency::redis(conn, prefix));
+        self
+    }
+
     /// Uses another call-limit policy (default: [`Policy::default`]).
     pub fn policy(mut self, policy: Policy) -> Self {
         self.policy = policy;
@@ -426,6 +445,8 @@ impl AppStateBuilder {
                 breaker_backend,
                 started: Instant::now(),
                 max_body_bytes: self.config.max_body_bytes,
+                admin_token: self.config.admin.token.clone(),
+                idempotency: self.idempotency.unwrap_or_else(Idempotency::memory),
                 request_timeout: self.config.request_timeout,
             }),
         })
@@ -576,6 +597,7 @@ fn build_tenant(
         backend,
         finder,
         retell_api_key: tc.retell_api_key.clone(),
+        calcom_webhook_secret: tc.calcom_webhook_secret.clone(),
     })
 }
 

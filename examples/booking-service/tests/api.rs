@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use axum::Router;
-use booking_service::{app, sign, AppState, ServiceConfig, TenantConfig};
+use booking_service::{admin_app, app, sign, AppState, ServiceConfig, TenantConfig};
 use chrono::{DateTime, TimeZone, Utc};
 use http::{Request, StatusCode};
 use http_body_util::BodyExt;
@@ -16,12 +16,15 @@ fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 10, 12, 6, 0, 0).unwrap()
 }
 
-fn demo() -> Router {
-    let state = AppState::builder(ServiceConfig::demo())
+fn demo_state() -> AppState {
+    AppState::builder(ServiceConfig::demo())
         .clock(FakeClock::at(now()))
         .build()
-        .unwrap();
-    app(state)
+        .unwrap()
+}
+
+fn demo() -> Router {
+    app(demo_state())
 }
 
 fn body(call_id: &str, name: &str, args: Value) -> String {
@@ -489,8 +492,7 @@ async fn thirty_concurrent_calls_admit_exactly_ten() {
     assert_eq!(code, StatusCode::OK);
     // Rejections are counted by the limit that refused them (the recorder is
     // shared by every test in this binary, hence "at least").
-    let response = app
-        .clone()
+    let response = admin_app(demo_state())
         .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
         .await
         .unwrap();
@@ -643,8 +645,9 @@ async fn tenants_do_not_see_each_others_bookings() {
 
 #[tokio::test]
 async fn health_and_metrics() {
-    let app = demo();
-    let get = |path: &'static str| {
+    let public = demo();
+    let admin = admin_app(demo_state());
+    let get = |app: &Router, path: &'static str| {
         let app = app.clone();
         async move {
             let response = app
@@ -661,22 +664,115 @@ async fn health_and_metrics() {
             )
         }
     };
-    let (code, text, request_id) = get("/api/health").await;
-    assert_eq!(code, StatusCode::OK);
-    assert!(text.contains("ok"));
-    assert!(request_id.is_some());
-    let (code, text, _) = get("/api/health/detailed").await;
+    for app in [&public, &admin] {
+        let (code, text, request_id) = get(app, "/api/health").await;
+        assert_eq!(code, StatusCode::OK);
+        assert!(text.contains("ok"));
+        assert!(request_id.is_some());
+    }
+    // The operator's routes are not on the port Retell calls.
+    for path in ["/api/health/detailed", "/metrics"] {
+        let (code, text, _) = get(&public, path).await;
+        assert_eq!(code, StatusCode::NOT_FOUND, "{path}: {text}");
+    }
+    let (code, text, _) = get(&admin, "/api/health/detailed").await;
     assert_eq!(code, StatusCode::OK);
     let detailed: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(detailed["status"], "healthy");
     assert_eq!(detailed["checks"]["rate_limiter"]["backend"], "in-memory");
     assert_eq!(detailed["checks"]["calendars"][0]["tenant"], "demo");
-    call(&app, "call_metrics", "list_services", json!({})).await;
-    let (code, text, _) = get("/metrics").await;
+    call(&public, "call_metrics", "list_services", json!({})).await;
+    let (code, text, _) = get(&admin, "/metrics").await;
     assert_eq!(code, StatusCode::OK);
     assert!(text.contains("booking_requests_total"), "{text}");
-    let (code, _, _) = get("/nowhere").await;
+    for app in [&public, &admin] {
+        let (code, _, _) = get(app, "/nowhere").await;
+        assert_eq!(code, StatusCode::NOT_FOUND);
+    }
+    // The admin listener serves no function and no webhook.
+    let (code, _) = send(
+        &admin,
+        "/api/retell/function",
+        body("call_admin", "list_services", json!({})),
+    )
+    .await;
     assert_eq!(code, StatusCode::NOT_FOUND);
+}
+
+/// With `[admin] token_env`, the operator's routes are also on the public
+/// port, for `Authorization: Bearer <token>` only.
+#[tokio::test]
+async fn admin_routes_on_the_public_port_need_the_token() {
+    let text = "[admin]\nbind = \"off\"\ntoken_env = \"TEST_ADMIN_TOKEN\"\n[[tenants]]\nid = \"demo\"\n[[tenants.services]]\nevent_type = \"b\"\nname = \"B\"\nduration_minutes = 30\n";
+    let token = "s3cret-admin-token-0123";
+    let config = ServiceConfig::from_toml("booking.toml", text, |var| {
+        (var == "TEST_ADMIN_TOKEN").then(|| token.to_owned())
+    })
+    .unwrap();
+    assert_eq!(config.admin.address(config.bind), None);
+    assert!(
+        !format!("{config:?}").contains(token),
+        "Debug shows the token"
+    );
+    let app = app(AppState::builder(config)
+        .clock(FakeClock::at(now()))
+        .build()
+        .unwrap());
+    for path in ["/api/health/detailed", "/metrics"] {
+        for (what, header, want) in [
+            ("no token", None, StatusCode::UNAUTHORIZED),
+            (
+                "another token",
+                Some("Bearer s3cret-admin-token-0124".to_owned()),
+                StatusCode::UNAUTHORIZED,
+            ),
+            (
+                "a prefix",
+                Some("Bearer s3cret".to_owned()),
+                StatusCode::UNAUTHORIZED,
+            ),
+            (
+                "no scheme",
+                Some(token.to_owned()),
+                StatusCode::UNAUTHORIZED,
+            ),
+            ("the token", Some(format!("Bearer {token}")), StatusCode::OK),
+        ] {
+            let mut request = Request::get(path);
+            if let Some(header) = header {
+                request = request.header("authorization", header);
+            }
+            let response = app
+                .clone()
+                .oneshot(request.body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(response.status(), want, "{path} with {what}");
+            if want == StatusCode::UNAUTHORIZED {
+                assert_eq!(response.headers()["www-authenticate"], "Bearer");
+            }
+        }
+    }
+    // A short token or an unset variable is a config error naming the key.
+    for (env, problem) in [(Some("short"), "shorter than 16"), (None, "is not set")] {
+        let err = ServiceConfig::from_toml("booking.toml", text, |_| env.map(str::to_owned))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("admin.token_env") && err.contains(problem),
+            "{err}"
+        );
+    }
+    // The default admin address: loopback at the public port + 1.
+    let demo = ServiceConfig::demo();
+    assert_eq!(
+        demo.admin.address(demo.bind),
+        Some("127.0.0.1:8081".parse().unwrap())
+    );
+    assert_eq!(
+        demo.admin.address("0.0.0.0:0".parse().unwrap()),
+        Some("127.0.0.1:0".parse().unwrap())
+    );
 }
 
 #[tokio::test]
@@ -796,9 +892,10 @@ async fn metrics_count_slot_cache_hits_and_misses_per_tenant() {
         .clock(FakeClock::at(now()))
         .build()
         .unwrap();
+    let admin = admin_app(state.clone());
     let app = app(state);
     let scrape = || async {
-        let response = app
+        let response = admin
             .clone()
             .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
             .await
@@ -843,4 +940,76 @@ async fn metrics_count_slot_cache_hits_and_misses_per_tenant() {
     );
     assert!(value(&second, "slot_cache_hits_total") > hits, "{second}");
     assert_eq!(value(&second, "slot_source_errors_total"), 0);
+}
+
+/// The embedded demo tenant closes on the nationwide public holidays
+/// (issue #16): New Year's Day 2027, a Friday, is not offered.
+#[tokio::test]
+async fn the_demo_tenant_is_closed_on_new_years_day() {
+    let app = demo();
+    let reply = call(
+        &app,
+        "call_neujahr",
+        "check_availability",
+        json!({"datum": "01.01.2027", "uhrzeit": "10 Uhr", "dienstleistung": "Beratung"}),
+    )
+    .await;
+    assert_ne!(reply["status"], "available", "{reply}");
+    assert!(
+        reply["message"].as_str().unwrap().contains("Neujahr"),
+        "{reply}"
+    );
+    let offered = reply["data"]["alternatives"].as_array().unwrap();
+    assert!(!offered.is_empty(), "{reply}");
+    for offer in offered {
+        assert_ne!(offer["date"], "01.01.2027", "{reply}");
+    }
+    let hours = call(&app, "call_neujahr", "get_opening_hours", json!({})).await;
+    assert_eq!(hours["data"]["public_holidays"], "DE", "{hours}");
+}
+
+/// `available` and `exact` only for the wished slot itself; a wish moved
+/// into business hours is an alternative, with its reason (issue #16).
+#[tokio::test]
+async fn a_wish_out_of_hours_is_no_exact_match() {
+    let app = demo();
+    // Friday 2026-10-16 and Saturday 2026-10-17; every slot of the demo is
+    // on the half hour within Mon–Fri 09:00–18:00.
+    for (datum, uhrzeit, reason) in [
+        ("16.10.2026", "21 Uhr", "after_closing"),
+        ("17.10.2026", "10 Uhr", "closed_day"),
+        // A Sunday that is also a holiday: the holiday is named.
+        ("03.10.2027", "10 Uhr", "holiday"),
+        ("25.12.2026", "10 Uhr", "holiday"),
+    ] {
+        let reply = call(
+            &app,
+            "call_hours",
+            "check_availability",
+            json!({"datum": datum, "uhrzeit": uhrzeit, "dienstleistung": "Beratung"}),
+        )
+        .await;
+        let what = format!("{datum} {uhrzeit}: {reply}");
+        assert_eq!(reply["status"], "unavailable", "{what}");
+        assert_eq!(reply["data"]["available"], false, "{what}");
+        assert_eq!(reply["data"]["exact"], false, "{what}");
+        assert_eq!(reply["data"]["reason"], reason, "{what}");
+        assert!(reply["data"]["slot"].is_null(), "{what}");
+        let alternatives = reply["data"]["alternatives"].as_array().unwrap();
+        assert!(!alternatives.is_empty(), "{what}");
+        for offer in alternatives {
+            assert_ne!(offer["date"], datum, "{what}");
+        }
+    }
+    // The wished slot itself, free: available and exact, no reason.
+    let reply = call(
+        &app,
+        "call_hours",
+        "check_availability",
+        json!({"datum": "16.10.2026", "uhrzeit": "16:30", "dienstleistung": "Beratung"}),
+    )
+    .await;
+    assert_eq!(reply["status"], "available", "{reply}");
+    assert_eq!(reply["data"]["exact"], true, "{reply}");
+    assert!(reply["data"].get("reason").is_none(), "{reply}");
 }

@@ -47,13 +47,22 @@ event_type = "beratung"
 name = "Beratung"
 duration_minutes = 30
 event_type_id = 42
+
+[admin]
+token_env = "PRAXIS_ADMIN_TOKEN"
 "#
     );
-    ServiceConfig::from_toml("booking.toml", &text, |var| {
-        (var == "PRAXIS_CALCOM_KEY").then(|| "cal_test_key".to_owned())
+    ServiceConfig::from_toml("booking.toml", &text, |var| match var {
+        "PRAXIS_CALCOM_KEY" => Some("cal_test_key".to_owned()),
+        "PRAXIS_ADMIN_TOKEN" => Some(ADMIN_TOKEN.to_owned()),
+        _ => None,
     })
     .unwrap()
 }
+
+/// The admin routes (`/metrics`, `/api/health/detailed`) are on the
+/// public router behind this token.
+const ADMIN_TOKEN: &str = "admin-token-for-calcom-tests";
 
 fn service(base_url: &str, clock: &FakeClock) -> Router {
     let registry = BreakerRegistry::new(MemoryStore::new());
@@ -69,7 +78,12 @@ fn service(base_url: &str, clock: &FakeClock) -> Router {
 async fn get(app: &Router, uri: &str) -> (StatusCode, String) {
     let response = app
         .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .oneshot(
+            Request::get(uri)
+                .header("authorization", format!("Bearer {ADMIN_TOKEN}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
         .await
         .unwrap();
     let status = response.status();

@@ -10,6 +10,8 @@ use serde_json::json;
 struct Server {
     child: Child,
     addr: String,
+    /// The admin listener (`/metrics`, `/api/health/detailed`), when on.
+    admin: Option<String>,
 }
 
 impl Server {
@@ -36,9 +38,24 @@ impl Server {
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let first = lines.next().unwrap().unwrap();
         let addr = first.rsplit("http://").next().unwrap().trim().to_owned();
-        let head: Vec<String> = lines.by_ref().take(3).map(Result::unwrap).collect();
+        // The start-up lines, up to the admin listener's (the last).
+        let mut head: Vec<String> = Vec::new();
+        let mut admin = None;
+        for line in lines.by_ref().take(8) {
+            let line = line.unwrap();
+            if let Some(at) = line.strip_prefix("admin (metrics, detailed health) on http://") {
+                admin = Some(at.trim().to_owned());
+                break;
+            }
+            head.push(line);
+        }
         std::thread::spawn(move || for _ in lines {});
-        let server = Server { child, addr };
+        let admin = admin.unwrap_or_else(|| panic!("no admin line after {head:?}"));
+        let server = Server {
+            child,
+            addr,
+            admin: Some(admin),
+        };
         assert!(head.iter().any(|l| l == "call limits: redis"), "{head:?}");
         server
     }
@@ -96,7 +113,7 @@ fn two_processes_share_the_limits_of_a_call() {
     assert_eq!(post(&a.addr, "call_shared_2", "list_services"), 200);
 
     // The detailed health shows Redis with its figures.
-    let body = detailed_health(&a.addr);
+    let body = detailed_health(a.admin.as_deref().unwrap());
     assert_eq!(body["status"], "healthy", "{body}");
     assert_eq!(body["checks"]["redis"]["backend"], "redis");
     assert!(body["checks"]["redis"]["version"].is_string(), "{body}");
@@ -134,7 +151,7 @@ fn two_processes_share_the_limits_on_a_redis_cluster() {
     assert_eq!(post(&a.addr, "call_cluster_2", "list_services"), 200);
 
     // The detailed health checks the Cluster.
-    let body = detailed_health(&b.addr);
+    let body = detailed_health(b.admin.as_deref().unwrap());
     let redis = &body["checks"]["redis"];
     assert_eq!(body["status"], "healthy", "{body}");
     assert_eq!(redis["backend"], "redis-cluster", "{body}");
@@ -180,6 +197,7 @@ fn redis_from_the_config_file() {
             .env_remove("BOOKING_REDIS_PREFIX")
             .env("BOOKING_CONFIG", &path)
             .env("BOOKING_BIND", "127.0.0.1:0")
+            .env("BOOKING_ADMIN_BIND", "off")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .spawn()
@@ -187,14 +205,19 @@ fn redis_from_the_config_file() {
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let first = lines.next().unwrap().unwrap();
         let addr = first.rsplit("http://").next().unwrap().trim().to_owned();
-        let head: Vec<String> = lines.by_ref().take(4).map(Result::unwrap).collect();
+        let head: Vec<String> = lines.by_ref().take(5).map(Result::unwrap).collect();
+        assert!(head.iter().any(|l| l == "admin listener: off"), "{head:?}");
         std::thread::spawn(move || for _ in lines {});
         assert!(head.iter().any(|l| l == "call limits: redis"), "{head:?}");
         assert!(
             head.iter().any(|l| l == "circuit breakers: redis"),
             "{head:?}"
         );
-        Server { child, addr }
+        Server {
+            child,
+            addr,
+            admin: None,
+        }
     };
     let a = start();
     let b = start();

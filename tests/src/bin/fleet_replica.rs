@@ -48,8 +48,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let ready = |addr, state: &booking_service::AppState| {
-        println!("fleet-replica listening on http://{addr}");
+    let ready = |at: booking_service::Listening, state: &booking_service::AppState| {
+        println!("fleet-replica listening on http://{}", at.public);
         println!(
             "call limits: {}; circuit breakers: {}",
             state.limiter_backend(),
