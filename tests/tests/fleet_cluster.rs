@@ -230,6 +230,9 @@ struct Sample {
     /// The reply's `status` field.
     reply: String,
     unavailable_sentence: bool,
+    /// The reply says the booking's idempotency record could not be used
+    /// (`data.idempotency_record == "unavailable"`: its Redis failed).
+    record_unavailable: bool,
     booked: Option<Booked>,
     /// The reply echoed an XSS payload unescaped.
     reflected: bool,
@@ -329,6 +332,17 @@ impl Person {
         ]
     }
 }
+
+/// Retries of a booked `book_appointment` on another replica: sent,
+/// replayed with the caller's own booking id, answered with another booking
+/// (a double booking), answered `slot_taken` (the caller's own slot).
+static RETRIES: AtomicUsize = AtomicUsize::new(0);
+static RETRY_REPLAYS: AtomicUsize = AtomicUsize::new(0);
+static RETRY_OTHER_BOOKING: AtomicUsize = AtomicUsize::new(0);
+static RETRY_SLOT_TAKEN: AtomicUsize = AtomicUsize::new(0);
+/// `slot_taken` of a retry where a reply says the shared record could not
+/// be used (Redis down or failing over).
+static RETRY_SLOT_TAKEN_REDIS_DOWN: AtomicUsize = AtomicUsize::new(0);
 
 /// Shared by the generator, the fault schedule and the samplers.
 struct Fleet {
@@ -449,6 +463,7 @@ async fn send(fleet: &Fleet, req: Req) -> Sample {
         status: 0,
         reply: String::new(),
         unavailable_sentence: false,
+        record_unavailable: false,
         booked: None,
         reflected: false,
         sent,
@@ -463,6 +478,7 @@ async fn send(fleet: &Fleet, req: Req) -> Sample {
             sample.reflected = lower.contains("<script") || lower.contains("onerror=");
             if let Ok(reply) = serde_json::from_slice::<Value>(&bytes) {
                 sample.reply = reply["status"].as_str().unwrap_or_default().to_owned();
+                sample.record_unavailable = reply["data"]["idempotency_record"] == "unavailable";
                 sample.unavailable_sentence = reply["message"]
                     .as_str()
                     .is_some_and(|m| m.contains(UNAVAILABLE));
@@ -621,11 +637,46 @@ async fn booking_call(
             call_id,
             tenant,
             "collect_appointment",
-            confirm,
+            confirm.clone(),
             Kind::Normal,
         ),
     )
     .await;
+    if booked.reply == "booked" && tenant == CALCOM {
+        // Retell retries a function call whose answer it missed: the same
+        // booking on another replica replays it (the record is in Redis).
+        let own = booked.booked.as_ref().map(|b| b.id.clone());
+        let mut retry = Req::call(call_id, tenant, "book_appointment", confirm, Kind::Normal);
+        retry.replica = Some((booked.replica + 1) % REPLICAS);
+        let again = send(fleet, retry).await;
+        RETRIES.fetch_add(1, Ordering::Relaxed);
+        match again.reply.as_str() {
+            "booked" if again.booked.as_ref().map(|b| b.id.clone()) == own => {
+                RETRY_REPLAYS.fetch_add(1, Ordering::Relaxed);
+            }
+            "booked" => {
+                RETRY_OTHER_BOOKING.fetch_add(1, Ordering::Relaxed);
+            }
+            // When the replica could not use the shared record (Redis
+            // down or failing over: the first attempt could not store it,
+            // or the retry could not read it, as the replies say), the
+            // retry books without it and Cal.com refuses the taken slot: no
+            // double booking, but no replay either. Counted apart.
+            "slot_taken" if booked.record_unavailable || again.record_unavailable => {
+                RETRY_SLOT_TAKEN_REDIS_DOWN.fetch_add(1, Ordering::Relaxed);
+            }
+            "slot_taken" => {
+                eprintln!(
+                    "retry slot_taken: first on replica {} in {:?}, retry on {} in {:?}",
+                    booked.replica, booked.phase, again.replica, again.phase
+                );
+                RETRY_SLOT_TAKEN.fetch_add(1, Ordering::Relaxed);
+            }
+            // Outages and restarts of the fault phases: no answer to judge.
+            _ => {}
+        }
+        return;
+    }
     if booked.reply == "slot_taken" {
         let (d, t) = wish(i + 3);
         let args = json!({"datum": d, "uhrzeit": t, "dienstleistung": "Beratung",
@@ -1540,6 +1591,24 @@ impl Outcome {
         let doubled = starts.values().filter(|n| **n > 1).count();
         if doubled > 0 {
             failures.push(format!("bookings: {doubled} Cal.com slot(s) booked twice"));
+        }
+        let retries = RETRIES.load(Ordering::Relaxed);
+        let retry_replays = RETRY_REPLAYS.load(Ordering::Relaxed);
+        let retry_other = RETRY_OTHER_BOOKING.load(Ordering::Relaxed);
+        let retry_taken = RETRY_SLOT_TAKEN.load(Ordering::Relaxed);
+        let retry_taken_down = RETRY_SLOT_TAKEN_REDIS_DOWN.load(Ordering::Relaxed);
+        eprintln!(
+            "retries of a booking on another replica: {retries} sent, {retry_replays} replayed the caller's booking, {retry_other} answered another booking, {retry_taken} slot_taken ({retry_taken_down} more where the shared record was unavailable)"
+        );
+        if retries == 0 || retry_replays == 0 {
+            failures.push(format!(
+                "bookings: {retries} retries on other replicas, {retry_replays} replays: the retry path was not exercised"
+            ));
+        }
+        if retry_other > 0 || retry_taken > 0 {
+            failures.push(format!(
+                "bookings: a retry on another replica answered another booking {retry_other} times and slot_taken {retry_taken} times for the caller's own booking"
+            ));
         }
         let replays = booked
             .iter()

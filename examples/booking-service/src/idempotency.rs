@@ -124,8 +124,8 @@ impl Idempotency {
         }
     }
 
-    /// Records the booking of a won claim.
-    pub(crate) async fn complete(&self, key: &AttemptKey, booking_id: &str) {
+    /// Records the booking of a won claim; `false` when the store failed.
+    pub(crate) async fn complete(&self, key: &AttemptKey, booking_id: &str) -> bool {
         match self {
             Idempotency::Memory(records) => {
                 records
@@ -133,6 +133,7 @@ impl Idempotency {
                     .lock()
                     .insert(key.clone(), Entry::Done(booking_id.to_owned()));
                 records.changed.notify_waiters();
+                true
             }
             Idempotency::Redis { conn, prefix } => {
                 let mut conn = conn.clone();
@@ -143,10 +144,15 @@ impl Idempotency {
                     .arg(millis(RECORD_TTL))
                     .query_async::<()>(&mut conn)
                     .await;
-                if let Err(e) = result {
-                    // The booking stands; a retry now waits for the lease to
-                    // end and may book again. Nothing better can be done.
-                    tracing::warn!(error = %e, "booking idempotency record not stored");
+                match result {
+                    Ok(()) => true,
+                    Err(e) => {
+                        // The booking stands; a retry now waits for the lease
+                        // to end and may book again (Cal.com then refuses
+                        // the taken slot). Nothing better can be done.
+                        tracing::warn!(error = %e, "booking idempotency record not stored");
+                        false
+                    }
                 }
             }
         }

@@ -58,6 +58,7 @@ use tower_http::trace::TraceLayer;
 use voxcal_call_rate_limiter::{CallRateLimitLayer, RejectionKind};
 
 mod admin;
+mod cap;
 mod config;
 mod health;
 mod idempotency;
@@ -143,12 +144,18 @@ pub fn app(state: AppState) -> Router {
     )
     .with_max_body_bytes(state.inner.max_body_bytes);
     let retell = Router::new()
-        .route("/api/retell/{function}", post(retell::handle))
+        .route(
+            "/api/retell/{function}",
+            post(retell::handle)
+                .get(retell::handle)
+                .delete(retell::handle),
+        )
         .layer(
             ServiceBuilder::new()
                 .layer(from_fn_with_state(state.clone(), signature::verify))
                 .layer(map_response(count_rejections))
-                .layer(limiter),
+                .layer(limiter)
+                .layer(map_response(cap::cap_reply)),
         );
     let mut public = Router::new()
         .route("/api/health", get(health::live))

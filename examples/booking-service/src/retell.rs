@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use serde_json::{json, Map, Value};
@@ -45,14 +45,38 @@ pub(crate) const TENANT_HEADER: &str = "x-tenant-id";
 
 /// `POST /api/retell/{function}`: `function` is `function` (dispatch on the
 /// body's `name`) or one of the nine names with dashes.
+/// The envelope of a call without a body: `{"call":{"call_id":<header>},
+/// "args":{<query but tenant>}}`.
+fn bodyless_call(headers: &HeaderMap, query: &HashMap<String, String>) -> Value {
+    let call_id = headers
+        .get(voxcal_call_rate_limiter::CALL_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let args: Map<String, Value> = query
+        .iter()
+        .filter(|(k, _)| k.as_str() != "tenant")
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    json!({"call": {"call_id": call_id}, "args": args})
+}
+
 pub(crate) async fn handle(
     State(state): State<AppState>,
     Path(function): Path<String>,
+    method: Method,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Ok(mut json) = serde_json::from_slice::<Value>(&body) else {
+    // Functions configured as GET or DELETE arrive without a body (the
+    // signature covers the empty string): the call id comes from the
+    // `X-Retell-Call-Id` header, the arguments from the query.
+    let parsed = if body.is_empty() && (method == Method::GET || method == Method::DELETE) {
+        Ok(bodyless_call(&headers, &query))
+    } else {
+        serde_json::from_slice::<Value>(&body)
+    };
+    let Ok(mut json) = parsed else {
         return protocol_error(
             StatusCode::BAD_REQUEST,
             "malformed_json",
@@ -502,6 +526,10 @@ impl Call<'_> {
         let service = &self.tenant.services[index];
         let tenant_id = self.tenant.tenant.id().clone();
         let call_key = (tenant_id.clone(), self.call_id.to_owned(), index, start);
+        // Whether this attempt could use the idempotency record: `false`
+        // when the record's store failed (Redis down), so a retry elsewhere
+        // cannot replay it. Reported as `data.idempotency_record`.
+        let mut record_ok = true;
         let booked = match &self.tenant.backend {
             Backend::Demo(calendar) => {
                 let mut bookings = self.state.inner.bookings.lock();
@@ -563,6 +591,7 @@ impl Call<'_> {
                         // Booking without the shared record beats not
                         // booking while Redis is down.
                         tracing::warn!(error = %e, "booking without the shared idempotency record");
+                        record_ok = false;
                         None
                     }
                 };
@@ -594,7 +623,7 @@ impl Call<'_> {
                     match result {
                         Ok(booking) => {
                             let public = booking.uid.clone();
-                            records.complete(&attempt, &public).await;
+                            record_ok &= records.complete(&attempt, &public).await;
                             let mut bookings = self.state.inner.bookings.lock();
                             bookings.by_id.insert(
                                 (tenant_id.clone(), public.clone()),
@@ -642,6 +671,7 @@ impl Call<'_> {
                     json!({
                         "booking_id": booking_id,
                         "idempotent_replay": replay,
+                        "idempotency_record": record_state(record_ok),
                         "slot": self.slot_json_at(start, service),
                     }),
                 )
@@ -671,7 +701,10 @@ impl Call<'_> {
                 Reply::fail(
                     "slot_taken",
                     message,
-                    json!({"alternatives": self.offers_json(&offers, service)}),
+                    json!({
+                        "alternatives": self.offers_json(&offers, service),
+                        "idempotency_record": record_state(record_ok),
+                    }),
                 )
             }
             Err(e) => source_unavailable(e.user_message(Lang::De)),
@@ -1129,6 +1162,17 @@ impl Call<'_> {
             format!("Wir bieten {} an.", join_de(&spoken)),
             json!({"services": services}),
         )
+    }
+}
+
+/// `data.idempotency_record` of a booking answer: `"kept"`, or
+/// `"unavailable"` when its store failed (a retry on another replica then
+/// cannot replay the booking).
+fn record_state(ok: bool) -> &'static str {
+    if ok {
+        "kept"
+    } else {
+        "unavailable"
     }
 }
 

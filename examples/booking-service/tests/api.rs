@@ -1013,3 +1013,144 @@ async fn a_wish_out_of_hours_is_no_exact_match() {
     assert_eq!(reply["data"]["exact"], true, "{reply}");
     assert!(reply["data"].get("reason").is_none(), "{reply}");
 }
+
+/// A tenant with many services: `list_services` would answer more than
+/// Retell's 15,000 characters; the reply is cut to fit and stays JSON.
+#[tokio::test]
+async fn replies_stay_under_retells_cap() {
+    let mut config = ServiceConfig::demo();
+    let mut big = TenantConfig::demo("big");
+    big.services = (0..150)
+        .map(|i| booking_service::ServiceOffer {
+            event_type: format!("service-{i:03}"),
+            name: format!("Ausführliche Beratung Nummer {i:03}"),
+            duration_minutes: 30,
+        })
+        .collect();
+    config.tenants.push(big);
+    let state = AppState::builder(config)
+        .clock(FakeClock::at(now()))
+        .build()
+        .unwrap();
+    let request = Request::post("/api/retell/function")
+        .header("x-tenant-id", "big")
+        .body(Body::from(body("call_cap", "list_services", json!({}))))
+        .unwrap();
+    let response = app(state).oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = std::str::from_utf8(&bytes).unwrap();
+    let chars = text.chars().count();
+    assert!(chars <= 15_000, "{chars} characters");
+    let reply: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(reply["data"]["truncated"], true, "{reply}");
+    let kept = reply["data"]["services"].as_array().unwrap().len();
+    assert!((1..150).contains(&kept), "kept {kept}");
+    assert_eq!(reply["data"]["services"][0]["id"], "service-000");
+
+    // The demo's own answers are not touched.
+    let small = call(&demo(), "call_cap2", "list_services", json!({})).await;
+    assert!(small["data"].get("truncated").is_none(), "{small}");
+}
+
+/// Functions configured as GET or DELETE in Retell arrive without a body:
+/// the signature covers the empty string, the call id is in
+/// `X-Retell-Call-Id`, the arguments in the query.
+#[tokio::test]
+async fn bodyless_get_and_delete_functions_are_accepted() {
+    let app = signed_app();
+    let ms = now().timestamp_millis();
+    let key = "key_retell_test";
+    let request = |method: &str, uri: &str, call_id: Option<&str>, signature: Option<String>| {
+        let mut r = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("x-tenant-id", "signed");
+        if let Some(id) = call_id {
+            r = r.header("x-retell-call-id", id);
+        }
+        if let Some(s) = signature {
+            r = r.header("x-retell-signature", s);
+        }
+        r.body(Body::empty()).unwrap()
+    };
+    let read = |response: axum::response::Response| async move {
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+        )
+    };
+    for method in ["GET", "DELETE"] {
+        let signed = Some(sign(key, b"", ms));
+        let (status, reply) = read(
+            app.clone()
+                .oneshot(request(
+                    method,
+                    "/api/retell/list-services",
+                    Some("call_get"),
+                    signed.clone(),
+                ))
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{method}: {reply}");
+        assert_eq!(reply["status"], "services", "{method}: {reply}");
+
+        // Arguments from the query reach the function.
+        let (status, reply) = read(
+            app.clone()
+                .oneshot(request(
+                    method,
+                    "/api/retell/check-availability?datum=morgen&uhrzeit=10%20Uhr",
+                    Some("call_get"),
+                    signed.clone(),
+                ))
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{method}: {reply}");
+        assert_eq!(reply["status"], "unavailable", "{method}: {reply}");
+
+        // The empty body is signed like any other: unsigned is refused.
+        let (status, _) = read(
+            app.clone()
+                .oneshot(request(
+                    method,
+                    "/api/retell/list-services",
+                    Some("call_get"),
+                    None,
+                ))
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{method}");
+        // Without a call id: 400, not a panic.
+        let (status, reply) = read(
+            app.clone()
+                .oneshot(request(method, "/api/retell/list-services", None, signed))
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{method}: {reply}");
+    }
+    // A POST still needs its JSON body.
+    let (status, _) = read(
+        app.clone()
+            .oneshot(request(
+                "POST",
+                "/api/retell/list-services",
+                Some("call_get"),
+                Some(sign(key, b"", ms)),
+            ))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

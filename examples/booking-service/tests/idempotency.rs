@@ -211,3 +211,30 @@ async fn a_failed_attempt_leaves_the_slot_to_the_retry() {
     assert_eq!(retry["data"]["idempotent_replay"], false, "{retry}");
     assert_eq!(posts(&working).await, 1);
 }
+
+/// With the record's Redis gone the booking still goes through, and the
+/// answer says its record could not be kept (so a retry elsewhere may not
+/// replay it; Cal.com then refuses the taken slot instead of booking twice).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_booking_while_redis_is_down_says_its_record_is_unavailable() {
+    let fake = fake(Duration::ZERO, 201).await;
+    let clock = FakeClock::at(now());
+    let mut redis = tokio::task::spawn_blocking(testkit::RedisServer::start)
+        .await
+        .unwrap();
+    let conn = RedisConnection::connect(&redis.url()).await.unwrap();
+    let app = replica(&fake.uri(), &clock, Some((conn, "book".to_owned())));
+    let kept = book(app.clone(), "call_up").await;
+    assert_eq!(kept["data"]["idempotency_record"], "kept", "{kept}");
+    let redis = tokio::task::spawn_blocking(move || {
+        redis.kill();
+        redis
+    })
+    .await
+    .unwrap();
+    let down = book(app, "call_down").await;
+    assert_eq!(down["status"], "booked", "{down}");
+    assert_eq!(down["data"]["idempotency_record"], "unavailable", "{down}");
+    assert_eq!(posts(&fake).await, 2);
+    drop(redis);
+}
