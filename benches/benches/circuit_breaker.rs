@@ -1,6 +1,7 @@
 //! Overhead per call of a closed circuit breaker: the future called
-//! directly, our breaker on the memory store and on the Redis store (whose
-//! closed success path never touches Redis), and `failsafe` doing the same.
+//! directly, our breaker on the memory store (also behind a `BoxStore`) and
+//! on the Redis store (whose closed success path never touches Redis), and
+//! `failsafe` doing the same.
 //! Every future is ready at once, so the figures are pure breaker overhead.
 
 use std::hint::black_box;
@@ -9,7 +10,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, Criterion};
 use futures_util::FutureExt;
 use voxcal_circuit_breaker::{
-    BreakerConfig, CircuitBreaker, MemoryStore, RedisConnection, RedisStore,
+    BoxStore, BreakerConfig, CircuitBreaker, MemoryStore, RedisConnection, RedisStore,
 };
 
 async fn upstream(x: u64) -> Result<u64, ()> {
@@ -22,6 +23,8 @@ fn closed_call(c: &mut Criterion) {
     let url = server.url().to_owned();
 
     let memory = CircuitBreaker::builder("bench").build_with(&MemoryStore::new());
+    // The store chosen at run time: the closed path never calls the store.
+    let boxed = CircuitBreaker::builder("bench").build_with(&BoxStore::new(MemoryStore::new()));
     let redis = rt.block_on(async {
         let conn = RedisConnection::connect(&url)
             .await
@@ -42,6 +45,9 @@ fn closed_call(c: &mut Criterion) {
     });
     group.bench_function("memory", |b| {
         b.iter(|| memory.call(upstream(black_box(1))).now_or_never())
+    });
+    group.bench_function("memory_boxstore", |b| {
+        b.iter(|| boxed.call(upstream(black_box(1))).now_or_never())
     });
     group.bench_function("redis_local", |b| {
         b.iter(|| redis.call(upstream(black_box(1))).now_or_never())

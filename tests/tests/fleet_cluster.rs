@@ -660,8 +660,9 @@ async fn booking_call(
             // When the replica could not use the shared record (Redis
             // down or failing over: the first attempt could not store it,
             // or the retry could not read it, as the replies say), the
-            // retry books without it and Cal.com refuses the taken slot: no
-            // double booking, but no replay either. Counted apart.
+            // retry books without it, Cal.com refuses the taken slot, and
+            // the retry must find the call's own booking there. Counted
+            // apart, and a failure as much as the other slot_taken.
             "slot_taken" if booked.record_unavailable || again.record_unavailable => {
                 RETRY_SLOT_TAKEN_REDIS_DOWN.fetch_add(1, Ordering::Relaxed);
             }
@@ -885,6 +886,10 @@ fn metric_lines(text: &str, prefix: &str) -> Vec<(String, f64)> {
 /// The bearer token of the replicas' admin routes (`/metrics`,
 /// `/api/health/detailed`) on their public port.
 const ADMIN_TOKEN: &str = "fleet-admin-token-0123456789";
+/// The Cal.com tenant's webhook secret (`calcom_webhook_secret_env`).
+const CALCOM_WEBHOOK_SECRET: &str = "whsec_fleet_3b8e1f0a6c";
+/// The call id the fake Cal.com records for a booking made on the website.
+const WEBSITE: &str = "website";
 
 /// `GET url` with the admin token (the admin routes need it, the others
 /// ignore it).
@@ -933,6 +938,7 @@ calendar = "calcom"
 api_key_env = "FLEET_CALCOM_KEY"
 base_url = "{fake}"
 retell_api_key_env = "FLEET_RETELL_KEY_ZAHNARZT"
+calcom_webhook_secret_env = "FLEET_CALCOM_WEBHOOK_SECRET"
 
 [tenants.hours]
 mon = ["09:00-17:00"]
@@ -998,6 +1004,10 @@ async fn fleet_on_redis_cluster_under_load_faults_and_hostile_input() {
             RETELL_KEY_DEMO.to_owned(),
         ),
         ("FLEET_ADMIN_TOKEN".to_owned(), ADMIN_TOKEN.to_owned()),
+        (
+            "FLEET_CALCOM_WEBHOOK_SECRET".to_owned(),
+            CALCOM_WEBHOOK_SECRET.to_owned(),
+        ),
         ("RUST_LOG".to_owned(), settings.log_filter.clone()),
         ("LOG_FORMAT".to_owned(), "text".to_owned()),
     ];
@@ -1138,6 +1148,7 @@ async fn fleet_on_redis_cluster_under_load_faults_and_hostile_input() {
     let load_secs = began.elapsed().as_secs_f64();
 
     let (recovered, final_loop) = recover(&fleet).await;
+    let website = website_booking(&fleet, &fake).await;
 
     // Figures from the replicas themselves.
     let mut metrics = Vec::new();
@@ -1186,6 +1197,7 @@ async fn fleet_on_redis_cluster_under_load_faults_and_hostile_input() {
         log_dir: log_dir.clone(),
         final_loop,
         recovered,
+        website,
     };
     let mut failures: Vec<String> = Vec::new();
     let mut report = String::new();
@@ -1206,6 +1218,7 @@ async fn fleet_on_redis_cluster_under_load_faults_and_hostile_input() {
     outcome.check_answers(&mut failures, &mut report);
     outcome.check_logs(&mut failures, &mut report);
     outcome.check_outage(&mut failures, &mut report);
+    outcome.check_website_booking(&mut failures, &mut report);
     outcome.figures(&mut report);
     let _ = writeln!(report, "\n-- verdict: {} failure(s) --", failures.len());
     for f in failures.iter().take(40) {
@@ -1227,6 +1240,8 @@ async fn fleet_on_redis_cluster_under_load_faults_and_hostile_input() {
 
 /// Everything a run left behind, for the checks.
 struct Outcome {
+    /// The booking made on the website and Cal.com's webhook about it.
+    website: WebsiteBooking,
     settings: Settings,
     began: Instant,
     began_ms: i64,
@@ -1446,7 +1461,7 @@ impl Outcome {
         let to_ms = |t: Instant| {
             self.began_ms + i64::try_from(t.duration_since(self.began).as_millis()).unwrap()
         };
-        let mut open_lat: Vec<f64> = samples
+        let mut open_samples: Vec<&Sample> = samples
             .iter()
             .filter(|s| s.tenant == CALCOM && s.unavailable_sentence && in_f1(s.sent))
             .filter(|s| {
@@ -1454,9 +1469,25 @@ impl Outcome {
                 matches!(state_at(s.sent), Some((1, until)) if to_ms(end) < until)
                     && matches!(state_at(end), Some((1, _)))
             })
-            .map(|s| ms(s.latency))
             .collect();
-        open_lat.sort_by(f64::total_cmp);
+        open_samples.sort_by_key(|s| s.latency);
+        let open_lat: Vec<f64> = open_samples.iter().map(|s| ms(s.latency)).collect();
+        // The slowest of them, to tell queueing on a loaded machine (every
+        // function alike) from a path that waits (one function, one replica).
+        let slowest: Vec<String> = open_samples
+            .iter()
+            .rev()
+            .take(5)
+            .map(|s| {
+                format!(
+                    "{}@r{} +{:.2}s {:.1} ms",
+                    s.function,
+                    s.replica,
+                    s.sent.duration_since(f1.0).as_secs_f64(),
+                    ms(s.latency)
+                )
+            })
+            .collect();
         let open_p99 = percentile(&open_lat, 99.0);
         // The same machine's noise floor: the cheapest function (no upstream,
         // no validation) answered in the same open intervals.
@@ -1502,7 +1533,7 @@ impl Outcome {
         let by_mode = |m: Mode| received.iter().filter(|r| r.mode == m).count();
         let _ = writeln!(
             report,
-            "\n-- breaker calcom:{CALCOM} (fleet state from the Cluster, {} polls) --\nfault 1: {opened} open cycle(s), {rounds} half-open round(s); requests to the failing Cal.com {failing} (issue bound 5 + 2 × rounds = {bound}: {}); until the trip reached every replica (+400 ms) {trip} (overshoot {overshoot}), after it {after_trip} (probes allowed {})\nthey were (endpoint@seconds into the fault): {}\n\"nicht verfügbar\" while open: n = {}, p50 {:.1} ms, p99 {open_p99:.1} ms (target {} ms; list_services p99 in the same intervals {floor_p99:.1} ms, n = {})\nCal.com requests: normal {}, during 500s {failing}, during 5 s delay {}; all transitions seen: {}",
+            "\n-- breaker calcom:{CALCOM} (fleet state from the Cluster, {} polls) --\nfault 1: {opened} open cycle(s), {rounds} half-open round(s); requests to the failing Cal.com {failing} (issue bound 5 + 2 × rounds = {bound}: {}); until the trip reached every replica (+400 ms) {trip} (overshoot {overshoot}), after it {after_trip} (probes allowed {})\nthey were (endpoint@seconds into the fault): {}\n\"nicht verfügbar\" while open: n = {}, p50 {:.1} ms, p99 {open_p99:.1} ms (target {} ms; list_services p99 in the same intervals {floor_p99:.1} ms, n = {}); slowest: {}\nCal.com requests: normal {}, during 500s {failing}, during 5 s delay {}; all transitions seen: {}",
             polls.len(),
             if failing <= bound { "held" } else { "NOT held" },
             2 * rounds + 5 * opened.saturating_sub(1),
@@ -1511,11 +1542,15 @@ impl Outcome {
             percentile(&open_lat, 50.0),
             settings.open_p99_ms,
             floor.len(),
+            slowest.join(", "),
             by_mode(Mode::Normal),
             by_mode(Mode::Slow),
             all_transitions.len()
         );
-        let _ = writeln!(report, "breaker transitions per replica (from /metrics; replica {VICTIM} before + after its restart):");
+        let _ = writeln!(
+            report,
+            "breaker transitions per replica (from /metrics; replica {VICTIM} before + after its restart):"
+        );
         for (i, text) in metrics.iter().enumerate() {
             let mut lines = metric_lines(text, "circuit_breaker_transitions_total");
             if i == VICTIM {
@@ -1605,9 +1640,9 @@ impl Outcome {
                 "bookings: {retries} retries on other replicas, {retry_replays} replays: the retry path was not exercised"
             ));
         }
-        if retry_other > 0 || retry_taken > 0 {
+        if retry_other > 0 || retry_taken > 0 || retry_taken_down > 0 {
             failures.push(format!(
-                "bookings: a retry on another replica answered another booking {retry_other} times and slot_taken {retry_taken} times for the caller's own booking"
+                "bookings: a retry on another replica answered another booking {retry_other} times and slot_taken {retry_taken} times (+ {retry_taken_down} where the shared record was unavailable) for the caller's own booking"
             ));
         }
         let replays = booked
@@ -1621,7 +1656,7 @@ impl Outcome {
             });
         let orphans = fake_bookings
             .iter()
-            .filter(|b| !uid_calls.contains_key(b.uid.as_str()))
+            .filter(|b| b.call_id != WEBSITE && !uid_calls.contains_key(b.uid.as_str()))
             .count();
         // Demo calendars live in each replica (one per process incarnation).
         let mut demo_ids: HashMap<(usize, u32, &str), HashSet<&str>> = HashMap::new();
@@ -1666,7 +1701,11 @@ impl Outcome {
             fake_bookings.len(),
             self.slot_taken,
             booked.iter().filter(|s| s.tenant == DEMO).count(),
-            demo_ids.keys().map(|(r, g, _)| (*r, *g)).collect::<HashSet<_>>().len()
+            demo_ids
+                .keys()
+                .map(|(r, g, _)| (*r, *g))
+                .collect::<HashSet<_>>()
+                .len()
         );
     }
 
@@ -1788,7 +1827,10 @@ impl Outcome {
         let logs: Vec<PathBuf> = (0..REPLICAS)
             .map(|i| self.log_dir.join(format!("replica-{i}.log")))
             .collect();
-        let _ = writeln!(report, "\n-- replicas --\nreplica | log MiB | lines | PII hits | panics | limiter outage warn/recovered | max RSS MiB | exit");
+        let _ = writeln!(
+            report,
+            "\n-- replicas --\nreplica | log MiB | lines | PII hits | panics | limiter outage warn/recovered | max RSS MiB | exit"
+        );
         let rss = self.rss.clone();
         for (i, path) in logs.iter().enumerate() {
             let bytes = std::fs::read(path).unwrap_or_default();
@@ -1902,6 +1944,46 @@ impl Outcome {
     }
 
     /// Figures: admitted and rejected per limit, bookings, latency per function and phase, the schedule.
+    /// A booking made on the website reaches every replica through Cal.com's webhook: no replica offers its slot afterwards.
+    fn check_website_booking(&self, failures: &mut Vec<String>, report: &mut String) {
+        let w = &self.website;
+        let Some(slot) = &w.slot else {
+            failures.push("website booking: no replica offered a free slot to book on the website (40 wishes tried)".to_owned());
+            return;
+        };
+        // Without a stale answer before the webhook, the check after it
+        // would prove nothing: the cache must have held the day.
+        if w.stale.is_empty() {
+            failures.push(format!(
+                "website booking: no replica offered {slot} from its cache after the website booked it, so the webhook's effect cannot be told"
+            ));
+        }
+        if w.webhook.0 != 200 || !w.webhook.1.contains("invalidated") {
+            failures.push(format!(
+                "website booking: the Cal.com webhook got {} {}",
+                w.webhook.0, w.webhook.1
+            ));
+        }
+        for (r, reply) in &w.offered_after {
+            failures.push(format!(
+                "website booking: replica {r} still offers {slot} after the webhook: {reply}"
+            ));
+        }
+        for (r, status, reply) in &w.unanswered_after {
+            failures.push(format!(
+                "website booking: replica {r} gave no availability answer after the webhook: {status} {reply}"
+            ));
+        }
+        let _ = writeln!(
+            report,
+            "\n-- booking made on the website --\nslot {slot}; offered from the shared cache before the webhook by replicas {:?}; webhook {} {}; offered after it by {} replica(s)",
+            w.stale,
+            w.webhook.0,
+            w.webhook.1,
+            w.offered_after.len()
+        );
+    }
+
     fn figures(&self, report: &mut String) {
         let Outcome {
             samples, metrics, ..
@@ -2163,6 +2245,170 @@ async fn recover(fleet: &Arc<Fleet>) -> (Option<Duration>, Vec<Sample>) {
     };
 
     (recovered, final_loop)
+}
+
+/// What the fleet answered around a booking made outside the agent.
+#[derive(Debug, Default)]
+struct WebsiteBooking {
+    /// The slot (UTC, RFC 3339), once a replica had offered it as free.
+    slot: Option<String>,
+    /// Replicas that still offered it after the website booked it and
+    /// before the webhook (the shared slot cache held the day).
+    stale: Vec<usize>,
+    /// The webhook's HTTP status and reply.
+    webhook: (u16, String),
+    /// Replicas that offered it after the webhook, with their replies.
+    offered_after: Vec<(usize, String)>,
+    /// Replies after the webhook that were no availability answer at all.
+    unanswered_after: Vec<(usize, u16, String)>,
+}
+
+/// Whether a `check_availability` reply offers the slot starting at `start`
+/// (as the wished slot or as an alternative).
+fn offers(reply: &str, start: &str) -> bool {
+    reply.contains(&format!("\"start\":\"{start}\""))
+}
+
+/// One `check_availability` for the Cal.com tenant on replica `r`: the
+/// HTTP status and the reply's text.
+async fn availability(
+    fleet: &Fleet,
+    r: usize,
+    call_id: &str,
+    datum: &str,
+    uhrzeit: &str,
+) -> (u16, String) {
+    let body = json!({
+        "call": {"call_id": call_id},
+        "name": "check_availability",
+        "args": {"datum": datum, "uhrzeit": uhrzeit, "dienstleistung": "Beratung"},
+    })
+    .to_string();
+    let signature = booking_service::sign(RETELL_KEY_CALCOM, body.as_bytes(), now_ms());
+    let result = fleet
+        .client
+        .post(format!("http://{}/api/retell/function", fleet.addrs[r]))
+        .header("content-type", "application/json")
+        .header("x-tenant-id", CALCOM)
+        .header("x-retell-signature", signature)
+        .body(body)
+        .send()
+        .await;
+    match result {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap_or_default())
+        }
+        Err(e) => (0, e.to_string()),
+    }
+}
+
+/// After the run, with every replica healthy: a replica offers a free slot
+/// (its day is now in the shared slot cache), a visitor books that slot on
+/// the website, the other replicas still offer it from the cache, Cal.com's
+/// signed `BOOKING_CREATED` webhook reaches one replica, and then no
+/// replica offers the slot any more.
+async fn website_booking(fleet: &Arc<Fleet>, fake: &FakeCalcom) -> WebsiteBooking {
+    let mut out = WebsiteBooking::default();
+    // A wish the fleet answers with that very slot free (the load booked
+    // many; try fresh ones until one is offered exactly).
+    let mut chosen = None;
+    for i in 0..40 {
+        let (datum, uhrzeit) = wish(500_000 + i);
+        let (status, reply) = availability(
+            fleet,
+            0,
+            &format!("call_website_probe_{i}"),
+            &datum,
+            &uhrzeit,
+        )
+        .await;
+        let local =
+            chrono::NaiveDateTime::parse_from_str(&format!("{datum} {uhrzeit}"), "%d.%m.%Y %H:%M")
+                .expect("wish() formats a date and a time");
+        let Some(start) = local.and_local_timezone(chrono_tz::Europe::Berlin).single() else {
+            continue;
+        };
+        let start = start
+            .to_utc()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        if status == 200 && offers(&reply, &start) {
+            chosen = Some((datum, uhrzeit, start));
+            break;
+        }
+    }
+    let Some((datum, uhrzeit, start)) = chosen else {
+        return out;
+    };
+    out.slot = Some(start.clone());
+    let start_utc = chrono::DateTime::parse_from_rfc3339(&start)
+        .expect("formatted above")
+        .to_utc();
+    let Some(uid) = fake.book_outside(start_utc, WEBSITE) else {
+        return out;
+    };
+    for r in 0..REPLICAS {
+        let (_, reply) = availability(
+            fleet,
+            r,
+            &format!("call_website_stale_{r}"),
+            &datum,
+            &uhrzeit,
+        )
+        .await;
+        if offers(&reply, &start) {
+            out.stale.push(r);
+        }
+    }
+    let end = (start_utc + chrono::Duration::minutes(30))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let body = json!({
+        "triggerEvent": "BOOKING_CREATED",
+        "createdAt": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "payload": {
+            "uid": uid,
+            "title": "Beratung",
+            "startTime": start,
+            "endTime": end,
+            "attendees": [{"name": "Website Besucher", "email": "besucher@website.example", "timeZone": "Europe/Berlin"}],
+        },
+    })
+    .to_string();
+    let signature = voxcal_calcom_client::webhook::sign(CALCOM_WEBHOOK_SECRET, body.as_bytes());
+    let sent = fleet
+        .client
+        .post(format!(
+            "http://{}/api/webhooks/calcom/{CALCOM}",
+            fleet.addrs[1]
+        ))
+        .header("content-type", "application/json")
+        .header("x-cal-signature-256", signature)
+        .body(body)
+        .send()
+        .await;
+    out.webhook = match sent {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            (status, response.text().await.unwrap_or_default())
+        }
+        Err(e) => (0, e.to_string()),
+    };
+    for r in 0..REPLICAS {
+        let (status, reply) = availability(
+            fleet,
+            r,
+            &format!("call_website_after_{r}"),
+            &datum,
+            &uhrzeit,
+        )
+        .await;
+        if status != 200 || !reply.contains("\"status\"") {
+            out.unanswered_after.push((r, status, reply));
+        } else if offers(&reply, &start) {
+            out.offered_after.push((r, reply));
+        }
+    }
+    out
 }
 
 /// A fresh directory under the system temp dir for configs and logs.

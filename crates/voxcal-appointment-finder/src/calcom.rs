@@ -57,8 +57,9 @@ struct CalcomTenant {
 /// let wished = NaiveDate::from_ymd_opt(2026, 10, 13).unwrap().and_hms_opt(14, 20, 0).unwrap();
 /// let request = FindRequest::new(EventTypeId::from(42_u64), wished, Duration::minutes(30));
 /// let outcome = finder.find(&tenant, &request).await;
-/// assert!(matches!(outcome, Outcome::Available { fuzzy: true, .. }));
-/// assert!(outcome.speak(Lang::De).contains("morgen um halb drei"));
+/// // 14:20 is not a slot start; 14:30 is the free slot next to it.
+/// assert!(matches!(outcome, Outcome::Alternatives { .. }));
+/// assert!(outcome.speak(Lang::De).contains("morgen um 14:30 Uhr"));
 /// # });
 /// ```
 #[derive(Debug, Clone, Default)]

@@ -4,14 +4,14 @@ use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
 use parking_lot::Mutex;
 
 use voxcal_core::Clock;
 
 use crate::cache::{BoxCacheStore, CacheStore, DaySlots, SlotCache};
-use crate::hours::{Adjustment, BusinessHours};
-use crate::outcome::{Offer, OfferKind, Outcome, SearchContext};
+use crate::hours::{AdjustReason, Adjusted, Adjustment, BusinessHours};
+use crate::outcome::{Offer, OfferKind, Outcome, SearchContext, Unmet};
 use crate::source::{AvailabilitySource, Slot, SourceError};
 use crate::tenant::{EventTypeId, Tenant, TenantId};
 
@@ -86,10 +86,16 @@ pub struct FindRequest {
     pub duration: Duration,
     /// The event type to book.
     pub event_type: EventTypeId,
-    /// An optional time-of-day preference for alternatives.
+    /// An optional time-of-day preference for alternatives (for a window
+    /// request: the time-of-day window).
     pub preference: Option<TimePreference>,
     /// How many alternatives to offer at most (default 2).
     pub max_alternatives: usize,
+    /// The other reading of an ambiguous hour ("um 7" is 07:00 or 19:00).
+    pub alternative_reading: Option<NaiveTime>,
+    /// The last day of a window request ("nächste Woche"): any free slot
+    /// from `wished` to the end of this day is as good as the next.
+    pub window_end: Option<NaiveDate>,
 }
 
 impl FindRequest {
@@ -101,7 +107,45 @@ impl FindRequest {
             event_type,
             preference: None,
             max_alternatives: 2,
+            alternative_reading: None,
+            window_end: None,
         }
+    }
+
+    /// A request for the first free slots in a window of days (`from` to
+    /// `to`, both included), optionally at a time of day (`preference`):
+    /// "nächste Woche vormittags". The answer is
+    /// [`Outcome::Alternatives`] with the first free slots in the window
+    /// (at least two when there are), never an exact match.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use voxcal_appointment_finder::*;
+    /// use chrono::{Duration, NaiveDate, TimeZone, Utc};
+    /// let clock = FakeClock::at(Utc.with_ymd_and_hms(2026, 10, 12, 6, 0, 0).unwrap());
+    /// let tenant = Tenant::new(TenantId::new("t").unwrap(), BusinessHours::default());
+    /// let calendar = InMemoryCalendar::new(clock.clone());
+    /// calendar.add_tenant(&tenant);
+    /// calendar.add_event_type(tenant.id(), EventTypeId::from(1_u64), EventType::new(Duration::minutes(30))).unwrap();
+    /// let finder = AlternativeFinder::new(SlotCache::memory(calendar, clock.clone()), clock);
+    /// let d = |day| NaiveDate::from_ymd_opt(2026, 10, day).unwrap();
+    /// let request = FindRequest::window(EventTypeId::from(1_u64), d(19), d(23), Duration::minutes(30))
+    ///     .with_preference(TimePreference::Nachmittag);
+    /// let outcome = finder.find(&tenant, &request).await;
+    /// let got: Vec<String> = outcome.alternatives().iter().map(|o| o.local().to_string()).collect();
+    /// assert_eq!(got, ["2026-10-19 12:00:00", "2026-10-19 12:30:00"]);
+    /// assert_eq!(outcome.unmet(), None);
+    /// # });
+    /// ```
+    pub fn window(
+        event_type: EventTypeId,
+        from: NaiveDate,
+        to: NaiveDate,
+        duration: Duration,
+    ) -> Self {
+        let mut request = FindRequest::new(event_type, from.and_time(NaiveTime::MIN), duration);
+        request.window_end = Some(to.max(from));
+        request
     }
 
     /// Restricts alternatives to a time of day.
@@ -114,6 +158,47 @@ impl FindRequest {
     pub fn with_max_alternatives(mut self, max: usize) -> Self {
         self.max_alternatives = max;
         self
+    }
+
+    /// The other reading of an ambiguous hour: the finder looks for the
+    /// reading that lies in the tenant's opening hours on the wished day
+    /// when exactly one does, otherwise for the literal `wished`. Either
+    /// way it only names a time the caller said.
+    ///
+    /// ```
+    /// use voxcal_appointment_finder::{BusinessHours, EventTypeId, FindRequest};
+    /// use chrono::{Duration, NaiveDate, NaiveTime};
+    /// let friday = NaiveDate::from_ymd_opt(2026, 10, 16).unwrap();
+    /// // "um 5": 05:00 literally, 17:00 the other reading.
+    /// let request = FindRequest::new(EventTypeId::from(1_u64), friday.and_hms_opt(5, 0, 0).unwrap(), Duration::minutes(30))
+    ///     .with_alternative_reading(NaiveTime::from_hms_opt(17, 0, 0).unwrap());
+    /// let hours = BusinessHours::default(); // Mon–Fri 09–18
+    /// assert_eq!(request.reading(&hours), friday.and_hms_opt(17, 0, 0).unwrap());
+    /// ```
+    pub fn with_alternative_reading(mut self, time: NaiveTime) -> Self {
+        self.alternative_reading = Some(time);
+        self
+    }
+
+    /// The wished local time the finder looks for: `wished`, or its
+    /// alternative reading when only that one lies in `hours` on the wished
+    /// day (see [`with_alternative_reading`](Self::with_alternative_reading)).
+    pub fn reading(&self, hours: &BusinessHours) -> NaiveDateTime {
+        let Some(other) = self.alternative_reading else {
+            return self.wished;
+        };
+        let other = self.wished.date().and_time(other);
+        let duration = self.duration.max(Duration::minutes(1));
+        let inside = |at: NaiveDateTime| {
+            hours
+                .adjust(at, duration)
+                .is_some_and(|a| a.adjustment.is_none())
+        };
+        if !inside(self.wished) && inside(other) {
+            other
+        } else {
+            self.wished
+        }
     }
 }
 
@@ -167,7 +252,9 @@ impl ScoreWeights {
 /// Finder settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FinderConfig {
-    /// A free slot this close to the wish counts as a match (default 15 min).
+    /// Kept for configuration compatibility; no longer used: a free slot
+    /// near the wish is offered as an alternative (its neighbours), never
+    /// answered as the wish itself (default 15 min).
     pub fuzzy_tolerance: Duration,
     /// Same-day alternatives are first looked for this close (default 2 h).
     pub same_day_window: Duration,
@@ -394,37 +481,43 @@ impl<S: AvailabilitySource, C: CacheStore> AlternativeFinder<S, C> {
         &self.cache
     }
 
-    /// Looks for `request` in `tenant`'s calendar.
+    /// Looks for `request` in `tenant`'s calendar, as a good receptionist
+    /// would answer:
     ///
-    /// 1. Moves the wish into business hours (the outcome says how and why).
-    /// 2. The wished time free: [`Outcome::Available`]; a free slot within
-    ///    the fuzzy tolerance: `Available` with `fuzzy: true`.
-    /// 3. Otherwise [`Outcome::Alternatives`]: same day nearest earlier and
-    ///    later (within the same-day window, else the whole day), next open
-    ///    day near the same time, same weekday next week, the first free slot
-    ///    in the horizon; each a free slot of the source inside business
-    ///    hours and the preference, not in the past or the notice, never the
-    ///    wish itself, no duplicates; ranked by [`ScoreWeights`].
+    /// 1. Takes the reading of an ambiguous hour that lies in the opening
+    ///    hours ([`FindRequest::reading`]) and moves the wish into business
+    ///    hours (the outcome says how and why).
+    /// 2. The wished slot itself free: [`Outcome::Available`]; nothing else
+    ///    is ever "available".
+    /// 3. Otherwise [`Outcome::Alternatives`], in time order, chosen by why
+    ///    the wish cannot be met ([`SearchContext::unmet`]):
+    ///    - taken, or not on the slot grid ("10:15" with slots on the half
+    ///      hour), or in a break, or a wall time skipped by the clock change:
+    ///      the nearest free slots before and after it that day (within the
+    ///      same-day window when there are), then the next open day near
+    ///      the same time;
+    ///    - before opening: that day's first free slots; after closing: that
+    ///      day's last free slots; then the next open day's first;
+    ///    - a closed day or holiday: the wished time of day (or the nearest
+    ///      free slot to it) on each of the next open days;
+    ///    - then the first free slots of the horizon, up to
+    ///      `max_alternatives` (at least two whenever two are free).
+    ///
+    ///    Each is a free slot of the source inside business hours and the
+    ///    preference, not in the past or the notice, no duplicates.
     /// 4. Nothing free: [`Outcome::NoAvailability`]; the source failed:
     ///    [`Outcome::SourceUnavailable`].
+    ///
+    /// A [window request](FindRequest::window) answers the first free
+    /// slots of the window.
     pub async fn find(&self, tenant: &Tenant, request: &FindRequest) -> Outcome {
         let hours = tenant.hours();
         let now = self.clock.now_utc();
         let today = hours.local_date(now);
         let duration = request.duration.max(Duration::minutes(1));
-        let Some(adjusted) = hours.adjust(request.wished, duration) else {
-            return Outcome::NoAvailability {
-                context: self.context(request, today, request.wished, None),
-            };
-        };
-        let context = self.context(request, today, adjusted.local, adjusted.adjustment);
-        let wished_day = adjusted.local.date();
-        let last_day = wished_day
-            .checked_add_signed(Duration::days(i64::from(
-                self.config.horizon_days.min(MAX_HORIZON_DAYS),
-            )))
-            .unwrap_or(NaiveDate::MAX);
-        let mut days = Days {
+        let wished = request.reading(hours);
+        let horizon = i64::from(self.config.horizon_days.min(MAX_HORIZON_DAYS));
+        let days_for = |last_day: NaiveDate| Days {
             finder: self,
             tenant,
             event_type: &request.event_type,
@@ -433,13 +526,46 @@ impl<S: AvailabilitySource, C: CacheStore> AlternativeFinder<S, C> {
             last_day,
             fetched: Vec::with_capacity(4),
         };
-        match self
-            .search(&mut days, request, adjusted.instant, adjusted.local)
-            .await
-        {
-            Ok(found) => found.into_outcome(context),
+        if let Some(end) = request.window_end {
+            let first = wished.date().max(today);
+            let last = end.min(
+                first
+                    .checked_add_signed(Duration::days(horizon))
+                    .unwrap_or(NaiveDate::MAX),
+            );
+            let context = self.context(wished, today, wished, None, None);
+            let mut days = days_for(last);
+            return match self.search_window(&mut days, request, wished, first).await {
+                Ok(found) => found.into_outcome(context),
+                Err(error) => {
+                    tracing::warn!(tenant = %tenant.id(), error = %error, "availability source failed");
+                    Outcome::SourceUnavailable { error, context }
+                }
+            };
+        }
+        let Some(adjusted) = hours.adjust(wished, duration) else {
+            return Outcome::NoAvailability {
+                context: self.context(wished, today, wished, None, None),
+            };
+        };
+        let mut context = self.context(wished, today, adjusted.local, adjusted.adjustment, None);
+        context.closes_at = hours.intervals_on(wished.date()).last().and_then(|iv| {
+            let end = iv.end_minutes();
+            NaiveTime::from_hms_opt(u32::from(end / 60), u32::from(end % 60), 0)
+        });
+        let last_day = wished
+            .date()
+            .checked_add_signed(Duration::days(horizon))
+            .unwrap_or(NaiveDate::MAX);
+        let mut days = days_for(last_day);
+        match self.search(&mut days, request, wished, &adjusted).await {
+            Ok((found, unmet)) => {
+                context.unmet = unmet;
+                found.into_outcome(context)
+            }
             Err(error) => {
                 tracing::warn!(tenant = %tenant.id(), error = %error, "availability source failed");
+                context.unmet = adjusted.adjustment.map(|a| Unmet::of_adjustment(a.reason));
                 Outcome::SourceUnavailable { error, context }
             }
         }
@@ -447,135 +573,252 @@ impl<S: AvailabilitySource, C: CacheStore> AlternativeFinder<S, C> {
 
     fn context(
         &self,
-        request: &FindRequest,
+        requested: NaiveDateTime,
         today: NaiveDate,
         looked_for: NaiveDateTime,
         adjustment: Option<Adjustment>,
+        unmet: Option<Unmet>,
     ) -> SearchContext {
         SearchContext {
-            requested: request.wished,
+            requested,
             looked_for,
             adjustment,
+            unmet,
             today,
             horizon_days: self.config.horizon_days,
+            closes_at: None,
         }
+    }
+
+    fn offer(&self, wished: NaiveDateTime, v: &Verified, kind: OfferKind) -> Offer {
+        Offer {
+            start: v.slot.start,
+            end: v.slot.end,
+            local_date: v.local.date(),
+            local_time: v.local.time(),
+            kind,
+            score: self.config.weights.score(wished, v.local),
+        }
+    }
+
+    /// The first free slots of a window request.
+    async fn search_window(
+        &self,
+        days: &mut Days<'_, S, C>,
+        request: &FindRequest,
+        wished: NaiveDateTime,
+        first: NaiveDate,
+    ) -> Result<Found, SourceError> {
+        let hours = days.tenant.hours();
+        let want = request.max_alternatives.max(2);
+        let pref = request.preference;
+        let mut picked = Vec::with_capacity(want);
+        let mut day = first;
+        while day <= days.last_day && picked.len() < want {
+            if hours.is_open_on(day) {
+                let slots = days.get(day).await?;
+                for v in slots
+                    .iter()
+                    .filter(|v| pref.is_none_or(|p| p.contains(v.local.time())))
+                    .take(want - picked.len())
+                {
+                    picked.push(self.offer(wished, v, OfferKind::FirstFree));
+                }
+            }
+            let Some(next) = day.succ_opt() else { break };
+            day = next;
+        }
+        Ok(if picked.is_empty() {
+            Found::Nothing
+        } else {
+            Found::Alternatives(picked)
+        })
     }
 
     async fn search(
         &self,
         days: &mut Days<'_, S, C>,
         request: &FindRequest,
-        wished: DateTime<Utc>,
-        wished_local: NaiveDateTime,
-    ) -> Result<Found, SourceError> {
+        wished: NaiveDateTime,
+        adjusted: &Adjusted,
+    ) -> Result<(Found, Option<Unmet>), SourceError> {
         let hours = days.tenant.hours();
         let last_day = days.last_day;
-        let offer = |v: &Verified, kind: OfferKind| Offer {
-            start: v.slot.start,
-            end: v.slot.end,
-            local_date: v.local.date(),
-            local_time: v.local.time(),
-            kind,
-            score: self.config.weights.score(wished_local, v.local),
-        };
-        let wished_day = wished_local.date();
-        let today_slots = days.get(wished_day).await?;
-
-        // 2. exact or near match (business hours, not the preference).
-        if let Some(v) = today_slots.iter().find(|v| v.slot.start == wished) {
-            return Ok(Found::Available(offer(v, OfferKind::Exact), false));
-        }
-        let tolerance = self.config.fuzzy_tolerance;
-        let near = today_slots
-            .iter()
-            .filter(|v| (v.slot.start - wished).abs() <= tolerance)
-            .min_by_key(|v| ((v.slot.start - wished).abs(), v.slot.start));
-        if let Some(v) = near {
-            return Ok(Found::Available(offer(v, OfferKind::Near), true));
-        }
-
-        // 3. alternatives.
+        let max = request.max_alternatives;
+        let offer = |v: &Verified, kind: OfferKind| self.offer(wished, v, kind);
         let pref = request.preference;
-        let fits = |v: &Verified| {
-            v.slot.start != wished && pref.is_none_or(|p| p.contains(v.local.time()))
-        };
-        let mut picked: Vec<Offer> = Vec::with_capacity(5);
+        let fits = |v: &Verified| pref.is_none_or(|p| p.contains(v.local.time()));
+        let mut picked: Vec<Offer> = Vec::with_capacity(max.max(3));
         let add = |v: &Verified, kind: OfferKind, picked: &mut Vec<Offer>| {
             if !picked.iter().any(|o| o.start == v.slot.start) {
                 picked.push(offer(v, kind));
             }
         };
-
-        // a. same day, nearest earlier and later.
-        let window = self.config.same_day_window;
-        let earlier = |limit: bool| {
-            today_slots.iter().rev().find(|v| {
-                fits(v) && v.slot.start < wished && (!limit || wished - v.slot.start <= window)
-            })
-        };
-        let later = |limit: bool| {
-            today_slots.iter().find(|v| {
-                fits(v) && v.slot.start > wished && (!limit || v.slot.start - wished <= window)
-            })
-        };
-        let (e, l) = match (earlier(true), later(true)) {
-            (None, None) => (earlier(false), later(false)),
-            pair => pair,
-        };
-        for v in [e, l].into_iter().flatten() {
-            add(v, OfferKind::SameDay, &mut picked);
-        }
-
-        // b. next open day, near the same time; c. same weekday next week.
-        let wished_tod = wished_local.time();
-        let near_same_time = |slots: &[Verified]| {
-            slots
-                .iter()
-                .filter(|v| fits(v))
-                .min_by_key(|v| {
-                    (
-                        (v.local.time() - wished_tod).num_seconds().abs(),
-                        v.slot.start,
-                    )
-                })
-                .copied()
-        };
-        if let Some(next) = hours.next_open_day(wished_day).filter(|d| *d <= last_day) {
-            let slots = days.get(next).await?;
-            if let Some(v) = near_same_time(&slots) {
-                add(&v, OfferKind::NextOpenDay, &mut picked);
+        let wished_day = wished.date();
+        let reason = adjusted.adjustment.map(|a| a.reason);
+        let mut unmet = reason.map(Unmet::of_adjustment);
+        // Where to look for neighbours, for a wish inside the day's hours.
+        let mut pivot = None;
+        match reason {
+            None => {
+                let slots = days.get(wished_day).await?;
+                let at = adjusted.instant;
+                if let Some(v) = slots.iter().find(|v| v.slot.start == at) {
+                    return Ok((Found::Available(offer(v, OfferKind::Exact), false), None));
+                }
+                unmet = Some(if at < days.earliest {
+                    Unmet::Past
+                } else if off_grid(&slots.slots, adjusted.local) {
+                    Unmet::OffGrid
+                } else {
+                    Unmet::Taken
+                });
+                if at >= days.earliest {
+                    pivot = Some(at);
+                }
+            }
+            Some(AdjustReason::InBreak) => {
+                // The literal wish (in the break), not the interval it was
+                // moved to: its neighbours are on both sides of the break.
+                pivot = Some(
+                    hours
+                        .zone()
+                        .from_local_datetime(&wished)
+                        .earliest()
+                        .map_or(adjusted.instant, |t| t.to_utc()),
+                );
+            }
+            Some(AdjustReason::NonexistentTime) => pivot = Some(adjusted.instant),
+            Some(AdjustReason::BeforeOpening) => {
+                let slots = days.get(wished_day).await?;
+                for v in slots.iter().filter(|v| fits(v)).take(2) {
+                    add(v, OfferKind::SameDay, &mut picked);
+                }
+            }
+            Some(AdjustReason::AfterClosing) => {
+                let slots = days.get(wished_day).await?;
+                let fitting: Vec<&Verified> = slots.iter().filter(|v| fits(v)).collect();
+                for v in fitting.iter().rev().take(2).rev() {
+                    add(v, OfferKind::SameDay, &mut picked);
+                }
+            }
+            Some(AdjustReason::Closed(_)) => {
+                // The wished time of day on each of the next open days.
+                let wished_tod = wished.time();
+                let mut day = wished_day;
+                let mut open_days = 0;
+                while open_days < max.max(2) {
+                    let Some(next) = hours.next_open_day(day).filter(|d| *d <= last_day) else {
+                        break;
+                    };
+                    day = next;
+                    open_days += 1;
+                    let slots = days.get(day).await?;
+                    if let Some(v) = nearest_time(&slots, wished_tod, &fits) {
+                        add(&v, OfferKind::NextOpenDay, &mut picked);
+                    }
+                }
             }
         }
-        if let Some(week) = wished_day
-            .checked_add_signed(Duration::days(7))
-            .filter(|d| *d <= last_day && hours.is_open_on(*d))
-        {
-            let slots = days.get(week).await?;
-            if let Some(v) = near_same_time(&slots) {
-                add(&v, OfferKind::SameWeekdayNextWeek, &mut picked);
-            }
-        }
 
-        // d. the first free slot in the horizon after the wished day.
-        let mut day = wished_day;
-        while let Some(next) = day.succ_opt().filter(|d| *d <= last_day) {
-            day = next;
-            if !hours.is_open_on(day) {
-                continue;
-            }
+        if let Some(pivot) = pivot {
+            let day = hours.local_date(pivot);
             let slots = days.get(day).await?;
-            if let Some(v) = slots.iter().find(|v| fits(v)) {
-                add(v, OfferKind::FirstFree, &mut picked);
-                break;
+            let window = self.config.same_day_window;
+            let earlier = |limit: bool| {
+                slots.iter().rev().find(|v| {
+                    fits(v) && v.slot.start < pivot && (!limit || pivot - v.slot.start <= window)
+                })
+            };
+            let later = |limit: bool| {
+                slots.iter().find(|v| {
+                    fits(v) && v.slot.start >= pivot && (!limit || v.slot.start - pivot <= window)
+                })
+            };
+            let (e, l) = match (earlier(true), later(true)) {
+                (None, None) => (earlier(false), later(false)),
+                pair => pair,
+            };
+            for v in [e, l].into_iter().flatten() {
+                add(v, OfferKind::SameDay, &mut picked);
             }
+        }
+
+        // The next open day: near the same time for a neighbour search, its
+        // first free slot after a before-opening or after-closing wish.
+        if !matches!(reason, Some(AdjustReason::Closed(_))) && picked.len() < max {
+            if let Some(next) = hours.next_open_day(wished_day).filter(|d| *d <= last_day) {
+                let slots = days.get(next).await?;
+                let v = if pivot.is_some() {
+                    nearest_time(&slots, wished.time(), &fits)
+                } else {
+                    slots.iter().find(|v| fits(v)).copied()
+                };
+                if let Some(v) = v {
+                    add(&v, OfferKind::NextOpenDay, &mut picked);
+                }
+            }
+        }
+
+        // Fill up to two (when `max` allows) with the first free slots of
+        // the horizon.
+        let least = max.min(2);
+        let mut day = wished_day;
+        while picked.len() < least && day <= last_day {
+            if hours.is_open_on(day) {
+                let slots = days.get(day).await?;
+                for v in slots.iter().filter(|v| fits(v)) {
+                    if picked.len() >= least {
+                        break;
+                    }
+                    add(v, OfferKind::FirstFree, &mut picked);
+                }
+            }
+            let Some(next) = day.succ_opt() else { break };
+            day = next;
         }
 
         if picked.is_empty() {
-            return Ok(Found::Nothing);
+            return Ok((Found::Nothing, unmet));
         }
-        picked.sort_by(|a, b| a.score.total_cmp(&b.score).then(a.start.cmp(&b.start)));
-        picked.truncate(request.max_alternatives);
-        Ok(Found::Alternatives(picked))
+        picked.truncate(max);
+        picked.sort_by_key(|o| o.start);
+        Ok((Found::Alternatives(picked), unmet))
+    }
+}
+
+/// The fitting slot whose local time of day is nearest to `time` (the
+/// earlier one on a tie).
+fn nearest_time(
+    slots: &[Verified],
+    time: NaiveTime,
+    fits: &impl Fn(&Verified) -> bool,
+) -> Option<Verified> {
+    slots
+        .iter()
+        .filter(|v| fits(v))
+        .min_by_key(|v| ((v.local.time() - time).num_seconds().abs(), v.slot.start))
+        .copied()
+}
+
+/// Whether local time `at` is off the grid the day's free slots lie on:
+/// the grid step is the greatest common divisor of their local times of
+/// day (slots at 13:00 and 15:30 lie on a 30-minute grid). With fewer than
+/// two free slots nothing can be told: `false` (the wish counts as taken).
+fn off_grid(slots: &[Verified], at: NaiveDateTime) -> bool {
+    if slots.len() < 2 {
+        return false;
+    }
+    let secs = |t: NaiveDateTime| i64::from(t.time().num_seconds_from_midnight());
+    let step = slots.iter().map(|v| secs(v.local)).fold(0_i64, gcd);
+    step > 0 && secs(at) % step != 0
+}
+
+fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
     }
 }
 

@@ -2,13 +2,17 @@
 //! it is taken, for a voice agent that has to offer them in one breath.
 //!
 //! - [`AlternativeFinder::find`] moves the wish into the tenant's
-//!   [`BusinessHours`] (saying why), answers [`Outcome::Available`] for the
-//!   wished time or one within ±15 minutes, and otherwise ranks verified
-//!   free slots: same day nearest earlier/later, next open day, same weekday
-//!   next week, first free slot in the next 14 days.
-//! - [`Outcome::speak`] turns the answer into natural German ("Ich kann
-//!   Ihnen morgen um halb drei oder am Donnerstag um 10 Uhr anbieten.") or
-//!   English.
+//!   [`BusinessHours`] (saying why), answers [`Outcome::Available`] only for
+//!   the wished slot itself, and otherwise offers verified free slots as a
+//!   receptionist would: after closing that day's last ones, before opening
+//!   its first ones, on a closed day or holiday the wished time on the next
+//!   open days, for a taken or off-grid time its nearest neighbours; at
+//!   least two whenever two are free ([`Unmet`] says why the wish failed).
+//! - [`Outcome::speak`] turns the answer into natural German ("Um 21 Uhr
+//!   haben wir schon geschlossen. Ich kann Ihnen heute um 17 Uhr oder um
+//!   17:30 Uhr anbieten.") or English; the [`speak`] module phrases days and
+//!   times for every message ("am Montag, dem 25. Januar, um 9 Uhr", never
+//!   "25.1.").
 //! - [`AvailabilitySource`] is where slots come from: [`InMemoryCalendar`]
 //!   (business hours, bookings, slot interval, buffers, minimum notice) or
 //!   Cal.com.
@@ -54,7 +58,7 @@
 //! assert!(matches!(outcome, Outcome::Alternatives { .. }));
 //! assert_eq!(
 //!     outcome.speak(Lang::De),
-//!     "Um 14 Uhr ist leider schon belegt. Ich kann Ihnen heute um halb sechs oder \
+//!     "Um 14 Uhr ist leider schon belegt. Ich kann Ihnen heute um 17:30 Uhr oder \
 //!      morgen um 14 Uhr anbieten. Welcher Termin passt Ihnen besser?"
 //! );
 //! # });
@@ -85,7 +89,7 @@ mod holidays;
 mod hours;
 mod outcome;
 mod source;
-mod speak;
+pub mod speak;
 mod tenant;
 
 #[cfg(feature = "redis")]
@@ -104,7 +108,7 @@ pub use holidays::{
 pub use hours::{
     AdjustReason, Adjusted, Adjustment, BusinessHours, Closure, HoursError, OpeningInterval,
 };
-pub use outcome::{Offer, OfferKind, Outcome, SearchContext, Unmet};
+pub use outcome::{Offer, OfferKind, Outcome, SearchContext, Unmet, MAX_SPOKEN};
 pub use source::{AvailabilitySource, BoxSource, Slot, SourceError, SourceErrorKind, TimeRange};
 pub use tenant::{EventTypeId, IdError, Tenant, TenantId};
 #[cfg(feature = "redis")]

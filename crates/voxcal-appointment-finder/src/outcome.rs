@@ -1,13 +1,13 @@
 //! What `find` answers, and the sentence the agent says.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
 use crate::hours::{AdjustReason, Adjustment, Closure};
 use voxcal_core::{Lang, UserMessage};
 
 use crate::source::SourceError;
 use crate::speak::{
-    capitalize, day_phrase, push_day_phrase, push_time_phrase, time_phrase, SpokenLang,
+    capitalize, day_in, push_date, push_list, slot_in, time_in, weekday_in, SpokenLang,
 };
 
 /// How an offered slot was found.
@@ -18,15 +18,17 @@ use crate::speak::{
 pub enum OfferKind {
     /// Exactly the wished (or adjusted) time.
     Exact,
-    /// Within the fuzzy tolerance of the wish.
+    /// Within the fuzzy tolerance of the wish (no longer produced by the
+    /// finder: near slots are offered as [`OfferKind::SameDay`]).
     Near,
     /// Same day, nearest earlier or later.
     SameDay,
     /// The next open day, near the same time.
     NextOpenDay,
-    /// The same weekday a week later.
+    /// The same weekday a week later (no longer produced by the finder).
     SameWeekdayNextWeek,
-    /// The first free slot after the wished day.
+    /// One of the first free slots of the horizon (filling up to two, and
+    /// every offer of a window request).
     FirstFree,
 }
 
@@ -101,7 +103,7 @@ impl Unmet {
         }
     }
 
-    fn of_adjustment(reason: AdjustReason) -> Unmet {
+    pub(crate) fn of_adjustment(reason: AdjustReason) -> Unmet {
         match reason {
             AdjustReason::BeforeOpening => Unmet::BeforeOpening,
             AdjustReason::Closed(Closure::Holiday(_)) => Unmet::Holiday,
@@ -116,23 +118,33 @@ impl Unmet {
 /// What was searched for: the request after business-hours adjustment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SearchContext {
-    /// The wished local time as asked.
+    /// The wished local time as asked (the reading of an ambiguous hour
+    /// that was taken, see [`FindRequest::with_alternative_reading`](crate::FindRequest::with_alternative_reading)).
     pub requested: NaiveDateTime,
     /// The local time looked for (after adjustment).
     pub looked_for: NaiveDateTime,
     /// Set when the wish was moved into business hours.
     pub adjustment: Option<Adjustment>,
+    /// Why the wished slot itself is not offered, as the finder found it
+    /// (`None` for an offered wish and for a window request); see
+    /// [`Outcome::unmet`].
+    pub unmet: Option<Unmet>,
     /// The tenant's local date when searching ("heute").
     pub today: NaiveDate,
     /// Days searched after the wished day.
     pub horizon_days: u32,
+    /// When the wished day's opening hours end (the end of its last
+    /// interval), if it opens at all: a wish too late to finish before
+    /// then is told so ("wir schließen um 18 Uhr"), not "geschlossen".
+    pub closes_at: Option<NaiveTime>,
 }
 
 /// The answer of [`AlternativeFinder::find`](crate::AlternativeFinder::find).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub enum Outcome {
-    /// The wished (possibly adjusted) time, or one within the tolerance, is free.
+    /// The wished time itself is free (the finder answers nothing else with
+    /// this variant; `fuzzy` stays for callers that build outcomes).
     Available {
         /// The free slot.
         offer: Offer,
@@ -141,9 +153,10 @@ pub enum Outcome {
         /// What was searched for.
         context: SearchContext,
     },
-    /// The wish is taken; these are the best alternatives, best first.
+    /// The wish cannot be met (or a window was asked for); these are the
+    /// alternatives, in time order.
     Alternatives {
-        /// Verified free slots, ranked.
+        /// Verified free slots, in time order.
         alternatives: Vec<Offer>,
         /// What was searched for.
         context: SearchContext,
@@ -162,6 +175,9 @@ pub enum Outcome {
     },
 }
 
+/// At most this many alternatives are spoken in one sentence.
+pub const MAX_SPOKEN: usize = 3;
+
 impl Outcome {
     /// What was searched for.
     pub fn context(&self) -> &SearchContext {
@@ -178,10 +194,13 @@ impl Outcome {
         self.context().adjustment.as_ref()
     }
 
-    /// Why the wished slot itself is not offered; `None` exactly when it is
-    /// (an [`Outcome::Available`] at the wished time, neither moved into
-    /// business hours nor near it by the tolerance). Only then may an agent
-    /// say the wish is free.
+    /// Why the wished slot itself is not offered; `None` when it is (an
+    /// [`Outcome::Available`] at the wished time) and for a window request
+    /// (nothing particular was wished). Only with `None` and `Available`
+    /// may an agent say the wish is free.
+    ///
+    /// The finder's own finding ([`SearchContext::unmet`]) when set;
+    /// otherwise derived from the adjustment (an outcome built by hand).
     ///
     /// ```
     /// # use voxcal_appointment_finder::*;
@@ -191,29 +210,32 @@ impl Outcome {
     /// let at = |d: NaiveDate, h| d.and_hms_opt(h, 0, 0).unwrap();
     /// let hours = BusinessHours::default().with_nationwide_holidays();
     /// let adjusted = hours.adjust(at(day, 10), Duration::minutes(30)).unwrap();
-    /// let outcome = Outcome::Available {
-    ///     offer: Offer {
+    /// let outcome = Outcome::Alternatives {
+    ///     alternatives: vec![Offer {
     ///         start: adjusted.instant, end: adjusted.instant + Duration::minutes(30),
     ///         local_date: monday, local_time: NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
-    ///         kind: OfferKind::Exact, score: 0.0,
-    ///     },
-    ///     fuzzy: false,
+    ///         kind: OfferKind::NextOpenDay, score: 0.0,
+    ///     }],
     ///     context: SearchContext {
     ///         requested: at(day, 10), looked_for: adjusted.local,
-    ///         adjustment: adjusted.adjustment, today: day, horizon_days: 14,
+    ///         adjustment: adjusted.adjustment, unmet: None, today: day, horizon_days: 14,
+    ///         closes_at: None,
     ///     },
     /// };
     /// assert_eq!(outcome.unmet(), Some(Unmet::Holiday));
     /// assert_eq!(outcome.unmet().unwrap().as_str(), "holiday");
+    /// assert!(outcome.speak(Lang::De).starts_with("Heute ist Neujahr, da haben wir geschlossen."));
     /// ```
     pub fn unmet(&self) -> Option<Unmet> {
+        if let Some(unmet) = self.context().unmet {
+            return Some(unmet);
+        }
         if let Some(adjustment) = self.adjustment() {
             return Some(Unmet::of_adjustment(adjustment.reason));
         }
         match self {
-            Outcome::Available { fuzzy: false, .. } => None,
-            Outcome::Available { .. } => Some(Unmet::OffGrid),
-            _ => Some(Unmet::Taken),
+            Outcome::Available { fuzzy: true, .. } => Some(Unmet::OffGrid),
+            _ => None,
         }
     }
 
@@ -225,7 +247,9 @@ impl Outcome {
         }
     }
 
-    /// The sentence the agent says, in natural German or English.
+    /// The sentence the agent says, in natural German or English: the
+    /// reason the wish cannot be met, then at most [`MAX_SPOKEN`]
+    /// alternatives (days and times phrased by [`speak`](crate::speak)).
     ///
     /// ```
     /// # use voxcal_appointment_finder::*;
@@ -238,151 +262,57 @@ impl Outcome {
     ///     kind: OfferKind::SameDay, score: 0.0,
     /// };
     /// let outcome = Outcome::Alternatives {
-    ///     alternatives: vec![offer(13, 14, 30), offer(15, 10, 0)],
+    ///     alternatives: vec![offer(13, 13, 30), offer(13, 14, 30), offer(15, 10, 0)],
     ///     context: SearchContext {
-    ///         requested: at(12, 14, 0), looked_for: at(12, 14, 0), adjustment: None,
-    ///         today: day(12), horizon_days: 14,
+    ///         requested: at(13, 14, 0), looked_for: at(13, 14, 0), adjustment: None,
+    ///         unmet: Some(Unmet::Taken), today: day(12), horizon_days: 14, closes_at: None,
     ///     },
     /// };
     /// assert_eq!(
     ///     outcome.speak(Lang::De),
-    ///     "Um 14 Uhr ist leider schon belegt. Ich kann Ihnen morgen um halb drei oder \
-    ///      am Donnerstag um 10 Uhr anbieten. Welcher Termin passt Ihnen besser?"
+    ///     "Um 14 Uhr ist leider schon belegt. Ich kann Ihnen morgen um 13:30 Uhr, \
+    ///      um 14:30 Uhr oder am Donnerstag um 10 Uhr anbieten. Welcher Termin passt Ihnen besser?"
     /// );
     /// ```
     pub fn speak(&self, lang: Lang) -> String {
         let asked = lang;
         let lang = SpokenLang::from(lang);
         let ctx = self.context();
-        let mut out = String::new();
-        if let Some(adj) = &ctx.adjustment {
-            out.push_str(&adjustment_sentence(adj, ctx.today, lang));
-            out.push(' ');
-        }
-        let when = |at: NaiveDateTime| -> String {
-            match lang {
-                SpokenLang::De => format!(
-                    "{} um {}",
-                    day_phrase(at.date(), ctx.today, lang),
-                    time_phrase(at.time(), lang)
-                ),
-                SpokenLang::En => format!(
-                    "{} at {}",
-                    day_phrase(at.date(), ctx.today, lang),
-                    time_phrase(at.time(), lang)
-                ),
-            }
-        };
-        let taken = || -> String {
-            let at = ctx.looked_for;
-            match (lang, ctx.adjustment.is_some()) {
-                (SpokenLang::De, false) => format!(
-                    "Um {} ist leider schon belegt.",
-                    time_phrase(at.time(), lang)
-                ),
-                (SpokenLang::De, true) => {
-                    format!("{} ist leider schon belegt.", capitalize(&when(at)))
-                }
-                (SpokenLang::En, false) => format!(
-                    "Unfortunately, {} is already taken.",
-                    time_phrase(at.time(), lang)
-                ),
-                (SpokenLang::En, true) => format!("Unfortunately, {} is already taken.", when(at)),
-            }
-        };
+        let mut out = String::with_capacity(200);
         let callback = match lang {
             SpokenLang::De => "Darf ich einen Rückruf für Sie notieren?",
             SpokenLang::En => "May I arrange a call back for you?",
         };
+        if !matches!(self, Outcome::SourceUnavailable { .. }) {
+            if let Some(unmet) = self.unmet() {
+                out.push_str(&reason_sentence(unmet, ctx, lang));
+                out.push(' ');
+            }
+        }
         match self {
-            Outcome::Available {
-                offer,
-                fuzzy: false,
-                ..
-            } => {
+            Outcome::Available { offer, .. } if self.unmet().is_none() => {
+                let when = capitalize(&slot_in(
+                    offer.local_date,
+                    offer.local_time,
+                    ctx.today,
+                    lang,
+                ));
                 out.push_str(&match lang {
-                    SpokenLang::De => format!(
-                        "{} ist noch frei. Soll ich den Termin für Sie eintragen?",
-                        capitalize(&when(offer.local()))
-                    ),
-                    SpokenLang::En => format!(
-                        "{} is available. Shall I book it for you?",
-                        capitalize(&when(offer.local()))
-                    ),
+                    SpokenLang::De => {
+                        format!("{when} ist noch frei. Soll ich den Termin für Sie eintragen?")
+                    }
+                    SpokenLang::En => format!("{when} is available. Shall I book it for you?"),
                 });
             }
-            Outcome::Available {
-                offer, fuzzy: true, ..
-            } => {
-                let taken = taken();
-                out.push_str(&match lang {
-                    SpokenLang::De => format!(
-                        "{taken} Ich kann Ihnen aber {} anbieten. Passt Ihnen das?",
-                        when(offer.local())
-                    ),
-                    SpokenLang::En => format!(
-                        "{taken} I can offer you {} instead. Does that suit you?",
-                        when(offer.local())
-                    ),
-                });
+            Outcome::Available { offer, .. } => {
+                push_offers(&mut out, &[*offer], ctx.today, lang);
             }
-            // Written straight into `out` (the usual answer: no `format!`
-            // per offer, no joined intermediate strings).
             Outcome::Alternatives { alternatives, .. } => {
-                match (lang, ctx.adjustment.is_some()) {
-                    (SpokenLang::De, false) => {
-                        out.push_str("Um ");
-                        push_time_phrase(&mut out, ctx.looked_for.time(), lang);
-                        out.push_str(" ist leider schon belegt.");
-                    }
-                    (SpokenLang::En, false) => {
-                        out.push_str("Unfortunately, ");
-                        push_time_phrase(&mut out, ctx.looked_for.time(), lang);
-                        out.push_str(" is already taken.");
-                    }
-                    (_, true) => out.push_str(&taken()),
-                }
-                let Some(last) = alternatives.len().checked_sub(1) else {
-                    out.push(' ');
+                if alternatives.is_empty() {
                     out.push_str(callback);
-                    return out;
-                };
-                let (offer, offered, or, at, ask) = match lang {
-                    SpokenLang::De => (
-                        " Ich kann Ihnen ",
-                        " anbieten. ",
-                        " oder ",
-                        " um ",
-                        if last == 0 {
-                            "Passt Ihnen das?"
-                        } else {
-                            "Welcher Termin passt Ihnen besser?"
-                        },
-                    ),
-                    SpokenLang::En => (
-                        " I can offer you ",
-                        ". ",
-                        " or ",
-                        " at ",
-                        if last == 0 {
-                            "Does that suit you?"
-                        } else {
-                            "Which one suits you better?"
-                        },
-                    ),
-                };
-                out.reserve(160);
-                out.push_str(offer);
-                for (i, o) in alternatives.iter().enumerate() {
-                    if i > 0 {
-                        out.push_str(if i == last { or } else { ", " });
-                    }
-                    push_day_phrase(&mut out, o.local_date, ctx.today, lang);
-                    out.push_str(at);
-                    push_time_phrase(&mut out, o.local_time, lang);
+                } else {
+                    push_offers(&mut out, alternatives, ctx.today, lang);
                 }
-                out.push_str(offered);
-                out.push_str(ask);
             }
             Outcome::NoAvailability { context } => {
                 out.push_str(&match lang {
@@ -400,49 +330,145 @@ impl Outcome {
     }
 }
 
-fn adjustment_sentence(adj: &Adjustment, today: NaiveDate, lang: SpokenLang) -> String {
-    let from_day = day_phrase(adj.from.date(), today, lang);
-    let from_time = time_phrase(adj.from.time(), lang);
-    let to_day = day_phrase(adj.to.date(), today, lang);
-    let to_time = time_phrase(adj.to.time(), lang);
-    match (lang, adj.reason) {
-        (SpokenLang::De, AdjustReason::BeforeOpening) => {
-            format!("Wir öffnen {to_day} erst um {to_time}.")
+/// "Ich kann Ihnen … anbieten. Welcher Termin passt Ihnen besser?"
+fn push_offers(out: &mut String, offers: &[Offer], today: NaiveDate, lang: SpokenLang) {
+    let slots: Vec<(NaiveDate, NaiveTime)> = offers
+        .iter()
+        .take(MAX_SPOKEN)
+        .map(|o| (o.local_date, o.local_time))
+        .collect();
+    let one = slots.len() == 1;
+    match lang {
+        SpokenLang::De => {
+            out.push_str("Ich kann Ihnen ");
+            push_list(out, &slots, today, lang);
+            out.push_str(if one {
+                " anbieten. Passt Ihnen das?"
+            } else {
+                " anbieten. Welcher Termin passt Ihnen besser?"
+            });
         }
-        (SpokenLang::De, AdjustReason::InBreak) => format!("Um {from_time} haben wir Pause."),
-        (SpokenLang::De, AdjustReason::AfterClosing) => {
-            format!("Um {from_time} haben wir schon geschlossen.")
+        SpokenLang::En => {
+            out.push_str("I can offer you ");
+            push_list(out, &slots, today, lang);
+            out.push_str(if one {
+                ". Does that suit you?"
+            } else {
+                ". Which one suits you better?"
+            });
         }
-        (SpokenLang::De, AdjustReason::Closed(Closure::Holiday(h))) => {
+    }
+}
+
+/// The sentence that says why the wish cannot be met.
+fn reason_sentence(unmet: Unmet, ctx: &SearchContext, lang: SpokenLang) -> String {
+    let asked = ctx.adjustment.map_or(ctx.requested, |a| a.from);
+    let at = time_in(asked.time(), lang);
+    let on_day = capitalize(&day_in(asked.date(), ctx.today, lang));
+    let reason = ctx.adjustment.map(|a| a.reason);
+    let break_or_gap = |r| reason == Some(r);
+    match (lang, unmet) {
+        (SpokenLang::De, Unmet::BeforeOpening) => format!("Um {at} haben wir noch nicht geöffnet."),
+        (SpokenLang::En, Unmet::BeforeOpening) => format!("We are not open yet at {at}."),
+        (SpokenLang::De, Unmet::AfterClosing) if break_or_gap(AdjustReason::InBreak) => {
+            format!("Um {at} haben wir Pause.")
+        }
+        (SpokenLang::En, Unmet::AfterClosing) if break_or_gap(AdjustReason::InBreak) => {
+            format!("We are on a break at {at}.")
+        }
+        (SpokenLang::De, Unmet::AfterClosing) => match ctx.closes_at {
+            Some(close) if asked.time() < close => format!(
+                "Um {at} reicht die Zeit nicht mehr, wir schließen um {}.",
+                time_in(close, lang)
+            ),
+            _ => format!("Um {at} haben wir schon geschlossen."),
+        },
+        (SpokenLang::En, Unmet::AfterClosing) => match ctx.closes_at {
+            Some(close) if asked.time() < close => format!(
+                "At {at} there is not enough time left: we close at {}.",
+                time_in(close, lang)
+            ),
+            _ => format!("We are already closed at {at}."),
+        },
+        (_, Unmet::Holiday) => {
+            let name = match reason {
+                Some(AdjustReason::Closed(Closure::Holiday(h))) => Some(h.name),
+                _ => None,
+            };
+            // "der Tag der Arbeit", "der 1. Weihnachtstag"; "Neujahr".
+            let article = |name: &str| {
+                if name.starts_with("Tag ") || name.starts_with(|c: char| c.is_ascii_digit()) {
+                    "der "
+                } else {
+                    ""
+                }
+            };
+            let mut date = String::new();
+            let relative = (asked.date() - ctx.today).num_days();
+            match (lang, name) {
+                (SpokenLang::De, Some(name)) if (0..=2).contains(&relative) => {
+                    format!(
+                        "{on_day} ist {}{name}, da haben wir geschlossen.",
+                        article(name)
+                    )
+                }
+                (SpokenLang::De, Some(name)) => {
+                    push_date(&mut date, asked.date(), false, lang);
+                    format!(
+                        "Am {date} ist {}{name}, da haben wir geschlossen.",
+                        article(name)
+                    )
+                }
+                (SpokenLang::De, None) => {
+                    format!("{on_day} ist Feiertag, da haben wir geschlossen.")
+                }
+                (SpokenLang::En, Some(name)) => {
+                    format!("{on_day} is a public holiday ({name}), we are closed.")
+                }
+                (SpokenLang::En, None) => format!("{on_day} is a public holiday, we are closed."),
+            }
+        }
+        (SpokenLang::De, Unmet::ClosedDay) => {
+            // "Samstags" for a weekday the business never opens, otherwise
+            // the day itself (a closed date).
+            match reason {
+                Some(AdjustReason::Closed(Closure::Weekday)) => {
+                    format!(
+                        "{}s haben wir geschlossen.",
+                        weekday_in(asked.date().weekday(), lang)
+                    )
+                }
+                _ => {
+                    let comma = if on_day.contains(", dem ") { "," } else { "" };
+                    format!("{on_day}{comma} haben wir geschlossen.")
+                }
+            }
+        }
+        (SpokenLang::En, Unmet::ClosedDay) => {
+            format!("We are closed {}.", day_in(asked.date(), ctx.today, lang))
+        }
+        (SpokenLang::De, Unmet::OffGrid) if break_or_gap(AdjustReason::NonexistentTime) => {
+            let day = day_in(asked.date(), ctx.today, lang);
+            let comma = if day.contains(", dem ") { "," } else { "" };
+            format!("Wegen der Zeitumstellung gibt es {day}{comma} {at} nicht.")
+        }
+        (SpokenLang::En, Unmet::OffGrid) if break_or_gap(AdjustReason::NonexistentTime) => {
             format!(
-                "{} ist Feiertag ({}), da haben wir geschlossen.",
-                capitalize(&from_day),
-                h.name
+                "Because of the clock change, {at} does not exist {}.",
+                day_in(asked.date(), ctx.today, lang)
             )
         }
-        (SpokenLang::De, AdjustReason::Closed(_)) => {
-            format!("{} haben wir geschlossen.", capitalize(&from_day))
+        (SpokenLang::De, Unmet::OffGrid) => {
+            format!("Um {at} vergeben wir keine Termine, sie beginnen bei uns zu festen Zeiten.")
         }
-        (SpokenLang::De, AdjustReason::NonexistentTime) => {
-            format!("Wegen der Zeitumstellung gibt es {from_day} {from_time} nicht.")
+        (SpokenLang::En, Unmet::OffGrid) => {
+            format!("We do not start appointments at {at}; they begin at set times.")
         }
-        (SpokenLang::En, AdjustReason::BeforeOpening) => {
-            format!("We only open at {to_time} {to_day}.")
+        (SpokenLang::De, Unmet::Taken) => format!("Um {at} ist leider schon belegt."),
+        (SpokenLang::En, Unmet::Taken) => format!("Unfortunately, {at} is already taken."),
+        (SpokenLang::De, Unmet::Past) => {
+            "Dieser Zeitpunkt liegt leider schon in der Vergangenheit.".to_owned()
         }
-        (SpokenLang::En, AdjustReason::InBreak) => format!("We are on a break at {from_time}."),
-        (SpokenLang::En, AdjustReason::AfterClosing) => {
-            format!("We are already closed at {from_time}.")
-        }
-        (SpokenLang::En, AdjustReason::Closed(Closure::Holiday(h))) => {
-            format!(
-                "{} is a public holiday ({}), we are closed.",
-                capitalize(&from_day),
-                h.name
-            )
-        }
-        (SpokenLang::En, AdjustReason::Closed(_)) => format!("We are closed {from_day}."),
-        (SpokenLang::En, AdjustReason::NonexistentTime) => {
-            format!("Because of the clock change, {from_time} does not exist {from_day}.")
-        }
+        (SpokenLang::En, Unmet::Past) => "Unfortunately, that time has already passed.".to_owned(),
     }
 }

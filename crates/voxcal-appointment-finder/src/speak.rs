@@ -1,10 +1,39 @@
-//! Spoken German and English for days and times.
+//! Speakable German (and English) for days, times and lists of slots: the
+//! one place where the finder and the services built on it phrase a date.
+//!
+//! - Days relative to today: "heute", "morgen", "übermorgen"; the weekday
+//!   alone within the coming six days ("am Montag"); beyond that weekday and
+//!   written-out date ("am Montag, dem 25. Januar", with the year when it is
+//!   not this year's and more than 300 days away). Never a numeric "25.1.":
+//!   a voice agent reads digits with dots badly, and a caller cannot tell
+//!   "am 1.2." from "am 12.".
+//! - Times as a clock shows them: "um 9 Uhr", "um 14:30 Uhr". Not "halb
+//!   drei": it is ambiguous between 02:30 and 14:30, regional ("halb" means
+//!   other things in parts of the south), and the agent passes back what it
+//!   heard as `uhrzeit`, where "14:30" round-trips and "halb drei" needs the
+//!   very guess this avoids.
+//!
+//! ```
+//! use voxcal_appointment_finder::speak;
+//! use chrono::{NaiveDate, NaiveTime};
+//! let today = NaiveDate::from_ymd_opt(2027, 1, 4).unwrap(); // a Monday
+//! let date = |d| NaiveDate::from_ymd_opt(2027, 1, d).unwrap();
+//! let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+//! assert_eq!(speak::day(date(5), today), "morgen");
+//! assert_eq!(speak::day(date(8), today), "am Freitag");
+//! assert_eq!(speak::day(date(25), today), "am Montag, dem 25. Januar");
+//! assert_eq!(speak::time(t(14, 30)), "14:30 Uhr");
+//! assert_eq!(
+//!     speak::list(&[(date(8), t(17, 0)), (date(8), t(17, 30)), (date(11), t(9, 0))], today),
+//!     "am Freitag um 17 Uhr, um 17:30 Uhr oder am Montag, dem 11. Januar, um 9 Uhr"
+//! );
+//! ```
 
 use std::fmt::Write as _;
 
 use chrono::{Datelike, NaiveDate, NaiveTime, Timelike, Weekday};
 
-use voxcal_core::Lang;
+use voxcal_core::{names, Lang};
 
 /// The languages the sentences are written in: English, and German for
 /// every other [`Lang`] (German is the family's fallback).
@@ -23,127 +52,165 @@ impl From<Lang> for SpokenLang {
     }
 }
 
-const DE_WEEKDAYS: [&str; 7] = [
-    "Montag",
-    "Dienstag",
-    "Mittwoch",
-    "Donnerstag",
-    "Freitag",
-    "Samstag",
-    "Sonntag",
-];
-const EN_WEEKDAYS: [&str; 7] = [
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-];
-const EN_MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-/// Hours on a 12-hour dial as said in "halb drei", index 0 = zwölf.
-const DE_DIAL: [&str; 12] = [
-    "zwölf", "eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun", "zehn",
-    "elf",
-];
+/// The German name of a weekday: "Montag".
+///
+/// ```
+/// use voxcal_appointment_finder::speak;
+/// assert_eq!(speak::weekday(chrono::Weekday::Sat), "Samstag");
+/// ```
+pub fn weekday(day: Weekday) -> &'static str {
+    weekday_in(day, SpokenLang::De)
+}
 
-fn weekday_name(day: Weekday, lang: SpokenLang) -> &'static str {
+pub(crate) fn weekday_in(day: Weekday, lang: SpokenLang) -> &'static str {
     let i = day.num_days_from_monday() as usize;
     match lang {
-        SpokenLang::De => DE_WEEKDAYS[i],
-        SpokenLang::En => EN_WEEKDAYS[i],
+        SpokenLang::De => names::WEEKDAYS_DE[i],
+        SpokenLang::En => names::WEEKDAYS_EN[i],
     }
 }
 
-/// `date` said relative to `today`: heute, morgen, übermorgen, am Dienstag
-/// (within the next six days), nächste Woche Dienstag (in next calendar
-/// week), otherwise am 14.10. (with the year when more than 300 days away).
-pub(crate) fn day_phrase(date: NaiveDate, today: NaiveDate, lang: SpokenLang) -> String {
-    let mut out = String::with_capacity(24);
-    push_day_phrase(&mut out, date, today, lang);
+/// A date written out without weekday: "25. Januar" (with the year,
+/// "25. Januar 2028", when `with_year`).
+///
+/// ```
+/// use voxcal_appointment_finder::speak;
+/// let d = chrono::NaiveDate::from_ymd_opt(2027, 10, 3).unwrap();
+/// assert_eq!(speak::date(d, false), "3. Oktober");
+/// assert_eq!(speak::date(d, true), "3. Oktober 2027");
+/// ```
+pub fn date(date: NaiveDate, with_year: bool) -> String {
+    let mut out = String::with_capacity(18);
+    push_date(&mut out, date, with_year, SpokenLang::De);
     out
 }
 
-/// Appends [`day_phrase`] to `out`.
-pub(crate) fn push_day_phrase(
-    out: &mut String,
-    date: NaiveDate,
-    today: NaiveDate,
-    lang: SpokenLang,
-) {
-    let diff = (date - today).num_days();
-    let weekday = || weekday_name(date.weekday(), lang);
-    let next_week = || {
-        today
-            .checked_add_signed(chrono::Duration::days(7))
-            .map(|d| d.iso_week())
-    };
+pub(crate) fn push_date(out: &mut String, date: NaiveDate, with_year: bool, lang: SpokenLang) {
+    let m = date.month0() as usize;
     // Writing into a String cannot fail.
-    let _ = match (lang, diff) {
-        (SpokenLang::De, 0) => out.write_str("heute"),
-        (SpokenLang::De, 1) => out.write_str("morgen"),
-        (SpokenLang::De, 2) => out.write_str("übermorgen"),
-        (SpokenLang::En, 0) => out.write_str("today"),
-        (SpokenLang::En, 1) => out.write_str("tomorrow"),
-        (SpokenLang::En, 2) => out.write_str("the day after tomorrow"),
-        (SpokenLang::De, 3..=6) => write!(out, "am {}", weekday()),
-        (SpokenLang::En, 3..=6) => write!(out, "on {}", weekday()),
-        (_, 7..=13) if Some(date.iso_week()) == next_week() => match lang {
-            SpokenLang::De => write!(out, "nächste Woche {}", weekday()),
-            SpokenLang::En => write!(out, "next week on {}", weekday()),
-        },
-        (SpokenLang::De, d) if d.abs() > 300 => {
-            write!(out, "am {}.{}.{}", date.day(), date.month(), date.year())
-        }
-        (SpokenLang::De, _) => write!(out, "am {}.{}.", date.day(), date.month()),
-        (SpokenLang::En, d) => {
-            let month = EN_MONTHS[date.month0() as usize];
-            if d.abs() > 300 {
-                write!(out, "on {month} {}, {}", date.day(), date.year())
-            } else {
-                write!(out, "on {month} {}", date.day())
-            }
-        }
+    let _ = match lang {
+        SpokenLang::De => write!(out, "{}. {}", date.day(), names::MONTHS_DE[m]),
+        SpokenLang::En => write!(out, "{} {}", names::MONTHS_EN[m], date.day()),
     };
+    if with_year {
+        let _ = match lang {
+            SpokenLang::De => write!(out, " {}", date.year()),
+            SpokenLang::En => write!(out, ", {}", date.year()),
+        };
+    }
 }
 
-/// A time as said: "14 Uhr", "halb drei", "viertel nach zwei",
-/// "Viertel vor fünf", otherwise "14:10 Uhr"; in English "2 pm", "2:30 pm".
-pub(crate) fn time_phrase(time: NaiveTime, lang: SpokenLang) -> String {
-    let mut out = String::with_capacity(20);
-    push_time_phrase(&mut out, time, lang);
+/// Whether `date` is said with its year: another year than today's and
+/// more than 300 days away.
+fn needs_year(date: NaiveDate, today: NaiveDate) -> bool {
+    date.year() != today.year() && (date - today).num_days().abs() > 300
+}
+
+/// The day form that [`day`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DayForm {
+    /// heute, morgen, übermorgen: no "am".
+    Relative,
+    /// am Freitag.
+    Weekday,
+    /// am Montag, dem 25. Januar: an apposition, closed by a comma before
+    /// what follows.
+    Full,
+}
+
+fn day_form(date: NaiveDate, today: NaiveDate) -> DayForm {
+    match (date - today).num_days() {
+        0..=2 => DayForm::Relative,
+        3..=6 => DayForm::Weekday,
+        _ => DayForm::Full,
+    }
+}
+
+/// `date` said relative to `today`: "heute", "morgen", "übermorgen",
+/// "am Freitag" (within the coming six days), otherwise "am Montag, dem
+/// 25. Januar" (a past date too).
+///
+/// ```
+/// use voxcal_appointment_finder::speak;
+/// use chrono::NaiveDate;
+/// let today = NaiveDate::from_ymd_opt(2026, 12, 3).unwrap(); // Thursday
+/// assert_eq!(speak::day(today, today), "heute");
+/// assert_eq!(speak::day(NaiveDate::from_ymd_opt(2026, 12, 5).unwrap(), today), "übermorgen");
+/// assert_eq!(speak::day(NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(), today), "am Montag");
+/// assert_eq!(
+///     speak::day(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(), today),
+///     "am Freitag, dem 1. Januar"
+/// );
+/// ```
+pub fn day(date: NaiveDate, today: NaiveDate) -> String {
+    let mut out = String::with_capacity(32);
+    push_day(&mut out, date, today, SpokenLang::De);
     out
 }
 
-/// Appends [`time_phrase`] to `out`.
-pub(crate) fn push_time_phrase(out: &mut String, time: NaiveTime, lang: SpokenLang) {
+pub(crate) fn day_in(date: NaiveDate, today: NaiveDate, lang: SpokenLang) -> String {
+    let mut out = String::with_capacity(32);
+    push_day(&mut out, date, today, lang);
+    out
+}
+
+pub(crate) fn push_day(out: &mut String, date: NaiveDate, today: NaiveDate, lang: SpokenLang) {
+    let diff = (date - today).num_days();
+    let name = weekday_in(date.weekday(), lang);
+    match (lang, day_form(date, today)) {
+        (SpokenLang::De, DayForm::Relative) => {
+            out.push_str(["heute", "morgen", "übermorgen"][diff.unsigned_abs() as usize % 3]);
+        }
+        (SpokenLang::En, DayForm::Relative) => out.push_str(
+            ["today", "tomorrow", "the day after tomorrow"][diff.unsigned_abs() as usize % 3],
+        ),
+        (SpokenLang::De, DayForm::Weekday) => {
+            out.push_str("am ");
+            out.push_str(name);
+        }
+        (SpokenLang::En, DayForm::Weekday) => {
+            out.push_str("on ");
+            out.push_str(name);
+        }
+        (SpokenLang::De, DayForm::Full) => {
+            out.push_str("am ");
+            out.push_str(name);
+            out.push_str(", dem ");
+            push_date(out, date, needs_year(date, today), lang);
+        }
+        (SpokenLang::En, DayForm::Full) => {
+            out.push_str("on ");
+            out.push_str(name);
+            out.push_str(", ");
+            push_date(out, date, needs_year(date, today), lang);
+        }
+    }
+}
+
+/// A time as a clock shows it: "9 Uhr", "14:30 Uhr", "0:15 Uhr".
+///
+/// ```
+/// use voxcal_appointment_finder::speak;
+/// use chrono::NaiveTime;
+/// assert_eq!(speak::time(NaiveTime::from_hms_opt(9, 0, 0).unwrap()), "9 Uhr");
+/// assert_eq!(speak::time(NaiveTime::from_hms_opt(14, 30, 0).unwrap()), "14:30 Uhr");
+/// ```
+pub fn time(time: NaiveTime) -> String {
+    time_in(time, SpokenLang::De)
+}
+
+pub(crate) fn time_in(time: NaiveTime, lang: SpokenLang) -> String {
+    let mut out = String::with_capacity(10);
+    push_time(&mut out, time, lang);
+    out
+}
+
+pub(crate) fn push_time(out: &mut String, time: NaiveTime, lang: SpokenLang) {
     let (h, m) = (time.hour(), time.minute());
     // Writing into a String cannot fail.
     let _ = match lang {
-        SpokenLang::De => {
-            let dial = |hour: u32| DE_DIAL[(hour % 12) as usize];
-            match m {
-                0 => write!(out, "{h} Uhr"),
-                15 => write!(out, "viertel nach {}", dial(h)),
-                30 => write!(out, "halb {}", dial(h + 1)),
-                45 => write!(out, "Viertel vor {}", dial(h + 1)),
-                _ => write!(out, "{h}:{m:02} Uhr"),
-            }
-        }
+        SpokenLang::De if m == 0 => write!(out, "{h} Uhr"),
+        SpokenLang::De => write!(out, "{h}:{m:02} Uhr"),
         SpokenLang::En => {
             let suffix = if h < 12 { "am" } else { "pm" };
             let h12 = match h % 12 {
@@ -159,13 +226,138 @@ pub(crate) fn push_time_phrase(out: &mut String, time: NaiveTime, lang: SpokenLa
     };
 }
 
+/// One slot: "heute um 9 Uhr", "am Freitag um 17:30 Uhr", "am Montag, dem
+/// 25. Januar, um 10 Uhr".
+///
+/// ```
+/// use voxcal_appointment_finder::speak;
+/// use chrono::{NaiveDate, NaiveTime};
+/// let today = NaiveDate::from_ymd_opt(2027, 1, 4).unwrap();
+/// let nine = NaiveTime::from_hms_opt(9, 0, 0).unwrap();
+/// assert_eq!(speak::slot(today, nine, today), "heute um 9 Uhr");
+/// assert_eq!(
+///     speak::slot(NaiveDate::from_ymd_opt(2027, 1, 25).unwrap(), nine, today),
+///     "am Montag, dem 25. Januar, um 9 Uhr"
+/// );
+/// ```
+pub fn slot(date: NaiveDate, time: NaiveTime, today: NaiveDate) -> String {
+    slot_in(date, time, today, SpokenLang::De)
+}
+
+pub(crate) fn slot_in(
+    date: NaiveDate,
+    time: NaiveTime,
+    today: NaiveDate,
+    lang: SpokenLang,
+) -> String {
+    let mut out = String::with_capacity(40);
+    push_slot(&mut out, date, time, today, lang);
+    out
+}
+
+fn push_slot(
+    out: &mut String,
+    date: NaiveDate,
+    time: NaiveTime,
+    today: NaiveDate,
+    lang: SpokenLang,
+) {
+    push_day(out, date, today, lang);
+    if day_form(date, today) == DayForm::Full {
+        out.push(',');
+    }
+    out.push_str(match lang {
+        SpokenLang::De => " um ",
+        SpokenLang::En => " at ",
+    });
+    push_time(out, time, lang);
+}
+
+/// Slots joined as said: "heute um 17 Uhr, um 17:30 Uhr oder am Montag um
+/// 9 Uhr" (a day is named once for consecutive slots on it); empty for no
+/// slots.
+///
+/// ```
+/// use voxcal_appointment_finder::speak;
+/// use chrono::{NaiveDate, NaiveTime};
+/// let today = NaiveDate::from_ymd_opt(2027, 1, 4).unwrap();
+/// let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+/// assert_eq!(speak::list(&[(today, t(10, 0)), (today, t(10, 30))], today), "heute um 10 Uhr oder um 10:30 Uhr");
+/// assert_eq!(speak::list(&[], today), "");
+/// ```
+pub fn list(slots: &[(NaiveDate, NaiveTime)], today: NaiveDate) -> String {
+    let mut out = String::with_capacity(48 * slots.len());
+    push_list(&mut out, slots, today, SpokenLang::De);
+    out
+}
+
+pub(crate) fn push_list(
+    out: &mut String,
+    slots: &[(NaiveDate, NaiveTime)],
+    today: NaiveDate,
+    lang: SpokenLang,
+) {
+    let last = slots.len().saturating_sub(1);
+    let (or, at) = match lang {
+        SpokenLang::De => (" oder ", "um "),
+        SpokenLang::En => (" or ", "at "),
+    };
+    for (i, &(date, time)) in slots.iter().enumerate() {
+        if i > 0 {
+            out.push_str(if i == last { or } else { ", " });
+        }
+        let same_day = i > 0 && slots[i - 1].0 == date;
+        if same_day {
+            out.push_str(at);
+            push_time(out, time, lang);
+        } else {
+            push_slot(out, date, time, today, lang);
+        }
+    }
+}
+
 /// The first letter upper-cased ("übermorgen" -> "Übermorgen").
-pub(crate) fn capitalize(text: &str) -> String {
+///
+/// ```
+/// assert_eq!(voxcal_appointment_finder::speak::capitalize("übermorgen"), "Übermorgen");
+/// ```
+pub fn capitalize(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
+}
+
+/// Whether `text` holds a numeric day-and-month like "1.1." or "25.01."
+/// (what no spoken message may hold).
+///
+/// ```
+/// use voxcal_appointment_finder::speak;
+/// assert!(speak::has_numeric_date("Am 1.1. haben wir zu."));
+/// assert!(!speak::has_numeric_date("Am 1. Januar um 9 Uhr, 14:30 Uhr, Nr. 12."));
+/// ```
+pub fn has_numeric_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits = |from: usize| b[from..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let mut i = 0;
+    while i < b.len() {
+        let starts = b[i].is_ascii_digit() && (i == 0 || !b[i - 1].is_ascii_alphanumeric());
+        if starts {
+            let d1 = digits(i);
+            let j = i + d1;
+            if (1..=2).contains(&d1) && b.get(j) == Some(&b'.') {
+                let d2 = digits(j + 1);
+                if (1..=2).contains(&d2) && b.get(j + 1 + d2) == Some(&b'.') {
+                    return true;
+                }
+            }
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -177,7 +369,7 @@ mod tests {
     }
 
     #[test]
-    fn german_relative_days() {
+    fn relative_days() {
         // Today: Monday 2026-10-12.
         let today = d(2026, 10, 12);
         let table = [
@@ -188,81 +380,99 @@ mod tests {
             (d(2026, 10, 18), "am Sonntag", "on Sunday"),
             (
                 d(2026, 10, 19),
-                "nächste Woche Montag",
-                "next week on Monday",
+                "am Montag, dem 19. Oktober",
+                "on Monday, October 19",
             ),
             (
-                d(2026, 10, 20),
-                "nächste Woche Dienstag",
-                "next week on Tuesday",
+                d(2026, 12, 24),
+                "am Donnerstag, dem 24. Dezember",
+                "on Thursday, December 24",
             ),
             (
-                d(2026, 10, 25),
-                "nächste Woche Sonntag",
-                "next week on Sunday",
+                d(2026, 10, 1),
+                "am Donnerstag, dem 1. Oktober",
+                "on Thursday, October 1",
             ),
-            (d(2026, 10, 26), "am 26.10.", "on October 26"),
-            (d(2026, 12, 24), "am 24.12.", "on December 24"),
-            (d(2026, 10, 1), "am 1.10.", "on October 1"),
-            (d(2027, 11, 2), "am 2.11.2027", "on November 2, 2027"),
+            (
+                d(2027, 1, 25),
+                "am Montag, dem 25. Januar",
+                "on Monday, January 25",
+            ),
+            (
+                d(2027, 11, 2),
+                "am Dienstag, dem 2. November 2027",
+                "on Tuesday, November 2, 2027",
+            ),
         ];
         for (date, de, en) in table {
-            assert_eq!(day_phrase(date, today, SpokenLang::De), de, "{date}");
-            assert_eq!(day_phrase(date, today, SpokenLang::En), en, "{date}");
+            assert_eq!(day_in(date, today, SpokenLang::De), de, "{date}");
+            assert_eq!(day_in(date, today, SpokenLang::En), en, "{date}");
         }
     }
 
     #[test]
-    fn weekday_rule_depends_on_the_calendar_week() {
-        // Today: Friday 2026-10-16. Tuesday is 4 days away: "am Dienstag".
-        let today = d(2026, 10, 16);
-        assert_eq!(
-            day_phrase(d(2026, 10, 20), today, SpokenLang::De),
-            "am Dienstag"
-        );
-        assert_eq!(
-            day_phrase(d(2026, 10, 22), today, SpokenLang::De),
-            "am Donnerstag"
-        );
-        // 7 days: Friday next week.
-        assert_eq!(
-            day_phrase(d(2026, 10, 23), today, SpokenLang::De),
-            "nächste Woche Freitag"
-        );
-        assert_eq!(
-            day_phrase(d(2026, 10, 25), today, SpokenLang::De),
-            "nächste Woche Sonntag"
-        );
-        // 10 days: Monday of the week after next.
-        assert_eq!(
-            day_phrase(d(2026, 10, 26), today, SpokenLang::De),
-            "am 26.10."
-        );
-    }
-
-    #[test]
-    fn german_spoken_times() {
+    fn times_as_the_clock_shows_them() {
         let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
         let table = [
             (t(14, 0), "14 Uhr", "2 pm"),
             (t(9, 0), "9 Uhr", "9 am"),
-            (t(14, 30), "halb drei", "2:30 pm"),
-            (t(12, 30), "halb eins", "12:30 pm"),
-            (t(11, 30), "halb zwölf", "11:30 am"),
-            (t(14, 15), "viertel nach zwei", "2:15 pm"),
-            (t(13, 15), "viertel nach eins", "1:15 pm"),
-            (t(12, 15), "viertel nach zwölf", "12:15 pm"),
-            (t(16, 45), "Viertel vor fünf", "4:45 pm"),
-            (t(11, 45), "Viertel vor zwölf", "11:45 am"),
-            (t(12, 45), "Viertel vor eins", "12:45 pm"),
-            (t(14, 10), "14:10 Uhr", "2:10 pm"),
+            (t(14, 30), "14:30 Uhr", "2:30 pm"),
+            (t(10, 15), "10:15 Uhr", "10:15 am"),
             (t(9, 5), "9:05 Uhr", "9:05 am"),
             (t(0, 0), "0 Uhr", "12 am"),
             (t(12, 0), "12 Uhr", "12 pm"),
         ];
         for (time, de, en) in table {
-            assert_eq!(time_phrase(time, SpokenLang::De), de, "{time}");
-            assert_eq!(time_phrase(time, SpokenLang::En), en, "{time}");
+            assert_eq!(time_in(time, SpokenLang::De), de, "{time}");
+            assert_eq!(time_in(time, SpokenLang::En), en, "{time}");
+        }
+    }
+
+    #[test]
+    fn lists_name_a_day_once() {
+        let today = d(2027, 1, 4);
+        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+        let slots = [
+            (d(2027, 1, 5), t(9, 0)),
+            (d(2027, 1, 5), t(9, 30)),
+            (d(2027, 1, 18), t(9, 0)),
+        ];
+        assert_eq!(
+            list(&slots, today),
+            "morgen um 9 Uhr, um 9:30 Uhr oder am Montag, dem 18. Januar, um 9 Uhr"
+        );
+        let mut en = String::new();
+        push_list(&mut en, &slots, today, SpokenLang::En);
+        assert_eq!(
+            en,
+            "tomorrow at 9 am, at 9:30 am or on Monday, January 18, at 9 am"
+        );
+        assert_eq!(list(&slots[..1], today), "morgen um 9 Uhr");
+    }
+
+    #[test]
+    fn no_day_phrase_of_two_years_holds_a_numeric_date() {
+        let today = d(2026, 12, 3);
+        let nine = NaiveTime::from_hms_opt(9, 0, 0).unwrap();
+        for offset in -400..400 {
+            let date = today + chrono::Duration::days(offset);
+            for lang in [SpokenLang::De, SpokenLang::En] {
+                let s = slot_in(date, nine, today, lang);
+                assert!(!has_numeric_date(&s), "{s}");
+            }
+        }
+        // The scan itself finds what it is for.
+        for hit in ["am 1.1.", "am 25.01., um", "(3.10.)", "am 04.01.2027"] {
+            assert!(has_numeric_date(hit), "{hit}");
+        }
+        for miss in [
+            "Nr. 1.",
+            "um 14:30 Uhr",
+            "v1.2.3",
+            "3. Oktober",
+            "1.5 Stunden",
+        ] {
+            assert!(!has_numeric_date(miss), "{miss}");
         }
     }
 

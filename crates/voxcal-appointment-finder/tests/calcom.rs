@@ -109,7 +109,7 @@ async fn find_over_calcom_offers_alternatives() {
     );
     assert_eq!(
         outcome.speak(Lang::De),
-        "Um 14 Uhr ist leider schon belegt. Ich kann Ihnen morgen um 13 Uhr oder morgen um halb vier anbieten. Welcher Termin passt Ihnen besser?"
+        "Um 14 Uhr ist leider schon belegt. Ich kann Ihnen morgen um 13 Uhr oder um 15:30 Uhr anbieten. Welcher Termin passt Ihnen besser?"
     );
 }
 

@@ -8,7 +8,7 @@ use common::*;
 use voxcal_appointment_finder::{
     AdjustReason, AlternativeFinder, BusinessHours, Closure, EventType, FakeClock, FindRequest,
     FinderConfig, InMemoryCalendar, Lang, OfferKind, OpeningInterval, Outcome, SlotCache,
-    TimePreference, TimeRange, UserMessage,
+    TimePreference, TimeRange, Unmet, UserMessage,
 };
 
 fn finder<S: voxcal_appointment_finder::AvailabilitySource>(
@@ -60,31 +60,38 @@ async fn exact_match_is_available() {
 }
 
 #[tokio::test]
-async fn near_slot_within_tolerance_is_fuzzy() {
+async fn off_grid_wish_gets_its_neighbours_never_belegt() {
     let (calendar, t, clock) = practice();
-    block(&calendar, &t, date(2026, 10, 13), (10, 0), (10, 30));
-    let f = finder(calendar, &clock);
-    let outcome = f.find(&t, &request(local(2026, 10, 13, 10, 20))).await;
-    let Outcome::Available { offer, fuzzy, .. } = &outcome else {
-        panic!("expected Available, got {outcome:?}");
-    };
-    assert!(fuzzy);
-    assert_eq!(offer.kind, OfferKind::Near);
-    assert_eq!(offer.local(), local(2026, 10, 13, 10, 30));
+    let f = finder(calendar.clone(), &clock);
+    // "viertel nach zehn", both neighbours free.
+    let outcome = f.find(&t, &request(local(2026, 10, 13, 10, 15))).await;
+    assert_eq!(outcome.unmet(), Some(Unmet::OffGrid));
+    assert_eq!(
+        alternatives(&outcome),
+        vec![
+            (local(2026, 10, 13, 10, 0), OfferKind::SameDay),
+            (local(2026, 10, 13, 10, 30), OfferKind::SameDay),
+        ]
+    );
     assert_eq!(
         outcome.speak(Lang::De),
-        "Um 10:20 Uhr ist leider schon belegt. Ich kann Ihnen aber morgen um halb elf anbieten. Passt Ihnen das?"
+        "Um 10:15 Uhr vergeben wir keine Termine, sie beginnen bei uns zu festen Zeiten. \
+         Ich kann Ihnen morgen um 10 Uhr oder um 10:30 Uhr anbieten. Welcher Termin passt Ihnen besser?"
     );
-    // A tighter tolerance turns the same wish into alternatives.
-    let strict = f.with_config(FinderConfig {
-        fuzzy_tolerance: Duration::minutes(5),
-        ..FinderConfig::default()
-    });
-    let outcome = strict.find(&t, &request(local(2026, 10, 13, 10, 20))).await;
-    assert!(
-        matches!(outcome, Outcome::Alternatives { .. }),
-        "{outcome:?}"
+    // 10:00 taken: still off the grid (not "belegt"), the free neighbours.
+    block(&calendar, &t, date(2026, 10, 13), (10, 0), (10, 30));
+    let outcome = finder(calendar, &clock)
+        .find(&t, &request(local(2026, 10, 13, 10, 20)))
+        .await;
+    assert_eq!(outcome.unmet(), Some(Unmet::OffGrid));
+    assert_eq!(
+        alternatives(&outcome),
+        vec![
+            (local(2026, 10, 13, 9, 30), OfferKind::SameDay),
+            (local(2026, 10, 13, 10, 30), OfferKind::SameDay),
+        ]
     );
+    assert!(!outcome.speak(Lang::De).contains("belegt"));
 }
 
 #[tokio::test]
@@ -97,17 +104,19 @@ async fn taken_slot_gets_ranked_alternatives_of_every_kind() {
             &request(local(2026, 10, 13, 14, 0)).with_max_alternatives(4),
         )
         .await;
+    // The nearest later slot that day (nothing earlier within two hours:
+    // the lunch break), then the next open day at the same time; no
+    // far-away filler although four were allowed.
     assert_eq!(
         alternatives(&outcome),
         vec![
             (local(2026, 10, 13, 15, 0), OfferKind::SameDay),
             (local(2026, 10, 14, 14, 0), OfferKind::NextOpenDay),
-            (local(2026, 10, 14, 9, 0), OfferKind::FirstFree),
-            (local(2026, 10, 20, 14, 0), OfferKind::SameWeekdayNextWeek),
         ]
     );
+    assert_eq!(outcome.unmet(), Some(Unmet::Taken));
     let scores: Vec<f64> = outcome.alternatives().iter().map(|o| o.score).collect();
-    assert_eq!(scores, vec![1.0, 24.0, 30.5, 168.0]);
+    assert_eq!(scores, vec![1.0, 24.0]);
 }
 
 #[tokio::test]
@@ -161,8 +170,6 @@ async fn preference_restricts_every_alternative() {
         vec![
             (local(2026, 10, 13, 11, 30), OfferKind::SameDay),
             (local(2026, 10, 14, 11, 30), OfferKind::NextOpenDay),
-            (local(2026, 10, 14, 9, 0), OfferKind::FirstFree),
-            (local(2026, 10, 20, 11, 30), OfferKind::SameWeekdayNextWeek),
         ]
     );
     let from_15 = TimePreference::From(NaiveTime::from_hms_opt(15, 0, 0).unwrap());
@@ -183,38 +190,40 @@ async fn preference_restricts_every_alternative() {
 
 #[tokio::test]
 async fn adjustment_rules_through_find() {
-    // (wished, found, reason)
+    // (wished, alternatives, reason, unmet)
     let table = [
         (
             local(2026, 10, 13, 8, 0),
-            local(2026, 10, 13, 9, 0),
+            [local(2026, 10, 13, 9, 0), local(2026, 10, 13, 9, 30)],
             AdjustReason::BeforeOpening,
+            Unmet::BeforeOpening,
         ),
         (
             local(2026, 10, 13, 19, 0),
-            local(2026, 10, 14, 9, 0),
+            [local(2026, 10, 13, 17, 0), local(2026, 10, 13, 17, 30)],
             AdjustReason::AfterClosing,
+            Unmet::AfterClosing,
         ),
         (
             local(2026, 10, 13, 12, 15),
-            local(2026, 10, 13, 13, 0),
+            [local(2026, 10, 13, 11, 30), local(2026, 10, 13, 13, 0)],
             AdjustReason::InBreak,
+            Unmet::AfterClosing,
         ),
         (
             local(2026, 10, 17, 10, 0),
-            local(2026, 10, 19, 9, 0),
+            [local(2026, 10, 19, 10, 0), local(2026, 10, 20, 10, 0)],
             AdjustReason::Closed(Closure::Weekday),
+            Unmet::ClosedDay,
         ),
     ];
-    for (wished, found, reason) in table {
+    for (wished, found, reason, unmet) in table {
         let (calendar, t, clock) = practice();
         let outcome = finder(calendar, &clock).find(&t, &request(wished)).await;
-        let Outcome::Available { offer, .. } = &outcome else {
-            panic!("{wished}: {outcome:?}");
-        };
-        assert_eq!(offer.local(), found, "{wished}");
-        let adj = outcome.adjustment().unwrap();
-        assert_eq!((adj.from, adj.to, adj.reason), (wished, found, reason));
+        let got: Vec<_> = outcome.alternatives().iter().map(|o| o.local()).collect();
+        assert_eq!(got, found, "{wished}");
+        assert_eq!(outcome.adjustment().unwrap().reason, reason, "{wished}");
+        assert_eq!(outcome.unmet(), Some(unmet), "{wished}");
     }
     let (calendar, t, clock) = practice();
     let outcome = finder(calendar, &clock)
@@ -222,7 +231,8 @@ async fn adjustment_rules_through_find() {
         .await;
     assert_eq!(
         outcome.speak(Lang::De),
-        "Am Samstag haben wir geschlossen. Nächste Woche Montag um 9 Uhr ist noch frei. Soll ich den Termin für Sie eintragen?"
+        "Samstags haben wir geschlossen. Ich kann Ihnen am Montag, dem 19. Oktober, um 10 Uhr oder \
+         am Dienstag, dem 20. Oktober, um 10 Uhr anbieten. Welcher Termin passt Ihnen besser?"
     );
     let (calendar, t, clock) = practice();
     let outcome = finder(calendar, &clock)
@@ -230,7 +240,17 @@ async fn adjustment_rules_through_find() {
         .await;
     assert_eq!(
         outcome.speak(Lang::De),
-        "Wir öffnen heute erst um 9 Uhr. Heute um 9 Uhr ist noch frei. Soll ich den Termin für Sie eintragen?"
+        "Um 7:30 Uhr haben wir noch nicht geöffnet. Ich kann Ihnen heute um 9 Uhr oder um 9:30 Uhr anbieten. \
+         Welcher Termin passt Ihnen besser?"
+    );
+    let (calendar, t, clock) = practice();
+    let outcome = finder(calendar, &clock)
+        .find(&t, &request(local(2026, 10, 12, 21, 0)))
+        .await;
+    assert_eq!(
+        outcome.speak(Lang::De),
+        "Um 21 Uhr haben wir schon geschlossen. Ich kann Ihnen heute um 17 Uhr oder um 17:30 Uhr anbieten. \
+         Welcher Termin passt Ihnen besser?"
     );
 }
 
@@ -240,18 +260,21 @@ async fn holiday_moves_to_next_open_day_and_says_why() {
     clock.set(berlin(2026, 12, 21, 8, 0));
     block(&calendar, &t, date(2026, 12, 28), (9, 0), (10, 0));
     let outcome = finder(calendar, &clock)
-        .find(&t, &request(local(2026, 12, 25, 10, 0)))
+        .find(&t, &request(local(2026, 12, 25, 9, 0)))
         .await;
     let adj = *outcome.adjustment().unwrap();
     assert_eq!(adj.to, local(2026, 12, 28, 9, 0));
     assert!(
         matches!(adj.reason, AdjustReason::Closed(Closure::Holiday(h)) if h.name == "1. Weihnachtstag")
     );
+    assert_eq!(outcome.unmet(), Some(Unmet::Holiday));
+    // The wished 9:00 on each of the next open days (the nearest free one
+    // on Monday, where 9–10 is taken).
     assert_eq!(
         outcome.speak(Lang::De),
-        "Am Freitag ist Feiertag (1. Weihnachtstag), da haben wir geschlossen. \
-         Nächste Woche Montag um 9 Uhr ist leider schon belegt. Ich kann Ihnen nächste Woche Montag um 10 Uhr \
-         oder nächste Woche Dienstag um 9 Uhr anbieten. Welcher Termin passt Ihnen besser?"
+        "Am 25. Dezember ist der 1. Weihnachtstag, da haben wir geschlossen. \
+         Ich kann Ihnen am Montag, dem 28. Dezember, um 10 Uhr oder am Dienstag, dem 29. Dezember, um 9 Uhr anbieten. \
+         Welcher Termin passt Ihnen besser?"
     );
 }
 
@@ -285,15 +308,20 @@ async fn spring_forward_day_has_no_0230() {
     // 02:30 does not exist on 2026-03-29: moved to 03:00 CEST.
     let f = finder(calendar.clone(), &clock);
     let outcome = f.find(&t, &request(local(2026, 3, 29, 2, 30))).await;
-    let Outcome::Available { offer, .. } = &outcome else {
-        panic!("{outcome:?}");
-    };
-    assert_eq!(offer.local(), local(2026, 3, 29, 3, 0));
-    assert_eq!(offer.iso_instant(), "2026-03-29T01:00:00Z");
+    let offers = outcome.alternatives();
+    assert_eq!(offers.len(), 2, "{outcome:?}");
+    assert_eq!(offers[0].local(), local(2026, 3, 29, 1, 30));
+    assert_eq!(offers[0].iso_instant(), "2026-03-29T00:30:00Z");
+    assert_eq!(offers[1].local(), local(2026, 3, 29, 3, 0));
+    assert_eq!(offers[1].iso_instant(), "2026-03-29T01:00:00Z");
     assert_eq!(
         outcome.adjustment().unwrap().reason,
         AdjustReason::NonexistentTime
     );
+    assert_eq!(outcome.unmet(), Some(Unmet::OffGrid));
+    assert!(outcome
+        .speak(Lang::De)
+        .starts_with("Wegen der Zeitumstellung gibt es morgen 2:30 Uhr nicht."));
 
     // With 03:00–04:00 taken the neighbours are 04:00 and 01:30 CET (half
     // an hour before 03:00 CEST in real time); nothing sits in the gap.
@@ -311,8 +339,8 @@ async fn spring_forward_day_has_no_0230() {
         )
         .await;
     let got = alternatives(&outcome);
-    assert_eq!(got[0], (local(2026, 3, 29, 4, 0), OfferKind::SameDay));
-    assert_eq!(got[1], (local(2026, 3, 29, 1, 30), OfferKind::SameDay));
+    assert_eq!(got[0], (local(2026, 3, 29, 1, 30), OfferKind::SameDay));
+    assert_eq!(got[1], (local(2026, 3, 29, 4, 0), OfferKind::SameDay));
     assert!(got
         .iter()
         .all(|(at, _)| chrono::Timelike::hour(at) != 2 || at.date() != date(2026, 3, 29)));
@@ -375,7 +403,8 @@ async fn nothing_free_in_the_horizon() {
     );
     assert_eq!(
         outcome.speak(Lang::De),
-        "In den nächsten 14 Tagen ist leider kein Termin mehr frei. Darf ich einen Rückruf für Sie notieren?"
+        "Um 10 Uhr ist leider schon belegt. In den nächsten 14 Tagen ist leider kein Termin mehr frei. \
+         Darf ich einen Rückruf für Sie notieren?"
     );
 }
 
@@ -491,4 +520,94 @@ async fn tenants_never_see_each_others_slots() {
         .unwrap();
     assert_eq!(day_a.len(), 16);
     assert_eq!(day_b.len(), 0);
+}
+
+#[tokio::test]
+async fn an_ambiguous_hour_is_read_in_the_opening_hours() {
+    let t = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+    // (literal, other reading, looked for, unmet) — Tuesday 2026-10-13,
+    // practice hours 09–12 and 13–18.
+    let table = [
+        // "um 5": only 17:00 is open.
+        (5, 17, local(2026, 10, 13, 17, 0), None),
+        // "um 10": only 10:00 is open (22:00 is not).
+        (10, 22, local(2026, 10, 13, 10, 0), None),
+        // "um 7": neither is open: the literal reading, and why.
+        (7, 19, local(2026, 10, 13, 7, 0), Some(Unmet::BeforeOpening)),
+        // "um 12": 12:00 is the lunch break, 00:00 closed: literal.
+        (12, 0, local(2026, 10, 13, 12, 0), Some(Unmet::AfterClosing)),
+    ];
+    for (literal, other, looked_for, unmet) in table {
+        let (calendar, tenant, clock) = practice();
+        let request = request(local(2026, 10, 13, literal, 0)).with_alternative_reading(t(other));
+        let outcome = finder(calendar, &clock).find(&tenant, &request).await;
+        assert_eq!(outcome.context().requested, looked_for, "{literal}/{other}");
+        assert_eq!(outcome.unmet(), unmet, "{literal}/{other}: {outcome:?}");
+        if unmet.is_none() {
+            let Outcome::Available { offer, .. } = &outcome else {
+                panic!("{outcome:?}");
+            };
+            assert_eq!(offer.local(), looked_for);
+        }
+        // The reason names the reading looked for, never the other one.
+        let said = outcome.speak(Lang::De);
+        if unmet.is_some() {
+            assert!(said.starts_with(&format!("Um {literal} Uhr")), "{said}");
+            assert!(!said.contains(&format!("Um {other} Uhr")), "{said}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_window_offers_its_first_free_slots() {
+    let (calendar, t, clock) = practice();
+    // Next week Monday morning is taken up to 10:00.
+    block(&calendar, &t, date(2026, 10, 19), (9, 0), (10, 0));
+    let f = finder(calendar, &clock);
+    let request = FindRequest::window(
+        consult(),
+        date(2026, 10, 19),
+        date(2026, 10, 23),
+        Duration::minutes(30),
+    )
+    .with_preference(TimePreference::Vormittag)
+    .with_max_alternatives(3);
+    let outcome = f.find(&t, &request).await;
+    assert_eq!(
+        outcome
+            .alternatives()
+            .iter()
+            .map(|o| o.local())
+            .collect::<Vec<_>>(),
+        vec![
+            local(2026, 10, 19, 10, 0),
+            local(2026, 10, 19, 10, 30),
+            local(2026, 10, 19, 11, 0)
+        ]
+    );
+    assert_eq!(outcome.unmet(), None);
+    assert!(!matches!(outcome, Outcome::Available { .. }));
+    assert_eq!(
+        outcome.speak(Lang::De),
+        "Ich kann Ihnen am Montag, dem 19. Oktober, um 10 Uhr, um 10:30 Uhr oder um 11 Uhr anbieten. \
+         Welcher Termin passt Ihnen besser?"
+    );
+    // A window with one free morning slot left still answers at least the
+    // two it can: the next day's first.
+    let (calendar, t, clock) = practice();
+    block(&calendar, &t, date(2026, 10, 19), (9, 0), (11, 30));
+    let request = FindRequest::window(
+        consult(),
+        date(2026, 10, 19),
+        date(2026, 10, 20),
+        Duration::minutes(30),
+    )
+    .with_preference(TimePreference::Vormittag)
+    .with_max_alternatives(1);
+    let outcome = finder(calendar, &clock).find(&t, &request).await;
+    let got: Vec<_> = outcome.alternatives().iter().map(|o| o.local()).collect();
+    assert_eq!(
+        got,
+        vec![local(2026, 10, 19, 11, 30), local(2026, 10, 20, 9, 0)]
+    );
 }

@@ -135,20 +135,55 @@ proptest! {
                 .iter()
                 .any(|s| s.start == start)
         };
+        // The free slots a receptionist could offer: inside hours and the
+        // preference, from now on, on the wished day or the 14 after it.
+        let last_day = wished.date() + Duration::days(14);
+        let horizon = TimeRange::new(
+            base + Duration::days(wish_day - 2),
+            base + Duration::days(wish_day + 17),
+        );
+        let offerable: Vec<_> = calendar
+            .free_slots_now(tenant.id(), &et, horizon)
+            .unwrap()
+            .into_iter()
+            .filter(|s| s.start >= now && hours.contains(s.start, Duration::minutes(length)))
+            .filter(|s| {
+                let local = hours.local(s.start);
+                local.date() >= wished.date()
+                    && local.date() <= last_day
+                    && preference.is_none_or(|p| p.contains(local.time()))
+            })
+            .collect();
         match &outcome {
-            Outcome::Available { offer, .. } => {
+            Outcome::Available { offer, fuzzy, context } => {
+                // Available is the wished slot itself, nothing else.
+                prop_assert!(!fuzzy);
+                prop_assert_eq!(offer.local(), wished);
+                prop_assert_eq!(context.adjustment, None);
+                prop_assert_eq!(outcome.unmet(), None);
                 prop_assert!(is_free(offer.start));
                 prop_assert!(hours.contains(offer.start, Duration::minutes(length)));
                 prop_assert!(offer.start >= now);
+                let local = offer.start.with_timezone(&zone).naive_local();
+                prop_assert_eq!(local, offer.local());
             }
             Outcome::Alternatives { alternatives, context } => {
                 prop_assert!(alternatives.len() <= max);
-                let wished_instant = hours.adjust(context.looked_for, Duration::minutes(length)).unwrap().instant;
+                prop_assert!(outcome.unmet().is_some());
+                // Two free slots in the horizon: at least two are offered.
+                if offerable.len() >= 2 && max >= 2 {
+                    prop_assert!(alternatives.len() >= 2, "{} offered, {} free", alternatives.len(), offerable.len());
+                }
+                let literal = hours.zone().from_local_datetime(&wished).single().map(|t| t.with_timezone(&Utc));
                 for (i, alt) in alternatives.iter().enumerate() {
                     prop_assert!(is_free(alt.start), "not free: {alt:?}");
                     prop_assert!(hours.contains(alt.start, Duration::minutes(length)), "outside hours: {alt:?}");
                     prop_assert!(alt.start >= now, "in the past: {alt:?}");
-                    prop_assert!(alt.start != wished_instant, "the wish itself: {alt:?}");
+                    if context.adjustment.is_none() {
+                        prop_assert!(Some(alt.start) != literal, "the wish itself: {alt:?}");
+                    }
+                    // Converted to UTC right: the instant is the local wall
+                    // time in the tenant's zone.
                     let local = alt.start.with_timezone(&zone).naive_local();
                     prop_assert_eq!(local, alt.local());
                     if let Some(p) = preference {
@@ -156,12 +191,19 @@ proptest! {
                     }
                     prop_assert!(alternatives[..i].iter().all(|o| o.start != alt.start), "duplicate");
                     if i > 0 {
-                        prop_assert!(alternatives[i - 1].score <= alt.score, "not sorted");
+                        prop_assert!(alternatives[i - 1].start < alt.start, "not in time order");
                     }
                 }
             }
-            Outcome::NoAvailability { .. } => {}
+            Outcome::NoAvailability { .. } => {
+                prop_assert!(offerable.is_empty() || max == 0, "{} free but none offered", offerable.len());
+            }
             other => prop_assert!(false, "unexpected {other:?}"),
+        }
+        // No message holds a numeric "d.m." date.
+        for lang in [voxcal_appointment_finder::Lang::De, voxcal_appointment_finder::Lang::En] {
+            let said = outcome.speak(lang);
+            prop_assert!(!voxcal_appointment_finder::speak::has_numeric_date(&said), "{said}");
         }
         // Speaking never panics and never returns nothing.
         prop_assert!(!outcome.speak(voxcal_appointment_finder::Lang::De).is_empty());

@@ -108,6 +108,11 @@ impl Breaker {
         }
     }
 
+    /// Ready once the breaker is open (see [`CircuitBreaker::opened`]).
+    pub(crate) fn opened(&self) -> voxcal_circuit_breaker::Opened {
+        self.breaker.opened()
+    }
+
     /// Runs one attempt through the breaker. Outages (5xx, timeouts, network) and
     /// Cal.com's own 429s count as failures; answers about the request (4xx) as
     /// successes: Cal.com is up.

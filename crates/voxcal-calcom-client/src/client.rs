@@ -455,7 +455,9 @@ impl CalcomClient {
                         retry = retries + 1,
                         "booking not found after an ambiguous failure; trying again"
                     );
-                    self.inner.clock.sleep(self.backoff(retries)).await;
+                    if let Some(refused) = self.back_off(self.backoff(retries)).await {
+                        return Err(refused);
+                    }
                     retries += 1;
                     uncertain = true;
                 }
@@ -699,6 +701,14 @@ impl CalcomClient {
         decode_data(&success)
     }
 
+    /// Whether the breaker still refuses calls once `delay` has passed: open
+    /// with more than `delay` left before its probes, or forced open.
+    #[cfg(feature = "breaker")]
+    fn refused_after(&self, delay: Duration) -> Option<CalcomError> {
+        self.refusal()
+            .filter(|refused| refused.retry_after().is_none_or(|left| left > delay))
+    }
+
     fn backoff(&self, retry: u32) -> Duration {
         let delay = self.inner.retry.backoff(retry);
         if self.inner.retry.jitter {
@@ -740,9 +750,46 @@ impl CalcomClient {
                 request_id = err.request_id(),
                 "retrying Cal.com request"
             );
-            self.inner.clock.sleep(delay).await;
+            if let Some(refused) = self.back_off(delay).await {
+                tracing::debug!(
+                    op = call.name,
+                    kind = %err.kind(),
+                    "retry dropped: the circuit is open"
+                );
+                return Err(refused);
+            }
             retries += 1;
         }
+    }
+
+    /// Sleeps `delay` before a retry, unless the breaker opens meanwhile
+    /// (this client's failures, another task's, or another replica's) and
+    /// would still refuse the retry when the wait is over: then that
+    /// refusal is returned at once, rather than after the wait.
+    async fn back_off(&self, delay: Duration) -> Option<CalcomError> {
+        #[cfg(feature = "breaker")]
+        if let Some(breaker) = &self.inner.breaker {
+            use futures_util::future::{select, Either};
+            // Open already (the failure just counted may have opened it):
+            // no wait at all.
+            if let Some(refused) = self.refused_after(delay) {
+                return Some(refused);
+            }
+            let sleep = self.inner.clock.sleep(delay);
+            return match select(breaker.opened(), sleep).await {
+                Either::Right(((), _)) => None,
+                Either::Left(((), sleep)) => match self.refused_after(delay) {
+                    Some(refused) => Some(refused),
+                    // Open, but its probes are due by then: the retry is one.
+                    None => {
+                        sleep.await;
+                        None
+                    }
+                },
+            };
+        }
+        self.inner.clock.sleep(delay).await;
+        None
     }
 
     /// One attempt, behind the quota and (feature `breaker`) the circuit breaker.

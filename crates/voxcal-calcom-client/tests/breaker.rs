@@ -30,13 +30,13 @@ fn client(server: &MockServer, clock: &FakeClock, key: &str, retry: RetryConfig)
         .unwrap()
 }
 
-#[tokio::test]
-async fn open_breaker_fails_fast_then_recovers() {
+/// `/v2/me` answering `status` `failures` times, then 200.
+async fn me_failing_then_ok(status: u16, failures: u64) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/v2/me"))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(2)
+        .respond_with(ResponseTemplate::new(status))
+        .up_to_n_times(failures)
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -44,6 +44,12 @@ async fn open_breaker_fails_fast_then_recovers() {
         .respond_with(ResponseTemplate::new(200).set_body_json(success(me())))
         .mount(&server)
         .await;
+    server
+}
+
+#[tokio::test]
+async fn open_breaker_fails_fast_then_recovers() {
+    let server = me_failing_then_ok(503, 2).await;
     let clock = FakeClock::new();
     let client = client(&server, &clock, API_KEY, RetryConfig::none());
     for _ in 0..2 {
@@ -152,7 +158,33 @@ async fn retries_stop_once_the_breaker_opens() {
     let err = client.me().await.unwrap_err();
     assert!(matches!(err.kind(), ErrorKind::CircuitOpen { .. }), "{err}");
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
-    assert_eq!(clock.sleeps().len(), 2);
+    // One back-off between the two failures; none after the second, which
+    // opened the breaker: waiting would only end in its refusal.
+    assert_eq!(clock.sleeps().len(), 1, "{:?}", clock.sleeps());
+}
+
+#[tokio::test]
+async fn a_retry_that_would_be_a_probe_still_waits() {
+    // The breaker opens for less time than the back-off: after the wait the
+    // retry is its half-open probe, so the client waits and sends it.
+    let server = me_failing_then_ok(500, 2).await;
+    let clock = FakeClock::new();
+    let client = CalcomClient::builder(Credentials::api_key(API_KEY))
+        .base_url(server.uri())
+        .clock(clock.clone())
+        .retry(exact_retries(5))
+        .breaker_config(
+            BreakerConfig::builder()
+                .consecutive_failures(2)
+                .open_duration(Duration::from_millis(50))
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+    client.me().await.unwrap();
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+    assert_eq!(clock.sleeps().len(), 2, "{:?}", clock.sleeps());
 }
 
 #[tokio::test]
@@ -220,4 +252,58 @@ async fn breaker_can_be_turned_off() {
         assert_eq!(client.me().await.unwrap_err().kind(), &ErrorKind::Server);
     }
     assert_eq!(server.received_requests().await.unwrap().len(), 8);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_back_off_ends_when_another_task_opens_the_breaker() {
+    // A 500, then a 30 s back-off; meanwhile the shared breaker opens (here
+    // an operator forces it; in a fleet, another replica's trip). The
+    // caller hears the refusal then, not after 30 s.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/me"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    let breaker = CircuitBreaker::builder("shared").build();
+    let client = CalcomClient::builder(Credentials::api_key(API_KEY))
+        .base_url(server.uri())
+        .retry(RetryConfig {
+            base_delay: Duration::from_secs(30),
+            max_delay: Duration::from_secs(30),
+            jitter: false,
+            ..exact_retries(1)
+        })
+        .circuit_breaker(breaker.clone())
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let call = tokio::spawn(async move { client.me().await });
+    // Bounded wait for the first attempt to reach the server (milliseconds
+    // normally; 10 s is the margin for a loaded machine).
+    let deadline = started + Duration::from_secs(10);
+    loop {
+        let seen = server.received_requests().await.unwrap().len();
+        if seen == 1 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first attempt never arrived ({seen} requests)"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    breaker.force_open();
+    let err = tokio::time::timeout(Duration::from_secs(20), call)
+        .await
+        .expect("the back-off did not end when the breaker opened")
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::CircuitOpen { .. }), "{err}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "took {:?}, about the 30 s back-off",
+        started.elapsed()
+    );
 }

@@ -314,6 +314,40 @@ fn expect_retry_after(check: &str, what: &str, d: &Decision, want: Duration) {
     );
 }
 
+/// Spends `key`'s function on a fresh call: its `per_function` quota of
+/// requests, `step` apart, each admitted and counted in `per_function` and
+/// `total`, then one more, refused by `per_function` alone. Returns that
+/// refusal and its description.
+async fn spend_one_function(
+    check: &str,
+    h: &Harness,
+    store: &BoxStore,
+    policy: &Arc<Policy>,
+    key: &CallKey,
+    step: Duration,
+) -> (String, Decision) {
+    let per_fn = limit(policy, "per_function").quota();
+    let errors = &*h.errors;
+    for i in 1..=per_fn {
+        let d = decide(check, store, policy, key, errors).await;
+        let what = format!("request {i} of one function");
+        expect_admitted(check, &what, &d);
+        expect_used(check, &what, &d, "total", i);
+        expect_used(check, &what, &d, "per_function", i);
+        h.advance(step);
+    }
+    let what = format!("request {} of one function", per_fn + 1);
+    let d = decide(check, store, policy, key, errors).await;
+    expect_refused(check, &what, &d);
+    expect_exceeded(
+        check,
+        &what,
+        &d,
+        &[format!("per_function ({per_fn}/{per_fn})")],
+    );
+    (what, d)
+}
+
 /// A refused request counts in no limit: refused by `per_function`, the
 /// call's `total` and `per_minute` do not move; refused by `per_minute`,
 /// the function's bucket does not either.
@@ -329,23 +363,7 @@ pub async fn all_or_nothing(h: &Harness) {
     let call = h.call_id(check);
     let a = CallKey::new(call.as_str()).with_function("check_availability");
     let b = CallKey::new(call.as_str()).with_function("book_appointment");
-    for i in 1..=per_fn {
-        let d = decide(check, &store, &policy, &a, errors).await;
-        let what = format!("request {i} of one function");
-        expect_admitted(check, &what, &d);
-        expect_used(check, &what, &d, "total", i);
-        expect_used(check, &what, &d, "per_function", i);
-        h.advance(Duration::from_secs(2));
-    }
-    let what = format!("request {} of one function", per_fn + 1);
-    let d = decide(check, &store, &policy, &a, errors).await;
-    expect_refused(check, &what, &d);
-    expect_exceeded(
-        check,
-        &what,
-        &d,
-        &[format!("per_function ({per_fn}/{per_fn})")],
-    );
+    let (what, d) = spend_one_function(check, h, &store, &policy, &a, Duration::from_secs(2)).await;
     expect_used(check, &what, &d, "total", per_fn);
     expect_used(check, &what, &d, "per_minute", per_fn);
     h.advance(cooldown);
@@ -522,22 +540,7 @@ pub async fn per_function_quota(h: &Harness) {
     let call = h.call_id(check);
     let f = CallKey::new(call.as_str()).with_function("book_appointment");
     let g = CallKey::new(call.as_str()).with_function("cancel_appointment");
-    for i in 1..=per_fn {
-        let d = decide(check, &store, &policy, &f, errors).await;
-        let what = format!("request {i} of one function");
-        expect_admitted(check, &what, &d);
-        expect_used(check, &what, &d, "per_function", i);
-        h.advance(Duration::from_secs(1));
-    }
-    let what = format!("request {} of one function", per_fn + 1);
-    let d = decide(check, &store, &policy, &f, errors).await;
-    expect_refused(check, &what, &d);
-    expect_exceeded(
-        check,
-        &what,
-        &d,
-        &[format!("per_function ({per_fn}/{per_fn})")],
-    );
+    spend_one_function(check, h, &store, &policy, &f, Duration::from_secs(1)).await;
     h.advance(cooldown);
     let what = "another function after the cooldown";
     let d = decide(check, &store, &policy, &g, errors).await;

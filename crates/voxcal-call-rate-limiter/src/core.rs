@@ -9,8 +9,8 @@ use crate::decision::DecisionSource;
 #[cfg(feature = "redis")]
 use crate::decision::Limits;
 use crate::decision::{Decision, LimitStatus};
-use crate::inline::InlineStr;
-use crate::policy::{CallKey, Policy, MAX_LIMITS};
+use crate::inline::{eq_bytes, InlineStr};
+use crate::policy::{CallKey, Policy, Rule, MAX_LIMITS};
 
 /// What a store saw for one applicable limit before deciding.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +48,7 @@ pub(crate) fn conclude(
     for &o in observed {
         decision
             .limits
-            .push(status(policy, o, &after, now, &mut retry));
+            .push(status(&policy.rules()[o.limit], o, &after, now, &mut retry));
     }
     finish(&mut decision, &after, now, retry);
     decision
@@ -68,40 +68,35 @@ fn start(after: &After, source: DecisionSource) -> Decision {
 }
 
 /// Where one observed limit stands after the decision; raises `retry` to
-/// its reset if it was full.
+/// its reset if it was full. The name, quota and window come ready from the
+/// policy's rule.
 #[inline(always)]
-fn status(policy: &Policy, o: Observed, after: &After, now: u64, retry: &mut u64) -> LimitStatus {
-    let limit = &policy.limits()[o.limit];
-    let quota = u64::from(limit.quota());
-    let exceeded = o.used >= quota;
+fn status(rule: &Rule, o: Observed, after: &After, now: u64, retry: &mut u64) -> LimitStatus {
+    let exceeded = o.used >= rule.quota;
     let used = if after.admitted {
         o.used.saturating_add(1)
     } else {
         o.used
     };
-    let reset = match limit.window_millis() {
-        Some(w) => {
-            let oldest = match o.oldest {
-                Some(t) => Some(t),
-                None if after.admitted => Some(now),
-                None => None,
-            };
-            oldest.map_or(0, |t| t.saturating_add(w).saturating_sub(now))
-        }
-        None => after.expires_at.saturating_sub(now),
+    let reset = if rule.window != 0 {
+        let oldest = match o.oldest {
+            Some(t) => Some(t),
+            None if after.admitted => Some(now),
+            None => None,
+        };
+        oldest.map_or(0, |t| t.saturating_add(rule.window).saturating_sub(now))
+    } else {
+        after.expires_at.saturating_sub(now)
     };
     if exceeded {
         *retry = (*retry).max(reset);
     }
-    LimitStatus {
-        name: policy.name_of(o.limit),
-        quota: limit.quota(),
-        window: limit.window_millis().map(Duration::from_millis),
-        used: u32::try_from(used).unwrap_or(u32::MAX),
-        remaining: u32::try_from(quota.saturating_sub(used)).unwrap_or(0),
-        reset: Duration::from_millis(reset),
-        exceeded,
-    }
+    let mut status = rule.template;
+    status.used = u32::try_from(used).unwrap_or(u32::MAX);
+    status.remaining = u32::try_from(rule.quota.saturating_sub(used)).unwrap_or(0);
+    status.reset = Duration::from_millis(reset);
+    status.exceeded = exceeded;
+    status
 }
 
 /// Sets `Retry-After` on a refusal: the later of the limits' resets and the
@@ -193,6 +188,7 @@ impl Buckets {
 impl std::ops::Deref for Buckets {
     type Target = [Bucket];
 
+    #[inline]
     fn deref(&self) -> &[Bucket] {
         match self {
             Buckets::Inline { len, items } => &items[..usize::from(*len)],
@@ -202,6 +198,7 @@ impl std::ops::Deref for Buckets {
 }
 
 impl std::ops::DerefMut for Buckets {
+    #[inline]
     fn deref_mut(&mut self) -> &mut [Bucket] {
         match self {
             Buckets::Inline { len, items } => &mut items[..usize::from(*len)],
@@ -238,10 +235,11 @@ const ABSENT: u8 = u8::MAX - 1;
 /// assert!(CallState::decode(b"not a call state").is_err());
 /// ```
 #[derive(Debug, Default)]
+#[repr(C)]
 pub struct CallState {
-    cooldown_until: u64,
     /// 0 while the state is fresh.
     expires_at: u64,
+    cooldown_until: u64,
     buckets: Buckets,
 }
 
@@ -503,27 +501,41 @@ impl CallState {
         })
     }
 
-    /// The bucket of limit `index` for `part`, if it exists.
+    /// The bucket of limit `index` for `part`, if it exists. A call's first
+    /// request makes its buckets in policy order, so the bucket at `index`
+    /// is tried first.
     #[inline]
     fn find(&self, index: usize, part: Option<&str>) -> Option<usize> {
         let part = part.map(str::as_bytes);
-        self.buckets.iter().position(|b| {
-            usize::from(b.limit) == index && b.part.as_ref().map(InlineStr::as_bytes) == part
-        })
+        let is = |b: &Bucket| {
+            usize::from(b.limit) == index
+                && match (&b.part, part) {
+                    (None, None) => true,
+                    (Some(have), Some(want)) => eq_bytes(have.as_bytes(), want),
+                    _ => false,
+                }
+        };
+        if self.buckets.get(index).is_some_and(is) {
+            return Some(index);
+        }
+        self.buckets.iter().position(is)
     }
 
     /// Admitted requests bucket `i` counts at `now` (dropping window entries
-    /// that left the window), and its oldest entry for window limits.
+    /// that left the window of `window` ms), and its oldest entry for
+    /// window limits.
     #[inline]
-    fn observe(&mut self, i: Option<usize>, window: Option<u64>, now: u64) -> (u64, Option<u64>) {
+    fn observe(&mut self, i: Option<usize>, window: u64, now: u64) -> (u64, Option<u64>) {
         let Some(i) = i else {
             return (0, None);
         };
         match &mut self.buckets[i].counter {
             Counter::Count(count) => (*count, None),
             Counter::Log(log) => {
-                let w = window.unwrap_or(0);
-                while log.front().is_some_and(|&t| t.saturating_add(w) <= now) {
+                while log
+                    .front()
+                    .is_some_and(|&t| t.saturating_add(window) <= now)
+                {
                     log.pop_front();
                 }
                 (log.len() as u64, log.front().copied())
@@ -562,10 +574,12 @@ impl CallState {
         // does not search (and compare parts) again. Buckets added in the
         // second pass go to the end, so these positions stay valid.
         let mut found = [NOT_LOOKED; MAX_LIMITS];
+        let rules = policy.rules();
         for (index, limit) in policy.limits().iter().enumerate() {
             let Some(part) = key.bucket_for(limit.scope()) else {
                 continue;
             };
+            let rule = &rules[index];
             let position = self.find(index, part);
             // A call with hundreds of buckets searches again instead.
             found[index] = match position {
@@ -575,8 +589,8 @@ impl CallState {
                     .filter(|&i| i < ABSENT)
                     .unwrap_or(NOT_LOOKED),
             };
-            let (used, _) = self.observe(position, limit.window_millis(), now);
-            if used >= u64::from(limit.quota()) {
+            let (used, _) = self.observe(position, rule.window, now);
+            if used >= rule.quota {
                 fits = false;
                 break;
             }
@@ -607,8 +621,8 @@ impl CallState {
                 ABSENT => None,
                 i => Some(usize::from(i)),
             };
-            let window = limit.window_millis();
-            let (used, oldest) = self.observe(position, window, now);
+            let rule = &rules[index];
+            let (used, oldest) = self.observe(position, rule.window, now);
             if admitted {
                 let i = match position {
                     Some(i) => i,
@@ -617,7 +631,7 @@ impl CallState {
                             // Policies have at most 16 limits.
                             limit: index as u8,
                             part: part.map(InlineStr::new),
-                            counter: if window.is_some() {
+                            counter: if rule.window != 0 {
                                 Counter::Log(VecDeque::new())
                             } else {
                                 Counter::Count(0)
@@ -638,7 +652,7 @@ impl CallState {
             };
             decision
                 .limits
-                .push(status(policy, observed, &after, now, &mut retry));
+                .push(status(rule, observed, &after, now, &mut retry));
         }
         finish(decision, &after, now, retry);
     }

@@ -30,6 +30,7 @@ impl<const N: usize> InlineStr<N> {
     }
 
     /// The bytes (compared without re-checking UTF-8 on the hot path).
+    #[inline]
     pub(crate) fn as_bytes(&self) -> &[u8] {
         match self {
             InlineStr::Inline { len, bytes } => &bytes[..usize::from(*len)],
@@ -62,6 +63,39 @@ impl<const N: usize> fmt::Debug for InlineStr<N> {
     }
 }
 
+/// Eight bytes of `b` from `at` (the caller checks the length).
+#[inline(always)]
+fn word(b: &[u8], at: usize) -> u64 {
+    let mut w = [0_u8; 8];
+    w.copy_from_slice(&b[at..at + 8]);
+    u64::from_le_bytes(w)
+}
+
+/// Whether `a == b`, compared inline in words (no call to `memcmp`, which
+/// costs more than the comparison for the short ids and names kept here).
+#[inline(always)]
+pub(crate) fn eq_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    if n > 64 {
+        return a == b;
+    }
+    // Whole words, then the last word (overlapping the one before).
+    let mut at = 0;
+    while at + 8 < n {
+        if word(a, at) != word(b, at) {
+            return false;
+        }
+        at += 8;
+    }
+    word(a, n - 8) == word(b, n - 8)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,5 +112,20 @@ mod tests {
         }
         assert_eq!(std::mem::size_of::<InlineStr>(), 48);
         assert_eq!(std::mem::size_of::<Option<InlineStr<22>>>(), 24);
+    }
+
+    #[test]
+    fn eq_bytes_agrees_with_slice_equality() {
+        let base: Vec<u8> = (0..80_u8).map(|i| i.wrapping_mul(37)).collect();
+        for n in 0..80 {
+            let a = &base[..n];
+            assert!(eq_bytes(a, a));
+            assert!(!eq_bytes(a, &base[..n.saturating_sub(1)]) || n == 0);
+            for flip in 0..n {
+                let mut b = a.to_vec();
+                b[flip] ^= 1;
+                assert!(!eq_bytes(a, &b), "length {n}, byte {flip}");
+            }
+        }
     }
 }

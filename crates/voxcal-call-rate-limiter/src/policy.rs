@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use voxcal_core::{Lang, UserMessage};
 
-use crate::decision::LimitName;
+use crate::decision::{LimitName, LimitStatus};
 
 /// The most limits one policy may have.
 pub(crate) const MAX_LIMITS: usize = 16;
@@ -126,7 +126,8 @@ impl Limit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     limits: Vec<Limit>,
-    names: Vec<LimitName>,
+    /// What a decision needs of each limit, worked out once.
+    rules: Vec<Rule>,
     cooldown: Option<Duration>,
     idle_ttl: Duration,
 }
@@ -157,7 +158,7 @@ impl Policy {
             // The defaults above are valid; this arm is never taken.
             Err(_) => Policy {
                 limits: Vec::new(),
-                names: Vec::new(),
+                rules: Vec::new(),
                 cooldown: None,
                 idle_ttl: Duration::from_secs(30 * 60),
             },
@@ -180,8 +181,10 @@ impl Policy {
         self.idle_ttl
     }
 
-    pub(crate) fn name_of(&self, index: usize) -> LimitName {
-        self.names[index]
+    /// The limits as a decision reads them (same order as [`limits`](Self::limits)).
+    #[inline]
+    pub(crate) fn rules(&self) -> &[Rule] {
+        &self.rules
     }
 
     pub(crate) fn cooldown_millis(&self) -> u64 {
@@ -197,6 +200,16 @@ impl Default for Policy {
     fn default() -> Self {
         Self::retell_default()
     }
+}
+
+/// One limit as the decision reads it: plain numbers, and the status with
+/// its constant fields (name, quota, window) already filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Rule {
+    /// The window in ms, 0 for a lifetime limit.
+    pub(crate) window: u64,
+    pub(crate) quota: u64,
+    pub(crate) template: LimitStatus,
 }
 
 /// Builds a [`Policy`]; see [`Policy::builder`].
@@ -256,11 +269,18 @@ impl PolicyBuilder {
         if self.limits.len() > MAX_LIMITS {
             return Err(PolicyError::TooManyLimits(self.limits.len()));
         }
-        let names = self
+        let rules = self
             .limits
             .iter()
             .map(|l| {
-                LimitName::new(&l.name).ok_or_else(|| PolicyError::InvalidName(l.name.clone()))
+                let name = LimitName::new(&l.name)
+                    .ok_or_else(|| PolicyError::InvalidName(l.name.clone()))?;
+                let window = l.window_millis();
+                Ok(Rule {
+                    window: window.unwrap_or(0),
+                    quota: u64::from(l.quota),
+                    template: LimitStatus::new(name, l.quota, window.map(Duration::from_millis)),
+                })
             })
             .collect::<Result<Vec<_>, _>>()?;
         let longest = self
@@ -272,7 +292,7 @@ impl PolicyBuilder {
         let idle_ttl = self.idle_ttl.max(Duration::from_millis(longest));
         Ok(Policy {
             limits: self.limits,
-            names,
+            rules,
             cooldown: self.cooldown.filter(|c| !c.is_zero()),
             idle_ttl,
         })
@@ -394,6 +414,7 @@ impl CallKey {
     }
 
     /// The function name, if any.
+    #[inline]
     pub fn function(&self) -> Option<&str> {
         self.function.as_deref()
     }
@@ -408,6 +429,7 @@ impl CallKey {
 
     /// The bucket this key falls in for `scope`: `Some(None)` for the whole
     /// call, `Some(Some(v))` for a sub-bucket, `None` if the limit does not apply.
+    #[inline]
     pub(crate) fn bucket_for(&self, scope: &Scope) -> Option<Option<&str>> {
         match scope {
             Scope::Call => Some(None),

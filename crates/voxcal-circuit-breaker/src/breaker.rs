@@ -11,7 +11,12 @@ use std::time::Instant;
 use parking_lot::Mutex;
 
 use crate::event::Subscriber;
-use crate::machine::{Machine, Phase, Ticket, TicketKind, Transition};
+use crate::machine::{Machine, Phase, Ticket, TicketKind, Transition, HALF_OPEN_BUSY_RETRY};
+use crate::store::{
+    BoxFuture, BreakerSpec, FleetSink, FleetState, FleetTarget, Generation, Lease, LeaseReply,
+    OutcomeReport, SharedBreaker, StoreHealth,
+};
+use crate::waiters::Waiters;
 use crate::{
     BreakerConfig, BreakerError, Classify, Clock, DefaultClassifier, Event, MemoryStore, Metrics,
     Outcome, Rejected, State, Store, SystemClock,
@@ -48,8 +53,10 @@ pub(crate) struct Inner {
     /// while the breaker is closed and needs neither a window nor timing,
     /// else 0. Written under the lock after every change.
     fast: AtomicU64,
-    #[cfg(feature = "redis")]
-    pub(crate) link: Option<crate::store::redis::Link>,
+    /// The store's handle to the shared state (`None`: this process only).
+    shared: Option<Arc<dyn SharedBreaker>>,
+    /// Pending [`Opened`] futures, woken when the breaker opens.
+    opened: Waiters,
 }
 
 const FAST_ON: u64 = 1;
@@ -59,11 +66,15 @@ const FAST_NO_FAILURES: u64 = 2;
 #[derive(Debug)]
 pub(crate) struct Local {
     pub(crate) machine: Machine,
-    #[cfg(feature = "redis")]
-    pub(crate) sync: crate::store::redis::SyncState,
+    /// The fleet generation last adopted from the store.
+    fleet_gen: Generation,
+    /// The machine's generation when `fleet_gen` was adopted: only tickets
+    /// of it are of the fleet generation.
+    gen_base: u64,
 }
 
-/// What a store needs to make a breaker.
+/// What the builder hands to [`attach`].
+#[derive(Clone)]
 pub(crate) struct Spec {
     pub(crate) name: Arc<str>,
     pub(crate) config: BreakerConfig,
@@ -71,8 +82,40 @@ pub(crate) struct Spec {
     pub(crate) subscribers: Vec<Subscriber>,
 }
 
+/// The breaker named `spec.name` on `store`: the live one of that name if
+/// the store shares breakers in this process, else a new one.
+pub(crate) fn attach<S: Store + ?Sized>(store: &S, spec: Spec) -> Arc<Inner> {
+    let Some(cache) = store.local_breakers() else {
+        return Inner::attach(store, spec);
+    };
+    let name = Arc::clone(&spec.name);
+    let fallback = spec.clone();
+    let any = cache.get_or_insert(&name, || Inner::attach(store, spec));
+    match any.downcast::<Inner>() {
+        Ok(inner) => inner,
+        Err(_) => {
+            // Only this crate puts breakers into a `LocalBreakers`.
+            tracing::error!(breaker = %name, "circuit breaker cache holds something else; not shared");
+            Inner::attach(store, fallback)
+        }
+    }
+}
+
 impl Inner {
-    pub(crate) fn new(spec: Spec) -> Self {
+    /// A new breaker joining `store`.
+    fn attach<S: Store + ?Sized>(store: &S, spec: Spec) -> Arc<Inner> {
+        let (sink, slot) = FleetSink::pending();
+        let shared = store.attach(
+            &BreakerSpec::new(Arc::clone(&spec.name), spec.config.clone()),
+            sink,
+        );
+        let inner = Arc::new(Inner::new(spec, shared));
+        let target: Arc<dyn FleetTarget> = Arc::clone(&inner) as Arc<dyn FleetTarget>;
+        slot.install(&target);
+        inner
+    }
+
+    fn new(spec: Spec, shared: Option<Arc<dyn SharedBreaker>>) -> Self {
         let machine = Machine::new(&spec.config, spec.clock.now());
         let inner = Inner {
             name: spec.name,
@@ -80,14 +123,14 @@ impl Inner {
             clock: spec.clock,
             local: Mutex::new(Local {
                 machine,
-                #[cfg(feature = "redis")]
-                sync: crate::store::redis::SyncState::default(),
+                fleet_gen: Generation::default(),
+                gen_base: 0,
             }),
             subscribers: spec.subscribers,
             rejected: AtomicU64::new(0),
             fast: AtomicU64::new(0),
-            #[cfg(feature = "redis")]
-            link: None,
+            shared,
+            opened: Waiters::default(),
         };
         inner.refresh_fast(&inner.local.lock());
         inner
@@ -100,8 +143,12 @@ impl Inner {
         let eligible = machine.phase() == Phase::Closed
             && !self.config.uses_window()
             && !self.config.times_calls();
-        #[cfg(feature = "redis")]
-        let eligible = eligible && (self.link.is_none() || local.sync.decides_locally());
+        // A store that has not read the fleet state yet decides first.
+        let eligible = eligible
+            && self
+                .shared
+                .as_ref()
+                .is_none_or(|s| s.health() != StoreHealth::Joining);
         let word = if eligible {
             let no_failures = if machine.consecutive_failures() == 0 {
                 FAST_NO_FAILURES
@@ -134,9 +181,8 @@ impl Inner {
         if outcome == Outcome::Success && ticket.kind == TicketKind::Normal {
             let word = self.fast.load(Ordering::Acquire);
             if word == (ticket.generation << 2) | FAST_NO_FAILURES | FAST_ON {
-                #[cfg(feature = "redis")]
-                if let Some(link) = &self.link {
-                    link.fast_success();
+                if let Some(shared) = &self.shared {
+                    shared.note_fast_success();
                 }
                 return;
             }
@@ -167,7 +213,6 @@ impl Inner {
             inner: Arc::clone(self),
             ticket,
             started,
-            #[cfg(feature = "redis")]
             lease: None,
             done: false,
         }
@@ -196,6 +241,7 @@ impl Inner {
         };
         if to == State::Open || to == State::ForcedOpen {
             tracing::warn!(breaker = %self.name, %from, %to, "circuit breaker opened");
+            self.opened.wake_all();
         } else {
             tracing::info!(breaker = %self.name, %from, %to, "circuit breaker changed state");
         }
@@ -216,20 +262,142 @@ impl Inner {
 
     fn finish(&self, ticket: Ticket, outcome: Outcome, started: Option<Instant>) {
         let elapsed = started.map(|s| self.clock.now().saturating_duration_since(s));
-        let transition = {
+        let (transition, report) = {
             let mut local = self.local.lock();
             let transition =
                 local
                     .machine
                     .record(&self.config, ticket, outcome, elapsed, &*self.clock);
-            #[cfg(feature = "redis")]
-            if let Some(link) = &self.link {
-                link.note_outcome(&mut local, ticket, outcome, elapsed, transition);
+            let report = self.shared.is_some().then(|| {
+                let mut report = OutcomeReport::new(
+                    (ticket.generation == local.gen_base).then_some(local.fleet_gen),
+                    outcome,
+                );
+                report.slow = matches!(
+                    (self.config.slow_call_duration, elapsed),
+                    (Some(limit), Some(took)) if took >= limit
+                );
+                report.probe = ticket.kind != TicketKind::Normal;
+                report.transition = transition.map(|t| t.to);
+                report
+            });
+            self.refresh_fast(&local);
+            (transition, report)
+        };
+        // The store is told without the lock held: it may push a state back.
+        if let (Some(shared), Some(report)) = (&self.shared, report) {
+            shared.note_outcome(report);
+        }
+        self.transitioned(transition);
+    }
+
+    /// A local decision (no store, the store unreachable, or the fleet
+    /// state says closed).
+    fn decide_locally(self: &Arc<Self>) -> Result<Permit, Rejected> {
+        let (decision, transition) = {
+            let mut local = self.local.lock();
+            self.acquire_local(&mut local)
+        };
+        self.transitioned(transition);
+        match decision {
+            Ok(ticket) => Ok(self.permit(ticket)),
+            Err(rejected) => {
+                self.rejected(rejected);
+                Err(rejected)
+            }
+        }
+    }
+
+    /// Decides locally when that is safe, otherwise asks the store.
+    fn acquire_shared(self: &Arc<Self>, shared: &dyn SharedBreaker) -> AcquireFuture {
+        let (decision, transition) = {
+            let mut local = self.local.lock();
+            let remote = match shared.health() {
+                StoreHealth::Down => false,
+                StoreHealth::Joining => true,
+                StoreHealth::Healthy => match local.machine.phase() {
+                    Phase::Closed | Phase::Disabled | Phase::ForcedOpen => false,
+                    Phase::HalfOpen { .. } => true,
+                    Phase::Open { until } => self.clock.now() >= until,
+                },
+            };
+            if remote {
+                drop(local);
+                return AcquireFuture::remote(Box::pin(remote_acquire(Arc::clone(self))));
+            }
+            self.acquire_local(&mut local)
+        };
+        self.transitioned(transition);
+        AcquireFuture::ready(match decision {
+            Ok(ticket) => Ok(self.permit(ticket)),
+            Err(rejected) => {
+                self.rejected(rejected);
+                Err(rejected)
+            }
+        })
+    }
+}
+
+/// Asks the store for a decision: it reads the fleet state, moves an
+/// expired open breaker to half-open and grants a probe lease if one is free.
+async fn remote_acquire(inner: Arc<Inner>) -> Result<Permit, Rejected> {
+    let Some(shared) = inner.shared.as_ref() else {
+        return inner.decide_locally();
+    };
+    let fleet = match shared.acquire_lease().await {
+        LeaseReply::Granted(lease) => {
+            let ticket = Ticket {
+                generation: inner.local.lock().machine.generation(),
+                kind: TicketKind::Untracked,
+            };
+            let mut permit = inner.permit(ticket);
+            permit.lease = Some(lease);
+            return Ok(permit);
+        }
+        LeaseReply::Unreachable => return inner.decide_locally(),
+        LeaseReply::Refused(fleet) => fleet,
+    };
+    let rejected = match fleet.state {
+        State::Closed | State::Disabled => return inner.decide_locally(),
+        State::Open => Rejected {
+            retry_after: fleet.open_remaining,
+            state: State::Open,
+        },
+        State::ForcedOpen => Rejected {
+            retry_after: inner.config.open_duration,
+            state: State::ForcedOpen,
+        },
+        State::HalfOpen => Rejected {
+            retry_after: HALF_OPEN_BUSY_RETRY,
+            state: State::HalfOpen,
+        },
+    };
+    inner.rejected(rejected);
+    Err(rejected)
+}
+
+impl FleetTarget for Inner {
+    fn adopt(&self, fleet: FleetState) {
+        let transition = {
+            let mut local = self.local.lock();
+            let changed = fleet.generation != local.fleet_gen;
+            let until =
+                (fleet.state == State::Open).then(|| self.clock.now() + fleet.open_remaining);
+            let transition = local
+                .machine
+                .adopt(fleet.state, until, fleet.reopenings, changed);
+            if changed {
+                local.fleet_gen = fleet.generation;
+                local.gen_base = local.machine.generation();
             }
             self.refresh_fast(&local);
             transition
         };
         self.transitioned(transition);
+    }
+
+    fn refresh(&self) {
+        self.refresh_fast(&self.local.lock());
     }
 }
 
@@ -262,11 +430,17 @@ impl CircuitBreaker {
     }
 
     /// Runs `fut` if the breaker admits it; `Err` counts as a failure.
-    pub async fn call<F, T, E>(&self, fut: F) -> Result<T, BreakerError<E>>
+    ///
+    /// The future is [`call_with`](Self::call_with)'s itself, not one more
+    /// layer around it: the closed path moves less.
+    pub fn call<F, T, E>(
+        &self,
+        fut: F,
+    ) -> impl Future<Output = Result<T, BreakerError<E>>> + use<'_, F, T, E>
     where
         F: Future<Output = Result<T, E>>,
     {
-        self.call_with(DefaultClassifier, fut).await
+        self.call_with(DefaultClassifier, fut)
     }
 
     /// Runs `fut` if the breaker admits it, letting `classifier` decide what
@@ -299,45 +473,55 @@ impl CircuitBreaker {
         if let Some(ticket) = self.inner.fast_acquire() {
             return AcquireFuture::ready(Ok(self.inner.permit(ticket)));
         }
-        #[cfg(feature = "redis")]
-        if let Some(link) = &self.inner.link {
-            return link.acquire(&self.inner);
+        if let Some(shared) = &self.inner.shared {
+            return self.inner.acquire_shared(&**shared);
         }
-        AcquireFuture::ready(self.acquire_now())
+        AcquireFuture::ready(self.inner.decide_locally())
     }
 
-    /// A local, synchronous decision.
-    #[inline]
-    pub(crate) fn acquire_now(&self) -> Result<Permit, Rejected> {
-        let (decision, transition) = {
-            let mut local = self.inner.local.lock();
-            self.inner.acquire_local(&mut local)
-        };
-        self.inner.transitioned(transition);
-        match decision {
-            Ok(ticket) => Ok(self.inner.permit(ticket)),
-            Err(rejected) => {
-                self.inner.rejected(rejected);
-                Err(rejected)
-            }
-        }
-    }
-
-    /// With the Redis store: reconciles with the shared state now and says
-    /// whether Redis answered. With the memory store: returns `true` at once.
+    /// With a shared store (Redis): reconciles with the shared state now and
+    /// says whether the store answered. With the memory store: returns
+    /// `true` at once.
     /// Not needed before calls (the first decision of a new replica reads
     /// the shared state anyway); useful in tests and health checks.
     pub async fn synced(&self) -> bool {
-        #[cfg(feature = "redis")]
-        if self.inner.link.is_some() {
-            return crate::store::redis::sync_now(&self.inner).await;
+        match &self.inner.shared {
+            Some(shared) => shared.sync().await.is_some(),
+            None => true,
         }
-        true
     }
 
     /// The current state, as this replica sees it.
     pub fn state(&self) -> State {
         self.inner.local.lock().machine.phase().state()
+    }
+
+    /// A future that is ready once this breaker is open or forced open (at
+    /// once if it is now), whether its own calls opened it, an operator, or
+    /// another replica through a shared store.
+    ///
+    /// For work that waits before it calls through the breaker, such as a
+    /// retry's back-off: race the wait against this, and a caller hears
+    /// "unavailable" as soon as the breaker opens rather than after a wait
+    /// whose call would only be refused. A pending future costs one entry
+    /// in the breaker's waiter list, removed when it is dropped. It needs
+    /// no async runtime.
+    ///
+    /// ```
+    /// use futures_util::FutureExt;
+    /// use voxcal_circuit_breaker::CircuitBreaker;
+    ///
+    /// let breaker = CircuitBreaker::new("calcom");
+    /// let mut opened = Box::pin(breaker.opened());
+    /// assert!(opened.as_mut().now_or_never().is_none(), "closed: still waiting");
+    /// breaker.force_open();
+    /// assert!(opened.now_or_never().is_some(), "woken by the transition");
+    /// ```
+    pub fn opened(&self) -> Opened {
+        Opened {
+            inner: Arc::clone(&self.inner),
+            id: None,
+        }
     }
 
     /// Forces the breaker open until [`reset`](Self::reset) or another
@@ -363,13 +547,12 @@ impl CircuitBreaker {
             let transition = local
                 .machine
                 .set(&self.inner.config, state, self.inner.clock.now());
-            #[cfg(feature = "redis")]
-            if let Some(link) = &self.inner.link {
-                link.note_operator(&mut local, state);
-            }
             self.inner.refresh_fast(&local);
             transition
         };
+        if let Some(shared) = &self.inner.shared {
+            shared.note_operator(state);
+        }
         self.inner.transitioned(transition);
     }
 
@@ -463,7 +646,7 @@ impl CircuitBreakerBuilder {
             subscribers: self.subscribers,
         };
         CircuitBreaker {
-            inner: store.attach(spec),
+            inner: attach(store, spec),
         }
     }
 }
@@ -487,6 +670,59 @@ pub(crate) fn shared_clock<C: Clock>(clock: C) -> Arc<dyn Clock> {
     }
 }
 
+/// The future of [`CircuitBreaker::opened`]: ready once the breaker is open
+/// or forced open.
+#[must_use = "futures do nothing unless polled"]
+pub struct Opened {
+    inner: Arc<Inner>,
+    /// The registration in the breaker's waiter list, once polled pending.
+    id: Option<u64>,
+}
+
+impl Opened {
+    fn is_open(&self) -> bool {
+        matches!(
+            self.inner.local.lock().machine.phase().state(),
+            State::Open | State::ForcedOpen
+        )
+    }
+}
+
+impl Future for Opened {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.is_open() {
+            return Poll::Ready(());
+        }
+        this.id = Some(this.inner.opened.register(this.id, cx.waker()));
+        // A transition between the look above and the registration has
+        // already changed the state: look again rather than miss its wake.
+        if this.is_open() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+impl Drop for Opened {
+    fn drop(&mut self) {
+        if let Some(id) = self.id {
+            self.inner.opened.remove(id);
+        }
+    }
+}
+
+impl fmt::Debug for Opened {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Opened")
+            .field("breaker", &self.inner.name)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Permission to make one call. Report how it went with
 /// [`success`](Self::success), [`failure`](Self::failure) or
 /// [`record`](Self::record); dropping it unreported releases it (a
@@ -496,8 +732,8 @@ pub struct Permit {
     inner: Arc<Inner>,
     ticket: Ticket,
     started: Option<Instant>,
-    #[cfg(feature = "redis")]
-    pub(crate) lease: Option<crate::store::redis::Lease>,
+    /// A probe permit held in the store.
+    lease: Option<Lease>,
     done: bool,
 }
 
@@ -520,7 +756,6 @@ impl Permit {
 
     /// Whether this permit is a half-open probe.
     pub fn is_probe(&self) -> bool {
-        #[cfg(feature = "redis")]
         if self.lease.is_some() {
             return true;
         }
@@ -528,13 +763,22 @@ impl Permit {
     }
 
     fn complete(&mut self, outcome: Outcome) {
-        #[cfg(feature = "redis")]
         if let Some(lease) = self.lease.take() {
+            let config = &self.inner.config;
             let elapsed = self
                 .started
                 .map(|s| self.inner.clock.now().saturating_duration_since(s));
-            if let Some(link) = &self.inner.link {
-                link.finish_probe(&self.inner, lease, outcome, elapsed);
+            let slow = match (config.slow_call_duration, elapsed) {
+                (Some(limit), Some(took)) => took >= limit && config.slow_call_rate.is_some(),
+                _ => false,
+            };
+            let outcome = match outcome {
+                Outcome::Success if !slow => Outcome::Success,
+                Outcome::Success | Outcome::Failure => Outcome::Failure,
+                Outcome::Ignore => Outcome::Ignore,
+            };
+            if let Some(shared) = &self.inner.shared {
+                shared.release_lease(lease, outcome);
             }
             return;
         }
@@ -572,8 +816,8 @@ pub struct AcquireFuture {
 
 enum AcquireState {
     Ready(Option<Result<Permit, Rejected>>),
-    #[cfg(feature = "redis")]
-    Remote(tokio::task::JoinHandle<Result<Permit, Rejected>>),
+    /// Waiting for the store (a half-open probe, or the first decision).
+    Remote(BoxFuture<'static, Result<Permit, Rejected>>),
 }
 
 impl AcquireFuture {
@@ -583,10 +827,9 @@ impl AcquireFuture {
         }
     }
 
-    #[cfg(feature = "redis")]
-    pub(crate) fn remote(handle: tokio::task::JoinHandle<Result<Permit, Rejected>>) -> Self {
+    fn remote(fut: BoxFuture<'static, Result<Permit, Rejected>>) -> Self {
         AcquireFuture {
-            state: AcquireState::Remote(handle),
+            state: AcquireState::Remote(fut),
         }
     }
 
@@ -595,7 +838,6 @@ impl AcquireFuture {
     pub(crate) fn take_ready(&mut self) -> Option<Result<Permit, Rejected>> {
         match &mut self.state {
             AcquireState::Ready(result) => result.take(),
-            #[cfg(feature = "redis")]
             AcquireState::Remote(_) => None,
         }
     }
@@ -604,23 +846,13 @@ impl AcquireFuture {
 impl Future for AcquireFuture {
     type Output = Result<Permit, Rejected>;
 
-    #[cfg_attr(not(feature = "redis"), allow(unused_variables))]
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match &mut self.state {
             AcquireState::Ready(result) => match result.take() {
                 Some(result) => Poll::Ready(result),
                 None => Poll::Pending,
             },
-            #[cfg(feature = "redis")]
-            AcquireState::Remote(handle) => match Pin::new(handle).poll(cx) {
-                Poll::Ready(Ok(result)) => Poll::Ready(result),
-                // The task panicked or the runtime is shutting down.
-                Poll::Ready(Err(_)) => Poll::Ready(Err(Rejected {
-                    retry_after: crate::machine::HALF_OPEN_BUSY_RETRY,
-                    state: State::HalfOpen,
-                })),
-                Poll::Pending => Poll::Pending,
-            },
+            AcquireState::Remote(fut) => fut.as_mut().poll(cx),
         }
     }
 }
@@ -629,7 +861,6 @@ impl fmt::Debug for AcquireFuture {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let state = match &self.state {
             AcquireState::Ready(_) => "ready",
-            #[cfg(feature = "redis")]
             AcquireState::Remote(_) => "remote",
         };
         f.debug_struct("AcquireFuture")
@@ -654,5 +885,67 @@ mod tests {
         let start = wrapped.now();
         fake.advance(std::time::Duration::from_secs(5));
         assert_eq!(wrapped.now() - start, std::time::Duration::from_secs(5));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn opened_wakes_every_waiter_when_failures_trip_the_breaker() {
+        use crate::{BreakerConfig, BreakerError, CircuitBreaker, State};
+
+        let clock = FakeClock::new();
+        let breaker = CircuitBreaker::builder("opened")
+            .config(
+                BreakerConfig::builder()
+                    .consecutive_failures(3)
+                    .build()
+                    .unwrap(),
+            )
+            .clock(clock.clone())
+            .build();
+        let waiters: Vec<_> = (0..8).map(|_| tokio::spawn(breaker.opened())).collect();
+        // Every task registers before the failures come (bounded: 8 spawned
+        // tasks on 2 workers register within milliseconds; 10 s is the
+        // margin for a loaded machine).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while breaker.inner.opened.len() < 8 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "only {} of 8 waiters registered",
+                breaker.inner.opened.len()
+            );
+            tokio::task::yield_now().await;
+        }
+        for _ in 0..3 {
+            let failed: Result<(), BreakerError<&str>> = breaker.call(async { Err("500") }).await;
+            assert!(matches!(failed, Err(BreakerError::Inner("500"))));
+        }
+        assert_eq!(breaker.state(), State::Open);
+        for waiter in waiters {
+            tokio::time::timeout(std::time::Duration::from_secs(10), waiter)
+                .await
+                .expect("a waiter was not woken by the trip")
+                .unwrap();
+        }
+        assert_eq!(breaker.inner.opened.len(), 0, "woken waiters are forgotten");
+    }
+
+    #[test]
+    fn a_dropped_waiter_leaves_no_entry() {
+        use futures_util::FutureExt;
+
+        let breaker = crate::CircuitBreaker::new("dropped");
+        for _ in 0..100 {
+            let mut opened = Box::pin(breaker.opened());
+            assert!(opened.as_mut().now_or_never().is_none());
+        }
+        assert_eq!(breaker.inner.opened.len(), 0);
+        let mut opened = Box::pin(breaker.opened());
+        assert!(opened.as_mut().now_or_never().is_none());
+        assert_eq!(breaker.inner.opened.len(), 1);
+        breaker.force_open();
+        assert!(opened.now_or_never().is_some());
+        assert!(
+            breaker.opened().now_or_never().is_some(),
+            "ready at once while open"
+        );
     }
 }

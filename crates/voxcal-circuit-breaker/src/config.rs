@@ -91,6 +91,22 @@ impl BreakerConfig {
         self.half_open_permits
     }
 
+    /// How many failures in a row open the breaker (`0`: that rule is off).
+    pub fn consecutive_failures(&self) -> u32 {
+        self.consecutive_failures
+    }
+
+    /// How many successful probes close the breaker.
+    pub fn half_open_successes(&self) -> u32 {
+        self.half_open_successes
+    }
+
+    /// How long a probe lease held in a shared store lives if its holder
+    /// never reports back.
+    pub fn probe_lease(&self) -> Duration {
+        self.probe_lease
+    }
+
     /// How often a replica using the Redis store reconciles with the shared state.
     pub fn sync_interval(&self) -> Duration {
         self.sync_interval

@@ -105,6 +105,24 @@
 //!   or Cluster. The closed-state success path never waits on Redis; see the
 //!   `RedisStore` docs for how transitions spread and what happens when Redis
 //!   is down.
+//! - A store of your own: both are implementations of the public
+//!   [`Store`] / [`store::SharedBreaker`] traits, which do only the
+//!   shared-state work (outcomes, fleet state, pushed transitions, probe
+//!   leases, generations) while the breaker algorithm stays here. The
+//!   [`store`] module docs have a small complete implementation; the
+//!   `conformance` module (feature `conformance`) checks any store against
+//!   the breaker's semantics.
+//!
+//! [`BoxStore`] holds any of them, so a service picks memory or Redis at run
+//! time without an enum of its own:
+//!
+//! ```
+//! use voxcal_circuit_breaker::{BoxStore, BreakerRegistry, MemoryStore};
+//!
+//! let store = BoxStore::new(MemoryStore::new()); // or BoxStore::new(redis_store)
+//! let registry = BreakerRegistry::new(store);
+//! assert_eq!(registry.get("calcom").name(), "calcom");
+//! ```
 //!
 //! A `RedisStore` is made one way, from the family's one Redis connection
 //! (`voxcal_core::redis::RedisConnection`, re-exported here):
@@ -133,6 +151,8 @@
 //!
 //! - `tower`: `HttpBreakerLayer` (HTTP services) and `BreakerLayer` (any service).
 //! - `redis`: `RedisStore`.
+//! - `conformance`: the `conformance` module, the checks every store must
+//!   pass (for stores written elsewhere and wrappers).
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -140,15 +160,19 @@
 mod breaker;
 mod classify;
 mod config;
+#[cfg(feature = "conformance")]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
+pub mod conformance;
 mod error;
 mod event;
 #[cfg(feature = "tower")]
 mod layer;
 mod machine;
 mod registry;
-mod store;
+pub mod store;
+mod waiters;
 
-pub use breaker::{AcquireFuture, CircuitBreaker, CircuitBreakerBuilder, Permit};
+pub use breaker::{AcquireFuture, CircuitBreaker, CircuitBreakerBuilder, Opened, Permit};
 pub use classify::{Classify, DefaultClassifier};
 pub use config::{BreakerConfig, BreakerConfigBuilder, Window};
 pub use error::{BreakerError, ConfigError, Rejected};
@@ -162,7 +186,7 @@ pub use machine::{Outcome, State};
 pub use registry::BreakerRegistry;
 #[cfg(feature = "redis")]
 pub use store::redis::RedisStore;
-pub use store::{MemoryStore, Store};
+pub use store::{BoxStore, MemoryStore, Store};
 /// The connection a [`RedisStore`] is made from (feature `redis`), the
 /// family's one Redis connection for standalone servers and Clusters.
 #[cfg(feature = "redis")]

@@ -334,7 +334,6 @@ impl Machine {
     /// Adopts a state learned from the shared store. Unless `new_generation`
     /// is set, nothing changes (and in-flight permits stay valid) when it is
     /// the state this machine already has.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) fn adopt(
         &mut self,
         state: State,

@@ -6,8 +6,7 @@ use std::sync::Arc;
 
 use parking_lot::Mutex;
 
-use crate::breaker::shared_clock;
-use crate::breaker::Spec;
+use crate::breaker::{attach, shared_clock, Spec};
 use crate::event::Subscriber;
 use crate::{
     BreakerConfig, CircuitBreaker, Clock, Event, MemoryStore, Metrics, Store, SystemClock,
@@ -40,7 +39,7 @@ pub struct BreakerRegistry {
 
 impl BreakerRegistry {
     /// A registry over `store` with default settings.
-    pub fn new(store: impl Store + 'static) -> Self {
+    pub fn new(store: impl Store) -> Self {
         BreakerRegistry {
             store: Arc::new(store),
             defaults: BreakerConfig::default(),
@@ -84,12 +83,15 @@ impl BreakerRegistry {
         let name: Arc<str> = Arc::from(name);
         let config = self.configs.get(&name).unwrap_or(&self.defaults).clone();
         let breaker = CircuitBreaker {
-            inner: self.store.attach(Spec {
-                name: Arc::clone(&name),
-                config,
-                clock: Arc::clone(&self.clock),
-                subscribers: self.subscribers.clone(),
-            }),
+            inner: attach(
+                &*self.store,
+                Spec {
+                    name: Arc::clone(&name),
+                    config,
+                    clock: Arc::clone(&self.clock),
+                    subscribers: self.subscribers.clone(),
+                },
+            ),
         };
         breakers.insert(name, breaker.clone());
         breaker

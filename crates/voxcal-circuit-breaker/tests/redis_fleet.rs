@@ -11,7 +11,7 @@ use futures_util::FutureExt;
 use testkit::{RedisCluster, RedisServer, TestRedis};
 use tokio::sync::Semaphore;
 use voxcal_circuit_breaker::{
-    BreakerConfig, BreakerError, CircuitBreaker, RedisConnection, RedisStore, State,
+    BreakerConfig, BreakerError, CircuitBreaker, FakeClock, RedisConnection, RedisStore, State,
 };
 
 mod common;
@@ -318,6 +318,81 @@ async fn redis_outage_keeps_replicas_working_and_reconciles() {
         .is_open());
 }
 
+/// A replica that tripped during an outage and closed again on its own
+/// before Redis came back has nothing to push: the fleet stays closed. A
+/// sync made while the server was down waits for the reconnection (up to
+/// the store's 750 ms call timeout) and, carrying the trip, opened the
+/// restarted server's empty state after the replica had recovered (the
+/// conformance outage check, 1 red run in 30 under load). A sync is started
+/// right after the trip to keep one such call waiting across the restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trip_healed_during_an_outage_is_not_pushed_after_it() {
+    let mut server = tokio::task::spawn_blocking(RedisServer::start)
+        .await
+        .unwrap();
+    let clock = FakeClock::new();
+    let config = BreakerConfig::builder()
+        .consecutive_failures(1)
+        .half_open_successes(1)
+        .open_duration(Duration::from_secs(10))
+        .sync_interval(Duration::from_millis(100))
+        .build()
+        .unwrap();
+    let prefix = testkit::unique_prefix();
+    let replica = |store: RedisStore| {
+        CircuitBreaker::builder("calcom")
+            .config(config.clone())
+            .clock(clock.clone())
+            .build_with(&store.with_clock(clock.clone()))
+    };
+    let a = replica(store(&server.url(), &prefix).await);
+    let b = replica(store(&server.url(), &prefix).await);
+    assert!(a.synced().await && b.synced().await, "Redis answers");
+
+    server = tokio::task::spawn_blocking(move || {
+        server.kill();
+        server
+    })
+    .await
+    .unwrap();
+    assert!(!a.synced().await, "Redis is down");
+    a.call(async { Err::<(), _>("502") }).await.unwrap_err();
+    assert_eq!(a.state(), State::Open, "a trips locally");
+    let waiting = tokio::spawn({
+        let a = a.clone();
+        async move { a.synced().await }
+    });
+    clock.advance(Duration::from_secs(10));
+    let probe = a.try_acquire().await.expect("a local probe");
+    assert!(probe.is_probe());
+    probe.success();
+    assert_eq!(a.state(), State::Closed, "a closes on its own");
+
+    let _server = tokio::task::spawn_blocking(move || {
+        server.restart();
+        server
+    })
+    .await
+    .unwrap();
+    let _ = waiting.await;
+    let start = Instant::now();
+    while !a.synced().await {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "Redis did not answer within 15 s of the restart (the connection's backoff)"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(b.synced().await, "b reaches the restarted server");
+    assert_eq!(
+        states(&[a.clone(), b.clone()]),
+        [State::Closed, State::Closed],
+        "a healed trip opened the fleet; {}",
+        explain(&[a.clone(), b.clone()])
+    );
+    a.call(async { Ok::<_, ()>(()) }).await.unwrap();
+}
+
 /// Polls `try_acquire` until it grants a permit.
 async fn acquire_within(
     breaker: &CircuitBreaker,
@@ -352,6 +427,17 @@ async fn probe_permits_are_released_on_drop_and_expire_when_their_holder_dies() 
         .unwrap_err();
     let probe = acquire_within(&fleet[0], Duration::from_secs(3)).await;
     assert!(probe.is_probe());
+    // Replica 1 learned of the open state a little after replica 0 (by
+    // push), so its own open deadline may still be running: it hears of
+    // the half-open state by push or by its next poll (every 100 ms; 2 s
+    // is 20 polls). Then the one probe is taken fleet-wide.
+    wait_or_explain(
+        "replica 1 in half-open",
+        Duration::from_secs(2),
+        || fleet[1].state() == State::HalfOpen,
+        || format!("states {:?}", states(&fleet)),
+    )
+    .await;
     let busy = fleet[1].try_acquire().await.unwrap_err();
     assert_eq!(busy.state(), State::HalfOpen, "the one probe is taken");
 
@@ -523,4 +609,142 @@ fn without_a_runtime_the_breaker_decides_locally() {
     assert_eq!(shared.state(), State::Closed);
     drop(shared);
     drop(rt);
+}
+
+/// A script's reply says how long the breaker stays open as of the time the
+/// script ran; read only after the clock moved on, it must not extend the
+/// open state by that much. On a current-thread runtime the reply to a sync
+/// whose future was polled once cannot be read before the next poll, so the
+/// clock moves 9 s between the script (its time is sent with it) and the
+/// reply being applied, every run. Without the ageing the breaker stayed
+/// open until 10 s after the reply (the conformance suite's "no probe once
+/// the open duration passed", seen once in CI under load).
+#[tokio::test]
+async fn a_reply_read_after_the_clock_moved_does_not_extend_the_open_state() {
+    let redis = tokio::task::spawn_blocking(TestRedis::new).await.unwrap();
+    let clock = FakeClock::new();
+    let store = store(redis.url(), redis.prefix())
+        .await
+        .with_clock(clock.clone());
+    let config = BreakerConfig::builder()
+        .consecutive_failures(1)
+        .open_duration(Duration::from_secs(10))
+        .sync_interval(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let breaker = CircuitBreaker::builder("calcom")
+        .config(config)
+        .clock(clock.clone())
+        .build_with(&store);
+    assert!(breaker.synced().await, "Redis answers");
+    breaker
+        .call(async { Err::<(), _>("502") })
+        .await
+        .unwrap_err();
+    assert!(breaker.synced().await, "the trip reaches Redis");
+    assert_eq!(breaker.state(), State::Open);
+
+    let mut sync = Box::pin(breaker.synced());
+    assert!(
+        sync.as_mut().now_or_never().is_none(),
+        "a reply before its request was even sent"
+    );
+    clock.advance(Duration::from_secs(9));
+    assert!(sync.await, "Redis answers the sync");
+    let early = breaker.try_acquire().await.unwrap_err();
+    assert!(
+        early.retry_after() <= Duration::from_secs(1),
+        "1 s of the open duration is left at 9 s, the breaker says {early:?}; {}",
+        explain(std::slice::from_ref(&breaker))
+    );
+    clock.advance(Duration::from_secs(1));
+    let probe = breaker.try_acquire().await.unwrap_or_else(|e| {
+        panic!(
+            "no probe once the open duration passed: {e:?}; {}",
+            explain(std::slice::from_ref(&breaker))
+        )
+    });
+    assert!(probe.is_probe());
+}
+
+/// A polling-only store (a connection manager, no pub/sub, so no pushed
+/// message decides the order) with the test's clock.
+async fn polling_store(redis: &TestRedis, clock: &FakeClock) -> RedisStore {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let manager = redis::aio::ConnectionManager::new(client).await.unwrap();
+    let store = RedisStore::new(RedisConnection::from(manager))
+        .with_prefix(redis.prefix())
+        .with_clock(clock.clone());
+    assert!(
+        !store.is_subscribed(),
+        "a connection manager does not subscribe"
+    );
+    store
+}
+
+/// A sync sent while the fleet was closed but read only after a later
+/// call's reply (its task was slow) carries an older generation: it must
+/// not undo the newer state. On a current-thread runtime the old sync's
+/// future, polled once, queues its request; the yields let the connection
+/// write it before replica B trips the breaker, and its reply waits until
+/// the future is polled again, after A learnt of the trip and took a probe.
+/// Without the call numbering replica A went back to closed (the
+/// conformance suite's "half-open after the open duration: saw closed",
+/// seen once under load).
+#[tokio::test]
+async fn an_older_reply_read_after_a_newer_one_is_not_adopted() {
+    let redis = tokio::task::spawn_blocking(TestRedis::new).await.unwrap();
+    let clock = FakeClock::new();
+    let config = BreakerConfig::builder()
+        .consecutive_failures(1)
+        .open_duration(Duration::from_secs(10))
+        .sync_interval(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let replica = |store: &RedisStore| {
+        CircuitBreaker::builder("calcom")
+            .config(config.clone())
+            .clock(clock.clone())
+            .build_with(store)
+    };
+    let (store_a, store_b) = (
+        polling_store(&redis, &clock).await,
+        polling_store(&redis, &clock).await,
+    );
+    let (a, b) = (replica(&store_a), replica(&store_b));
+    assert!(a.synced().await && b.synced().await, "Redis answers");
+
+    let mut old_sync = Box::pin(a.synced());
+    assert!(
+        old_sync.as_mut().now_or_never().is_none(),
+        "a reply before its request was even sent"
+    );
+    for _ in 0..3 {
+        tokio::task::yield_now().await;
+    }
+    b.call(async { Err::<(), _>("502") }).await.unwrap_err();
+    assert!(b.synced().await, "B's trip reaches Redis");
+    assert!(a.synced().await, "A reads the shared state");
+    assert_eq!(
+        a.state(),
+        State::Open,
+        "{}",
+        explain(&[a.clone(), b.clone()])
+    );
+    clock.advance(Duration::from_secs(10));
+    let probe = a.try_acquire().await.unwrap_or_else(|e| {
+        panic!(
+            "no probe once the open duration passed: {e:?}; {}",
+            explain(&[a.clone(), b.clone()])
+        )
+    });
+    assert!(probe.is_probe());
+    assert_eq!(a.state(), State::HalfOpen);
+    assert!(old_sync.await, "Redis answers the older sync");
+    assert_eq!(
+        a.state(),
+        State::HalfOpen,
+        "the older reply undid the probe's half-open state; {}",
+        explain(&[a.clone(), b.clone()])
+    );
 }

@@ -109,9 +109,10 @@ struct Shared {
     base_utc: DateTime<Utc>,
     /// Nanoseconds the monotonic reading has moved (never decreases).
     mono_nanos: AtomicU64,
-    /// Nanoseconds the wall reading stands from `base_utc` (may be negative
-    /// after [`FakeClock::set`] went back).
-    wall_nanos: AtomicI64,
+    /// Nanoseconds the wall reading stands from `base_utc + mono_nanos`:
+    /// zero until [`FakeClock::set`] goes back. Kept apart so
+    /// [`FakeClock::advance`] moves both readings with one atomic add.
+    wall_offset_nanos: AtomicI64,
     sleeps: Mutex<Vec<Duration>>,
 }
 
@@ -128,7 +129,7 @@ impl FakeClock {
                 base: Instant::now(),
                 base_utc: start,
                 mono_nanos: AtomicU64::new(0),
-                wall_nanos: AtomicI64::new(0),
+                wall_offset_nanos: AtomicI64::new(0),
                 sleeps: Mutex::new(Vec::new()),
             }),
         }
@@ -138,8 +139,6 @@ impl FakeClock {
     pub fn advance(&self, by: Duration) {
         let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
         self.shared.mono_nanos.fetch_add(nanos, Ordering::SeqCst);
-        let wall = i64::try_from(nanos).unwrap_or(i64::MAX);
-        self.shared.wall_nanos.fetch_add(wall, Ordering::SeqCst);
     }
 
     /// Sets the wall reading to `to`.
@@ -156,7 +155,11 @@ impl FakeClock {
             let target = (to - self.shared.base_utc)
                 .num_nanoseconds()
                 .unwrap_or(i64::MIN);
-            self.shared.wall_nanos.store(target, Ordering::SeqCst);
+            let mono =
+                i64::try_from(self.shared.mono_nanos.load(Ordering::SeqCst)).unwrap_or(i64::MAX);
+            self.shared
+                .wall_offset_nanos
+                .store(target.saturating_sub(mono), Ordering::SeqCst);
         }
     }
 
@@ -198,8 +201,9 @@ impl Clock for FakeClock {
     }
 
     fn now_utc(&self) -> DateTime<Utc> {
-        let nanos = self.shared.wall_nanos.load(Ordering::SeqCst);
-        self.shared.base_utc + chrono::Duration::nanoseconds(nanos)
+        let mono = i64::try_from(self.shared.mono_nanos.load(Ordering::SeqCst)).unwrap_or(i64::MAX);
+        let offset = self.shared.wall_offset_nanos.load(Ordering::SeqCst);
+        self.shared.base_utc + chrono::Duration::nanoseconds(mono.saturating_add(offset))
     }
 
     #[cfg(feature = "tokio")]

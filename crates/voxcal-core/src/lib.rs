@@ -11,6 +11,8 @@
 //! - [`Clock`], [`SystemClock`] and [`FakeClock`]: monotonic and wall-clock
 //!   time from one source. Clones of a `FakeClock` share their time, and
 //!   [`FakeClock::advance`] moves both readings, so tests never sleep.
+//! - [`names`]: the German and English names of weekdays and months, one
+//!   table for what the finder speaks and the sanitizer and validator read.
 //! - [`random_u64`]: a non-cryptographic random number for jitter and ids.
 //! - [`OutageGate`]: after a backend failed, skip the failing shard (a Redis
 //!   key slot, say) for a retry window; one warning per outage, one
@@ -51,6 +53,7 @@
 mod clock;
 mod gate;
 mod lang;
+pub mod names;
 mod random;
 #[cfg(feature = "redis")]
 pub mod redis;

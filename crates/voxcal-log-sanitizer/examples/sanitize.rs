@@ -4,7 +4,8 @@
 //! passed through lossily (as U+FFFD), never a panic.
 //!
 //! Flags: `--pseudonymize KEY` (keyed HMAC tags instead of blank markers),
-//! `--disable KIND` (repeatable; email, phone, iban, card, secret, name, dob, ip).
+//! `--disable KIND` (repeatable; email, phone, iban, card, secret, name, dob, ip, tax_id,
+//! sv_number, address).
 #![allow(clippy::print_stderr)]
 
 use std::io::{self, BufRead, BufWriter, Write};

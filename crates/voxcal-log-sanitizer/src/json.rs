@@ -36,7 +36,7 @@ impl Sanitizer {
     ///     "args": {
     ///         "customer_name": "[NAME_REDACTED]",
     ///         "email": "[EMAIL_REDACTED]",
-    ///         "address": "[REDACTED]",
+    ///         "address": "[ADDRESS_REDACTED]",
     ///         "notes": "Rückruf unter [PHONE_REDACTED]",
     ///         "date": "2025-10-01",
     ///         "guests": 2
@@ -55,7 +55,7 @@ impl Sanitizer {
                 for (key, v) in map.iter_mut() {
                     match classify_key(key.as_bytes()) {
                         Some(rule) if self.is_enabled(rule.kind) => {
-                            self.redact_json_value(v, rule.kind, rule.personal, rule.bare_name);
+                            self.redact_json_value(v, rule.kind, rule.bare_name);
                         }
                         _ => self.sanitize_json(v),
                     }
@@ -71,7 +71,7 @@ impl Sanitizer {
         value
     }
 
-    fn redact_json_value(&self, v: &mut Value, kind: crate::Kind, personal: bool, bare_name: bool) {
+    fn redact_json_value(&self, v: &mut Value, kind: crate::Kind, bare_name: bool) {
         let text = match &mut *v {
             Value::Null | Value::Bool(_) => return,
             Value::String(s) if s.is_empty() || is_marker(s.as_bytes()) => return,
@@ -80,6 +80,6 @@ impl Sanitizer {
             Value::String(s) => std::mem::take(s),
             other => other.to_string(),
         };
-        *v = Value::String(self.inner().marker_string(kind, personal, &text));
+        *v = Value::String(self.inner().marker_string(kind, &text));
     }
 }

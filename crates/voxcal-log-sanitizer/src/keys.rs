@@ -26,9 +26,6 @@ pub(crate) enum ValueStyle {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct KeyRule {
     pub(crate) kind: Kind,
-    /// `true` for personal fields that are not names (address, postcode):
-    /// they get the plain `[REDACTED]` marker.
-    pub(crate) personal: bool,
     pub(crate) style: ValueStyle,
     /// The bare key `name`: values that look like identifiers
     /// (`check_availability`) are not a person's name and stay.
@@ -40,7 +37,6 @@ const MAX_KEY: usize = 48;
 const fn rule(kind: Kind, style: ValueStyle) -> KeyRule {
     KeyRule {
         kind,
-        personal: false,
         style,
         bare_name: false,
     }
@@ -382,11 +378,10 @@ fn build_table() -> HashMap<&'static [u8], KeyRule, BuildFnv> {
                 "hausnummer",
                 "housenumber",
                 "wohnort",
+                "postanschrift",
+                "wohnanschrift",
             ],
-            KeyRule {
-                personal: true,
-                ..rule(Kind::Name, Address)
-            },
+            rule(Kind::Address, Address),
         ),
         (
             &[
@@ -397,10 +392,29 @@ fn build_table() -> HashMap<&'static [u8], KeyRule, BuildFnv> {
                 "postalcode",
                 "postcode",
             ],
-            KeyRule {
-                personal: true,
-                ..rule(Kind::Name, Word)
-            },
+            rule(Kind::Address, Word),
+        ),
+        (&["ort", "city", "stadt"], rule(Kind::Address, Name)),
+        (
+            &[
+                "steuerid",
+                "steueridnr",
+                "steueridentifikationsnummer",
+                "idnr",
+                "taxid",
+            ],
+            rule(Kind::TaxId, Word),
+        ),
+        (
+            &[
+                "svnummer",
+                "svnr",
+                "versicherungsnummer",
+                "rvnr",
+                "sozialversicherungsnummer",
+                "rentenversicherungsnummer",
+            ],
+            rule(Kind::SvNumber, Word),
         ),
         (
             &[
@@ -692,9 +706,19 @@ mod tests {
             ("user.billing_email", Some(Kind::Email)),
             ("oldPassword", Some(Kind::Secret)),
             ("webhook_secret_v2", Some(Kind::Secret)),
-            ("strasse", Some(Kind::Name)),
-            ("Straße", Some(Kind::Name)),
-            ("plz", Some(Kind::Name)),
+            ("strasse", Some(Kind::Address)),
+            ("Straße", Some(Kind::Address)),
+            ("plz", Some(Kind::Address)),
+            ("city", Some(Kind::Address)),
+            ("sort", None),
+            ("steuer-id", Some(Kind::TaxId)),
+            ("steuer_id", Some(Kind::TaxId)),
+            ("Steueridentifikationsnummer", Some(Kind::TaxId)),
+            ("IdNr", Some(Kind::TaxId)),
+            ("tax_id", Some(Kind::TaxId)),
+            ("sv-nummer", Some(Kind::SvNumber)),
+            ("SVNR", Some(Kind::SvNumber)),
+            ("rvnr", Some(Kind::SvNumber)),
             ("geburtsdatum", Some(Kind::Dob)),
             ("date_of_birth", Some(Kind::Dob)),
             ("iban", Some(Kind::Iban)),

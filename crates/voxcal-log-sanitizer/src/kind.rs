@@ -22,18 +22,28 @@ pub enum Kind {
     /// Bearer/Basic credentials, JWTs, API keys, private keys and values of
     /// secret-named keys (`password`, `token`, `api_key`, ...).
     Secret,
-    /// Names and other personal fields (address, postcode): by key, and after a
-    /// salutation or label in free text.
+    /// Names: by key, and after a salutation, a label or a customer word
+    /// (`Kunde Max Mustermann`) in free text.
     Name,
     /// Dates of birth next to a label (`geb.`, `Geburtsdatum`, `dob`, ...).
     Dob,
     /// IPv4 and IPv6 addresses.
     Ip,
+    /// German tax identification numbers (Steuer-IdNr): 11 digits, plain or
+    /// grouped `12 345 678 995`, ISO 7064 MOD 11,10 checked in free text.
+    TaxId,
+    /// German social insurance numbers (Sozialversicherungs-/Renten-
+    /// versicherungsnummer), `65 170839 J 00 3`, check digit verified in free text.
+    SvNumber,
+    /// Postal addresses: a street with a house number (`Hauptstraße 12`,
+    /// `Am Markt 3a`), a postcode with its city (`10115 Berlin`), and the values
+    /// of address keys (`address`, `plz`, `city`, ...).
+    Address,
 }
 
 impl Kind {
     /// Every kind, in a fixed order.
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 11] = [
         Kind::Email,
         Kind::Phone,
         Kind::Iban,
@@ -42,6 +52,9 @@ impl Kind {
         Kind::Name,
         Kind::Dob,
         Kind::Ip,
+        Kind::TaxId,
+        Kind::SvNumber,
+        Kind::Address,
     ];
 
     /// The lower-case name used by [`FromStr`] and the example's `--disable` flag.
@@ -55,6 +68,9 @@ impl Kind {
             Kind::Name => "name",
             Kind::Dob => "dob",
             Kind::Ip => "ip",
+            Kind::TaxId => "tax_id",
+            Kind::SvNumber => "sv_number",
+            Kind::Address => "address",
         }
     }
 
@@ -70,6 +86,9 @@ impl Kind {
             Kind::Name => "[NAME_REDACTED]",
             Kind::Dob => "[DOB_REDACTED]",
             Kind::Ip => "[IP_REDACTED]",
+            Kind::TaxId => "[TAX_ID_REDACTED]",
+            Kind::SvNumber => "[SV_NUMBER_REDACTED]",
+            Kind::Address => "[ADDRESS_REDACTED]",
         }
     }
 
@@ -84,11 +103,14 @@ impl Kind {
             Kind::Name => "NAME",
             Kind::Dob => "DOB",
             Kind::Ip => "IP",
+            Kind::TaxId => "TAX_ID",
+            Kind::SvNumber => "SV_NUMBER",
+            Kind::Address => "ADDRESS",
         }
     }
 
-    fn bit(self) -> u8 {
-        1 << (self as u8)
+    fn bit(self) -> u16 {
+        1 << (self as u16)
     }
 }
 
@@ -111,7 +133,7 @@ impl fmt::Display for Kind {
 /// assert!(err.user_message(Lang::En).contains("email, phone, iban"));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown kind `{0}`; expected one of email, phone, iban, card, secret, name, dob, ip")]
+#[error("unknown kind `{0}`; expected one of email, phone, iban, card, secret, name, dob, ip, tax_id, sv_number, address")]
 pub struct ParseKindError(String);
 
 impl ParseKindError {
@@ -123,7 +145,7 @@ impl ParseKindError {
 
 impl UserMessage for ParseKindError {
     fn user_message(&self, lang: Lang) -> Cow<'_, str> {
-        let kinds = "email, phone, iban, card, secret, name, dob, ip";
+        let kinds = "email, phone, iban, card, secret, name, dob, ip, tax_id, sv_number, address";
         let name = self.0.trim();
         match lang {
             Lang::En => format!("The kind “{name}” is unknown; possible are {kinds}.").into(),
@@ -145,10 +167,10 @@ impl FromStr for Kind {
 
 /// A small set of kinds (a bit set).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct KindSet(u8);
+pub(crate) struct KindSet(u16);
 
 impl KindSet {
-    pub(crate) const ALL: KindSet = KindSet(0xff);
+    pub(crate) const ALL: KindSet = KindSet((1 << Kind::ALL.len()) - 1);
 
     pub(crate) fn contains(self, kind: Kind) -> bool {
         self.0 & kind.bit() != 0
@@ -182,11 +204,11 @@ mod tests {
         assert_eq!(err.input(), " Mail ");
         assert_eq!(
             err.user_message(Lang::default()),
-            "Die Datenart „Mail“ ist unbekannt; möglich sind email, phone, iban, card, secret, name, dob, ip."
+            "Die Datenart „Mail“ ist unbekannt; möglich sind email, phone, iban, card, secret, name, dob, ip, tax_id, sv_number, address."
         );
         assert_eq!(
             err.user_message(Lang::En),
-            "The kind “Mail” is unknown; possible are email, phone, iban, card, secret, name, dob, ip."
+            "The kind “Mail” is unknown; possible are email, phone, iban, card, secret, name, dob, ip, tax_id, sv_number, address."
         );
     }
 

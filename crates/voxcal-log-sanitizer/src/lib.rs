@@ -1,12 +1,15 @@
 //! GDPR-grade redaction of log text, JSON bodies and HTTP headers, fast enough
 //! to sit on every log line.
 //!
-//! A [`Sanitizer`] finds e-mail addresses (IDN and `%40`-encoded too), German
-//! and international phone numbers, IBANs (mod-97 checked), payment cards
-//! (Luhn checked), secrets (`Bearer …`, JWTs, Stripe/Cal.com/AWS/GitHub/Slack/
-//! Google/Retell keys, private keys, values of secret-named keys), names and
-//! other personal fields (by key and after `Herr`/`Frau`/`Dr.`/`Kunde:`),
-//! dates of birth next to a label, and IPv4/IPv6 addresses — in **one pass**
+//! A [`Sanitizer`] finds e-mail addresses (IDN and `%40`-encoded too, and
+//! spoken: `anna punkt weber ät web punkt de`), German and international
+//! phone numbers (also spoken digit by digit in call transcripts), IBANs
+//! (mod-97 checked), payment cards (Luhn checked), secrets (`Bearer …`, JWTs,
+//! Stripe/Cal.com/AWS/GitHub/Slack/Google/Retell keys, private keys, values of
+//! secret-named keys), names (by key and after `Herr`/`Frau`/`Dr.`/`Kunde:`/
+//! `Kunde`), dates of birth next to a label, IPv4/IPv6 addresses, German tax
+//! ids and social insurance numbers (check digits verified) and postal
+//! addresses (street with house number, postcode with city) — in **one pass**
 //! over the text. It wakes up only at trigger bytes and word starts and runs
 //! small anchored matchers there; timestamps, durations, versions, ids,
 //! amounts and appointment dates stay untouched. A line that was redacted is
@@ -30,14 +33,24 @@
 //!     s.sanitize("Rückruf an Herr Max Müller, IBAN DE89 3704 0044 0532 0130 00"),
 //!     "Rückruf an Herr [NAME_REDACTED], IBAN [IBAN_REDACTED]"
 //! );
+//! assert_eq!(
+//!     s.sanitize("Kunde Max Mustermann, Hauptstraße 12, 10115 Berlin, Steuer-ID 86095174282"),
+//!     "Kunde [NAME_REDACTED], [ADDRESS_REDACTED], Steuer-ID [TAX_ID_REDACTED]"
+//! );
+//! assert_eq!(
+//!     s.sanitize("meine Nummer ist null eins sechs null, vier fünf sechs sieben acht neun"),
+//!     "meine Nummer ist [PHONE_REDACTED]"
+//! );
+//! // A time said in words is not a phone number.
+//! assert_eq!(s.sanitize("Termin um neun Uhr"), "Termin um neun Uhr");
 //! ```
 //!
 //! # Markers and pseudonyms
 //!
 //! Redacted values become `[EMAIL_REDACTED]`, `[PHONE_REDACTED]`,
 //! `[IBAN_REDACTED]`, `[CARD_REDACTED]`, `[NAME_REDACTED]`, `[DOB_REDACTED]`,
-//! `[IP_REDACTED]`, and `[REDACTED]` for secrets and other personal fields
-//! (see [`Kind::marker`]). With [`SanitizerBuilder::pseudonymize`] they become
+//! `[IP_REDACTED]`, `[TAX_ID_REDACTED]`, `[SV_NUMBER_REDACTED]`,
+//! `[ADDRESS_REDACTED]`, and `[REDACTED]` for secrets (see [`Kind::marker`]). With [`SanitizerBuilder::pseudonymize`] they become
 //! keyed HMAC tags such as `[EMAIL:3f9a1c2e]`, stable for the same value and
 //! key. Output of the sanitizer passes through it unchanged (idempotent).
 //!
@@ -54,7 +67,7 @@
 //! let clean = s.sanitize(body);
 //! assert_eq!(
 //!     clean,
-//!     r#"{"args":{"name":"[NAME_REDACTED]","phone":"[PHONE_REDACTED]","address":"[REDACTED]"}}"#
+//!     r#"{"args":{"name":"[NAME_REDACTED]","phone":"[PHONE_REDACTED]","address":"[ADDRESS_REDACTED]"}}"#
 //! );
 //! assert!(serde_json::from_str::<serde_json::Value>(&clean).is_ok());
 //! ```
@@ -98,6 +111,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod config;
 mod detect;
 mod headers;
 mod json;

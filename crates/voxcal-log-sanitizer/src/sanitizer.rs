@@ -4,13 +4,11 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use hmac::Mac;
 
+use crate::config::{HmacSha256, Inner};
 use crate::kind::{Kind, KindSet};
 use crate::scan;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// Redacts personal data and secrets from log text, JSON values and HTTP headers.
 ///
@@ -31,20 +29,6 @@ type HmacSha256 = Hmac<Sha256>;
 #[derive(Clone, Default)]
 pub struct Sanitizer {
     inner: Arc<Inner>,
-}
-
-pub(crate) struct Inner {
-    pub(crate) kinds: KindSet,
-    mac: Option<HmacSha256>,
-}
-
-impl Default for Inner {
-    fn default() -> Self {
-        Inner {
-            kinds: KindSet::ALL,
-            mac: None,
-        }
-    }
 }
 
 impl fmt::Debug for Sanitizer {
@@ -114,68 +98,6 @@ impl Sanitizer {
     }
 }
 
-impl Inner {
-    /// Writes the marker for a redacted `value` of `kind`: blank, or a
-    /// pseudonym tag when a key is set. Secrets are always blank.
-    pub(crate) fn write_marker(&self, out: &mut String, kind: Kind, value: &str) {
-        match &self.mac {
-            Some(mac) if kind != Kind::Secret => {
-                write_tag(out, mac, kind.tag_label(), &normalize(kind, value));
-            }
-            _ => out.push_str(kind.marker()),
-        }
-    }
-
-    /// Writes the marker for a personal field that is not a name.
-    pub(crate) fn write_personal(&self, out: &mut String, value: &str) {
-        match &self.mac {
-            Some(mac) => write_tag(out, mac, "PII", value.trim()),
-            None => out.push_str("[REDACTED]"),
-        }
-    }
-
-    pub(crate) fn marker_string(&self, kind: Kind, personal: bool, value: &str) -> String {
-        let mut out = String::new();
-        if personal {
-            self.write_personal(&mut out, value);
-        } else {
-            self.write_marker(&mut out, kind, value);
-        }
-        out
-    }
-}
-
-fn normalize(kind: Kind, value: &str) -> Cow<'_, str> {
-    match kind {
-        Kind::Email => Cow::Owned(value.replace("%40", "@").to_lowercase()),
-        Kind::Phone | Kind::Card | Kind::Iban => Cow::Owned(
-            value
-                .chars()
-                .filter(char::is_ascii_alphanumeric)
-                .map(|c| c.to_ascii_uppercase())
-                .collect(),
-        ),
-        _ => Cow::Borrowed(value.trim()),
-    }
-}
-
-fn write_tag(out: &mut String, mac: &HmacSha256, label: &str, value: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut mac = mac.clone();
-    mac.update(label.as_bytes());
-    mac.update(&[0]);
-    mac.update(value.as_bytes());
-    let digest = mac.finalize().into_bytes();
-    out.push('[');
-    out.push_str(label);
-    out.push(':');
-    for byte in &digest[..4] {
-        out.push(char::from(HEX[usize::from(byte >> 4)]));
-        out.push(char::from(HEX[usize::from(byte & 0xf)]));
-    }
-    out.push(']');
-}
-
 /// Builds a [`Sanitizer`].
 ///
 /// ```
@@ -236,10 +158,7 @@ impl SanitizerBuilder {
             <HmacSha256 as Mac>::new_from_slice(&key).unwrap_or_else(|_| unreachable!())
         });
         Sanitizer {
-            inner: Arc::new(Inner {
-                kinds: self.kinds,
-                mac,
-            }),
+            inner: Arc::new(Inner::new(self.kinds, mac)),
         }
     }
 }

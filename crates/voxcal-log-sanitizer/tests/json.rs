@@ -29,7 +29,7 @@ fn sensitive_keys_are_redacted_whole_even_when_nested() {
                 {"name": "[NAME_REDACTED]", "phone_numbers": ["[PHONE_REDACTED]"]}
             ],
             "metadata": {"password": "[REDACTED]", "api_key": "[REDACTED]"},
-            "customer": {"address": "[REDACTED]", "plz": "[REDACTED]"},
+            "customer": {"address": "[ADDRESS_REDACTED]", "plz": "[ADDRESS_REDACTED]"},
             "payment": {"iban": "[IBAN_REDACTED]", "card_number": "[CARD_REDACTED]"},
             "dob": null,
             "consent": true,

@@ -260,12 +260,15 @@ fn name_positives() {
         ("ich heiße Jürgen Weiß", "ich heiße [NAME_REDACTED]"),
         (
             "address: Hauptstr. 5, 10115 Berlin; ok",
-            "address: [REDACTED]; ok",
+            "address: [ADDRESS_REDACTED]; ok",
         ),
-        ("plz=10115 stadt=Berlin", "plz=[REDACTED] stadt=Berlin"),
+        (
+            "plz=10115 stadt=Berlin",
+            "plz=[ADDRESS_REDACTED] stadt=[ADDRESS_REDACTED]",
+        ),
         (
             r#"{"address":{"street":"Hauptstr. 5","city":"Berlin"},"n":1}"#,
-            r#"{"address":"[REDACTED]","n":1}"#,
+            r#"{"address":"[ADDRESS_REDACTED]","n":1}"#,
         ),
     ]);
 }
@@ -321,7 +324,8 @@ fn dob_and_ip() {
 #[test]
 fn kinds_can_be_switched_off() {
     let line = "max@gmx.de +49 30 1234567 DE89370400440532013000 4111111111111111 \
-                password=x Herr Max Müller geb. 12.03.1980 203.0.113.42";
+                password=x Herr Max Müller geb. 12.03.1980 203.0.113.42 86095174282 \
+                65170839J003 Hauptstraße 12";
     let all = Sanitizer::default().sanitize(line).into_owned();
     for kind in Kind::ALL {
         let s = Sanitizer::builder().disable(kind).build();
@@ -332,4 +336,370 @@ fn kinds_can_be_switched_off() {
             "{kind}: {out}"
         );
     }
+}
+
+#[test]
+fn written_birth_dates_next_to_a_birth_date_word() {
+    let s = Sanitizer::default();
+    for (input, want) in [
+        ("Geburtsdatum 12. Mai 1980", "Geburtsdatum [DOB_REDACTED]"),
+        (
+            "geboren am 3. März 1975 in Köln",
+            "geboren am [DOB_REDACTED] in Köln",
+        ),
+        ("geb. 1. Jan. 1990 ok", "geb. [DOB_REDACTED] ok"),
+        ("born on 12 May 1980", "born on [DOB_REDACTED]"),
+        (
+            "Geburtsdatum: 12. Mai 1980 ok",
+            "Geburtsdatum: [DOB_REDACTED] ok",
+        ),
+        // Keep: a booking date is not a birth date, and a word that only
+        // looks like a month is not one.
+        ("am 7. Juli 2026 um 9:30", "am 7. Juli 2026 um 9:30"),
+        ("geboren in 12 Maierhof 1980", "geboren in 12 Maierhof 1980"),
+    ] {
+        assert_eq!(s.sanitize(input), want, "input {input:?}");
+    }
+    let off = Sanitizer::builder().disable(Kind::Dob).build();
+    assert_eq!(
+        off.sanitize("Geburtsdatum 12. Mai 1980"),
+        "Geburtsdatum 12. Mai 1980"
+    );
+}
+
+#[test]
+fn bare_names_after_a_customer_word() {
+    check(&[
+        (
+            "Kunde Max Mustermann hat gebucht",
+            "Kunde [NAME_REDACTED] hat gebucht",
+        ),
+        ("Anrufer Anna Weber", "Anrufer [NAME_REDACTED]"),
+        (
+            "Patientin Maria Schmidt, Termin 14:00",
+            "Patientin [NAME_REDACTED], Termin 14:00",
+        ),
+        (
+            "Kundin Özlem Yılmaz ruft an",
+            "Kundin [NAME_REDACTED] ruft an",
+        ),
+        ("Patient Jürgen von Bülow", "Patient [NAME_REDACTED]"),
+    ]);
+    unchanged(&[
+        "Kunde hat angerufen",
+        "Kunde Nummer 5",
+        "Kunde Termin verschoben",
+        "Kunde INFO ok",
+        "Anrufer wartet",
+        "Kunden Max",
+    ]);
+}
+
+/// ISO 7064 MOD 11,10 over the first ten digits.
+fn tax_check(d: &[u8]) -> u8 {
+    let mut product = 10;
+    for &x in d {
+        let sum = match (x + product) % 10 {
+            0 => 10,
+            s => s,
+        };
+        product = (sum * 2) % 11;
+    }
+    match 11 - product {
+        10 => 0,
+        c => c,
+    }
+}
+
+/// Tax ids built from ten digits with one digit twice: the check digit
+/// computed here, not copied from anywhere.
+fn tax_ids() -> Vec<String> {
+    [
+        "8609517428",
+        "1234567895",
+        "2695314781",
+        "5717264380",
+        "9876543219",
+    ]
+    .iter()
+    .map(|head| {
+        let d: Vec<u8> = head.bytes().map(|c| c - b'0').collect();
+        format!("{head}{}", tax_check(&d))
+    })
+    .collect()
+}
+
+#[test]
+fn tax_ids_plain_grouped_and_keyed() {
+    let s = Sanitizer::default();
+    for id in tax_ids() {
+        let grouped = format!("{} {} {} {}", &id[..2], &id[2..5], &id[5..8], &id[8..]);
+        for form in [&id, &grouped] {
+            assert_eq!(
+                s.sanitize(&format!("Steuer-ID {form} erfasst")),
+                "Steuer-ID [TAX_ID_REDACTED] erfasst",
+                "{form}"
+            );
+            assert_eq!(
+                s.sanitize(&format!("{{\"n\":{form}}}")).replace(' ', ""),
+                if form.contains(' ') {
+                    "{\"n\":[TAX_ID_REDACTED]}".replace(' ', "")
+                } else {
+                    "{\"n\":\"[TAX_ID_REDACTED]\"}".to_owned()
+                },
+                "{form}"
+            );
+        }
+        // A wrong check digit: kept bare, redacted after a key.
+        let last = id.as_bytes()[10] - b'0';
+        let wrong = format!("{}{}", &id[..10], (last + 1) % 10);
+        assert_eq!(
+            s.sanitize(&format!("id {wrong} x")),
+            format!("id {wrong} x")
+        );
+        for key in [
+            "steuer-id",
+            "steuerid",
+            "steuer_id",
+            "steueridentifikationsnummer",
+            "idnr",
+            "tax_id",
+        ] {
+            assert_eq!(
+                s.sanitize(&format!("{key}={wrong} ok")),
+                format!("{key}=[TAX_ID_REDACTED] ok")
+            );
+            assert_eq!(
+                s.sanitize(&format!("{key}: 12 345 678 901 ok")),
+                format!("{key}: [TAX_ID_REDACTED] ok")
+            );
+        }
+    }
+    unchanged(&[
+        "ts_ms=1727773403",
+        "order 12345678901234",
+        "amount 12345678954.50",
+        "ref 12345678901 x",
+        "duration 12345678901ns",
+    ]);
+}
+
+/// The check digit of a social insurance number (letter as its two-digit
+/// alphabet position, weights 2,1,2,5,7,1,2,1,2,1,2,1, cross sums, mod 10).
+fn sv_check(head: &str) -> u8 {
+    let b = head.as_bytes();
+    let mut d: Vec<u8> = b[..8].iter().map(|c| c - b'0').collect();
+    let pos = b[8] - b'A' + 1;
+    d.extend([pos / 10, pos % 10]);
+    d.extend(b[9..11].iter().map(|c| c - b'0'));
+    let w = [2u8, 1, 2, 5, 7, 1, 2, 1, 2, 1, 2, 1];
+    let sum: u32 = d
+        .iter()
+        .zip(w)
+        .map(|(x, w)| u32::from(x * w / 10 + x * w % 10))
+        .sum();
+    (sum % 10) as u8
+}
+
+#[test]
+fn social_insurance_numbers() {
+    let s = Sanitizer::default();
+    assert_eq!(sv_check("65170839J00"), 3, "the documented example");
+    for head in ["65170839J00", "12150385M51", "04010190S12", "53311299A07"] {
+        let c = sv_check(head);
+        let compact = format!("{head}{c}");
+        let spaced = format!(
+            "{} {} {} {} {c}",
+            &head[..2],
+            &head[2..8],
+            &head[8..9],
+            &head[9..]
+        );
+        for form in [&compact, &spaced] {
+            assert_eq!(
+                s.sanitize(&format!("SV-Nummer {form}, danke")),
+                "SV-Nummer [SV_NUMBER_REDACTED], danke",
+                "{form}"
+            );
+        }
+        let wrong = format!("{head}{}", (c + 1) % 10);
+        assert_eq!(
+            s.sanitize(&format!("ref {wrong} ok")),
+            format!("ref {wrong} ok")
+        );
+        for key in [
+            "sv-nummer",
+            "svnr",
+            "versicherungsnummer",
+            "rvnr",
+            "sozialversicherungsnummer",
+        ] {
+            assert_eq!(
+                s.sanitize(&format!("{key}={wrong} ok")),
+                format!("{key}=[SV_NUMBER_REDACTED] ok")
+            );
+            assert_eq!(
+                s.sanitize(&format!(
+                    "{key}: {} {} {} {} {} ok",
+                    &head[..2],
+                    &head[2..8],
+                    &head[8..9],
+                    &head[9..],
+                    (c + 1) % 10
+                )),
+                format!("{key}: [SV_NUMBER_REDACTED] ok")
+            );
+        }
+    }
+    unchanged(&["build 65170839J004", "sku 12345678X901", "v65170839J003"]);
+}
+
+#[test]
+fn postal_addresses() {
+    check(&[
+        (
+            "wohnt Hauptstraße 12, bitte",
+            "wohnt [ADDRESS_REDACTED], bitte",
+        ),
+        (
+            "Lieferung Am Markt 3a ok",
+            "Lieferung [ADDRESS_REDACTED] ok",
+        ),
+        (
+            "Berliner Str. 45-47 Hinterhaus",
+            "[ADDRESS_REDACTED] Hinterhaus",
+        ),
+        ("Lindenallee 7", "[ADDRESS_REDACTED]"),
+        ("Marienplatz 1, 80331 München.", "[ADDRESS_REDACTED]."),
+        ("PLZ/Ort 10115 Berlin", "PLZ/Ort [ADDRESS_REDACTED]"),
+        ("in 60311 Frankfurt am Main ok", "in [ADDRESS_REDACTED] ok"),
+        ("An der Alster 5 20099 Hamburg", "[ADDRESS_REDACTED]"),
+        ("Goethestr. 8 im 2. OG", "[ADDRESS_REDACTED] im 2. OG"),
+        ("Kaiser-Wilhelm-Ring 20", "[ADDRESS_REDACTED]"),
+        ("Zum Hafen 4", "[ADDRESS_REDACTED]"),
+        ("Mainufer 2, 01067 Dresden", "[ADDRESS_REDACTED]"),
+        (
+            "adresse=Hauptstraße 12 status=ok",
+            "adresse=[ADDRESS_REDACTED] status=ok",
+        ),
+        ("anschrift: Hauptstraße", "anschrift: [ADDRESS_REDACTED]"),
+        (
+            "street=Hauptstr. 5 2025-10-01T11:03:23Z",
+            "street=[ADDRESS_REDACTED] 2025-10-01T11:03:23Z",
+        ),
+        ("zip=10115 x=1", "zip=[ADDRESS_REDACTED] x=1"),
+        ("postcode: 10115", "postcode: [ADDRESS_REDACTED]"),
+        ("ort=Berlin status=ok", "ort=[ADDRESS_REDACTED] status=ok"),
+        (
+            r#"{"city":"Berlin","n":1}"#,
+            r#"{"city":"[ADDRESS_REDACTED]","n":1}"#,
+        ),
+    ]);
+    unchanged(&[
+        // Ids after the word naming them, places inside a building.
+        "Buchung 12345 Bestätigt",
+        "Auftrag 40210 Erledigt am 7. Juli",
+        "Am Eingang 2 warten",
+        "Bitte am Schalter 3 melden",
+        "Hauptstraße Friseur",
+        "took 12345 ms",
+        "status 20000",
+        "bytes 12345 INFO",
+        "sent 20000 Bytes",
+        "Am Montag 3 Termine",
+        "Im Januar 2026",
+        "Am Ende 2 Versuche",
+        "String 5 chars",
+        "Käufer 2",
+        "port 6379 Redis",
+        "eventTypeId 2026713 Beratung",
+        "Hauptstraße 12:30",
+        "Termin am 12.03.2026 um 10:00",
+        "Anrufer 2 wartet",
+        "Monitoring 3 alerts",
+        "Zur Zeit 5 Anrufe",
+        "Im Jahr 2026",
+        "Fehlercode 40401 Timeout",
+    ]);
+}
+
+#[test]
+fn spoken_phone_numbers() {
+    check(&[
+        (
+            "meine Nummer ist null eins sechs null, vier fünf sechs sieben acht neun",
+            "meine Nummer ist [PHONE_REDACTED]",
+        ),
+        (
+            "Rückruf 0160 vier fünf sechs sieben acht neun bitte",
+            "Rückruf [PHONE_REDACTED] bitte",
+        ),
+        (
+            "plus vier neun eins sieben eins doppel drei vier fünf",
+            "[PHONE_REDACTED]",
+        ),
+        (
+            "null drei null zwölf vierunddreißig sechsundfünfzig.",
+            "[PHONE_REDACTED].",
+        ),
+        (
+            "Null Eins Sieben Zwo, Doppelte Null eins zwei drei",
+            "[PHONE_REDACTED]",
+        ),
+        (
+            "telefon: null eins sieben eins eins zwei drei",
+            "telefon: [PHONE_REDACTED]",
+        ),
+    ]);
+    unchanged(&[
+        "um halb zehn",
+        "am zwölften Mai",
+        "zwei Personen",
+        "Termin um neun Uhr",
+        "zwei Personen um zehn Uhr am elften",
+        "eins zwei drei",
+        "vierzehn Uhr dreißig",
+        "port 6379 pid 12345 eins",
+    ]);
+}
+
+#[test]
+fn spoken_email_addresses() {
+    check(&[
+        (
+            "Mail ist anna unterstrich weber ät web punkt de danke",
+            "Mail ist [EMAIL_REDACTED] danke",
+        ),
+        ("max punkt müller at gmx punkt de", "[EMAIL_REDACTED]"),
+        (
+            "info minus team Klammeraffe firma bindestrich x punkt com, ok",
+            "[EMAIL_REDACTED], ok",
+        ),
+        ("also m a x ät g m x punkt d e", "also [EMAIL_REDACTED]"),
+        (
+            "Anna Punkt Schmidt ät t-online Punkt de",
+            "[EMAIL_REDACTED]",
+        ),
+        (
+            "email=anna punkt weber at web punkt de ok",
+            "email=[EMAIL_REDACTED] ok",
+        ),
+    ]);
+    unchanged(&[
+        "error at line 5",
+        "Termin at 10:00",
+        "look at this punkt",
+        "wir sind at home",
+        "bin ät",
+    ]);
+}
+
+/// A spelled-out number longer than 20 digits (repeats, groups after
+/// commas) is redacted to its last group, not cut at 20 digits.
+#[test]
+fn a_long_spelled_number_is_redacted_to_its_last_group() {
+    let s = Sanitizer::default();
+    let line = "phone 0160 doppel null doppel null doppel null, null doppel null doppel null doppel null doppel null doppel null, null\nid=7";
+    let out = s.sanitize(line);
+    assert_eq!(out, "phone [PHONE_REDACTED]\nid=7", "{out}");
 }

@@ -9,7 +9,7 @@ use voxcal_log_sanitizer::Sanitizer;
 /// Text dense in the bytes that wake the scanner up.
 fn tricky_text() -> impl Strategy<Value = String> {
     proptest::string::string_regex(
-        "([a-zA-Z0-9 ]|[@%+()=:\"'\\\\\\[\\]{}.,;/_&-]|ä|ß|€|\n|eyJ|Herr |Frau |Dr\\. |geb\\. |Bearer |00|\\+49|DE89|::|%40|password=|name: |\"email\":|\\[REDACTED\\]|-----BEGIN PRIVATE KEY-----|://u:|Kunde: ){0,80}",
+        "([a-zA-Z0-9 ]|[@%+()=:\"'\\\\\\[\\]{}.,;/_&-]|ä|ß|€|\n|eyJ|Herr |Frau |Dr\\. |geb\\. |Bearer |00|\\+49|DE89|::|%40|password=|name: |\"email\":|\\[REDACTED\\]|-----BEGIN PRIVATE KEY-----|://u:|Kunde: |Kunde |Anrufer |Hauptstraße |Berliner Str\\. |Am Markt |An der |10115 Berlin|, |ät |at |punkt |unterstrich |null |vier |zwo |doppel |plus |einundzwanzig |65170839J003|65 170839 J 00 3|86095174282|86 095 174 282|steuer_id=|svnr: |address=){0,80}",
     )
     .expect("valid regex")
 }

@@ -41,6 +41,32 @@
 //!   limits in characters).
 //! - [`parse_date`], [`parse_time`]: German dates and clock times; the
 //!   documented readings of ambiguous phrases are on each function.
+//! - Wishes in context: [`parse_clock`] keeps both readings of an ambiguous
+//!   hour (`um 7` is 07:00 or 19:00, [`ClockTime::pick`] decides with the
+//!   opening hours); [`parse_time_window`] reads `vormittags`, `später
+//!   Nachmittag`, `ab halb drei`, `zwischen 14 und 16 Uhr` as a
+//!   [`TimeWindow`] (bounds in [`PartOfDay`]); [`parse_date_window`] reads
+//!   `nächste Woche`, `Ende nächster Woche`, `so bald wie möglich` as a
+//!   [`DateWindow`]; [`parse_wish`] / [`parse_wish_in`] combine `datum` and
+//!   `uhrzeit` (`morgen vormittag`) into a [`Wish`], which
+//!   [`AppointmentRequest::wish`] carries.
+//!
+//! ```
+//! use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+//! use voxcal_request_validation::{parse_wish_in, TimeWish, ValidationContext};
+//!
+//! let ctx = ValidationContext::new(Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap(), chrono_tz::Europe::Berlin);
+//! let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+//! let open = |time: NaiveTime| t(9, 0) <= time && time < t(18, 0);
+//!
+//! let wish = parse_wish_in(Some("nächste Woche"), Some("um 3"), &ctx, open).unwrap();
+//! assert_eq!((wish.days.from, wish.days.to), (NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(), NaiveDate::from_ymd_opt(2026, 12, 6).unwrap()));
+//! match wish.time {
+//!     TimeWish::At(clock) => assert_eq!(clock.pick(open), t(15, 0)),
+//!     TimeWish::Window(window) => unreachable!("{window}"),
+//!     TimeWish::Any => unreachable!(),
+//! }
+//! ```
 //! - [`normalize_email`], [`normalize_phone`]: spoken forms, then a strict
 //!   policy; phone numbers via the `phonenumber` crate, region DE.
 //! - [`AppointmentRequest`] and the [`Validate`] trait for whole argument
@@ -67,6 +93,8 @@ mod phone;
 mod request;
 mod text;
 mod time;
+mod window;
+mod wish;
 mod words;
 
 pub use context::ValidationContext;
@@ -81,7 +109,12 @@ pub use request::{
     MIN_DURATION_MINUTES,
 };
 pub use text::{clean_text, clean_text_max};
-pub use time::parse_time;
+pub use time::{parse_clock, parse_time, ClockTime};
 #[cfg(feature = "axum")]
 pub use voxcal_core::{Clock, FakeClock, SystemClock};
 pub use voxcal_core::{Lang, UserMessage};
+pub use window::{
+    parse_time_window, parse_time_window_in, parse_time_wish, typical_business_hours, PartOfDay,
+    TimeWindow, TimeWindowKind, TimeWish, END_OF_DAY,
+};
+pub use wish::{parse_date_window, parse_wish, parse_wish_in, DateWindow, Wish, SOON_DAYS};

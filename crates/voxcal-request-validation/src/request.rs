@@ -6,12 +6,12 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::context::ValidationContext;
-use crate::date::parse_date;
 use crate::email::normalize_email;
 use crate::error::{FieldError, ValidationError, ValidationErrors};
 use crate::phone::normalize_phone;
 use crate::text::{clean_text, clean_text_max};
-use crate::time::parse_time;
+use crate::window::typical_business_hours;
+use crate::wish::{wish_fields, Wish};
 
 /// A type that can be built from an untrusted JSON argument object.
 pub trait Validate: Sized {
@@ -33,8 +33,8 @@ const RAW_SLACK: usize = 256;
 
 /// `(German name, English alias, max characters)`.
 const TEXT_FIELDS: &[(&str, &str, usize)] = &[
-    ("datum", "date", 30),
-    ("uhrzeit", "time", 20),
+    ("datum", "date", 40),
+    ("uhrzeit", "time", 40),
     ("name", "customer_name", 150),
     ("dienstleistung", "service", 250),
     ("email", "email", 254),
@@ -49,6 +49,14 @@ const OTHER_FIELDS: &[(&str, &str)] = &[
 ];
 
 /// A validated, normalized appointment request.
+///
+/// `datum` and `uhrzeit` are read together as a [`Wish`] (see
+/// [`parse_wish`](crate::parse_wish)): `datum` may name one day (`übermorgen`)
+/// or a window of days (`nächste Woche`, `so bald wie möglich`) and may carry
+/// the time of day (`morgen vormittag`); `uhrzeit` may be a clock time (`halb
+/// drei`), a window (`vormittags`, `ab 16 Uhr`) or `egal`. `date` and `time`
+/// keep their old meaning for exact wishes; [`AppointmentRequest::wish`] has
+/// the whole wish.
 ///
 /// Only `datum` is required; every other field is optional. Field names are
 /// German with an English alias (`datum`/`date`, `uhrzeit`/`time`,
@@ -77,10 +85,32 @@ const OTHER_FIELDS: &[(&str, &str)] = &[
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct AppointmentRequest {
-    /// The appointment day (`datum`), never in the past.
+    /// The appointment day (`datum`), never in the past; for a window of days
+    /// (`nächste Woche`) its first day ([`Wish::days`] has the window).
     pub date: NaiveDate,
-    /// The clock time (`uhrzeit`), when given.
+    /// The clock time (`uhrzeit`, or a time said in `datum`) as
+    /// [`parse_time`](crate::parse_time) reads it (an hour 1–7 is the
+    /// afternoon); `None` when no time was given or the wish is a window
+    /// (`vormittags`, `ab 16 Uhr`) or `egal`. [`Wish::time`] keeps both
+    /// readings of an ambiguous hour.
     pub time: Option<NaiveTime>,
+    /// What the caller wished: the days and the time of day, windows
+    /// included, read from `datum` and `uhrzeit` with ambiguous window bounds
+    /// against [`typical_business_hours`].
+    ///
+    /// ```
+    /// use chrono::{NaiveDate, TimeZone, Utc};
+    /// use voxcal_request_validation::{AppointmentRequest, PartOfDay, TimeWish, ValidationContext};
+    ///
+    /// let ctx = ValidationContext::new(Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).unwrap(), chrono_tz::Europe::Berlin);
+    /// let args = serde_json::json!({"datum": "nächste Woche", "uhrzeit": "vormittags"});
+    /// let request = AppointmentRequest::parse(&args, &ctx).unwrap();
+    /// assert_eq!(request.wish.days.to, NaiveDate::from_ymd_opt(2026, 12, 6).unwrap());
+    /// assert_eq!(request.wish.time, TimeWish::Window(PartOfDay::Vormittag.window()));
+    /// assert_eq!(request.date, NaiveDate::from_ymd_opt(2026, 11, 30).unwrap());
+    /// assert_eq!(request.time, None);
+    /// ```
+    pub wish: Wish,
     /// The caller's name, cleaned.
     pub name: Option<String>,
     /// The requested service, cleaned.
@@ -120,8 +150,27 @@ impl Validate for AppointmentRequest {
         };
         let mut fields = Fields { map, errors };
 
-        let date = fields.text("datum", |s| parse_date(s, ctx), true);
-        let time = fields.text("uhrzeit", parse_time, false);
+        // datum and uhrzeit are read together; each field's cleaning error
+        // stays before its parse error, and datum's before uhrzeit's.
+        let datum = fields.text("datum", |s| Ok(s.to_owned()), true);
+        let datum_errors = std::mem::take(&mut fields.errors);
+        let uhrzeit = fields.text("uhrzeit", |s| Ok(s.to_owned()), false);
+        let uhrzeit_errors = std::mem::replace(&mut fields.errors, datum_errors);
+        let (days, when) = wish_fields(
+            datum.as_deref(),
+            uhrzeit.as_deref(),
+            ctx.today(),
+            &typical_business_hours,
+        );
+        let days = days.map_err(|e| fields.fail("datum", e)).ok();
+        for e in uhrzeit_errors.errors() {
+            fields.errors.push(e.clone());
+        }
+        let when = when.map_err(|e| fields.fail("uhrzeit", e)).ok();
+        let wish = match (days.filter(|_| datum.is_some()), when) {
+            (Some(days), Some((time, legacy))) => Some((Wish { days, time }, legacy)),
+            _ => None,
+        };
         let name = fields.text("name", |s| Ok(s.to_owned()), false);
         let service = fields.text("dienstleistung", |s| Ok(s.to_owned()), false);
         let email = fields.email();
@@ -141,10 +190,11 @@ impl Validate for AppointmentRequest {
                 errors.push(FieldError::new(key.as_str(), ValidationError::UnknownField));
             }
         }
-        match (date, errors.is_empty()) {
-            (Some(date), true) => Ok(Self {
-                date,
+        match (wish, errors.is_empty()) {
+            (Some((wish, time)), true) => Ok(Self {
+                date: wish.days.from,
                 time,
+                wish,
                 name,
                 service,
                 email,
@@ -340,6 +390,7 @@ impl Serialize for AppointmentRequest {
         let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("date", &self.date.format("%Y-%m-%d").to_string())?;
         map.serialize_entry("time", &self.time.map(|t| t.format("%H:%M").to_string()))?;
+        map.serialize_entry("wish", &self.wish)?;
         map.serialize_entry("name", &self.name)?;
         map.serialize_entry("service", &self.service)?;
         map.serialize_entry("email", &self.email)?;

@@ -45,10 +45,201 @@ pub fn parse_time(input: &str) -> Result<NaiveTime, ValidationError> {
     if lower.contains("{{") {
         return Err(ValidationError::UnfilledPlaceholder);
     }
-    parse(&lower).ok_or(ValidationError::InvalidTime)
+    parse_time_lower(&lower).ok_or(ValidationError::InvalidTime)
 }
 
-fn parse(lower: &str) -> Option<NaiveTime> {
+/// A clock time as the caller said it, with the other reading of an
+/// ambiguous hour.
+///
+/// German callers name hours 1 to 12 without saying which half of the day
+/// they mean: "um 7" is 07:00 or 19:00. [`parse_clock`] keeps both readings:
+/// `literal` is the 24-hour reading of what was said (`um 7` → 07:00, `halb
+/// acht` → 07:30, `um 3` → 03:00) and `alternative` the reading twelve hours
+/// later (19:00, 19:30, 15:00). It is `None` when the phrase fixes the half of
+/// the day: a modifier (`7 Uhr abends`, `morgens um 7`, `um 3 nachmittags`),
+/// a 24-hour or leading-zero form (`19 Uhr`, `07:30`, `14:00`, `0 Uhr`) or a
+/// named time (`Mitternacht`, `mittags`). When it is `Some`, it is always
+/// `literal` + 12 hours (so `zwölf` has the alternative 00:00).
+///
+/// Use [`ClockTime::pick`] with the business's opening hours to decide.
+///
+/// ```
+/// use chrono::NaiveTime;
+/// use voxcal_request_validation::{parse_clock, ClockTime};
+///
+/// let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+/// let seven = parse_clock("7 Uhr").unwrap();
+/// assert_eq!(seven, ClockTime { literal: t(7, 0), alternative: Some(t(19, 0)) });
+/// assert_eq!(parse_clock("7 Uhr abends").unwrap().alternative, None);
+/// assert_eq!(parse_clock("19 Uhr").unwrap(), ClockTime::exact(t(19, 0)));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ClockTime {
+    /// The time as said, read on the 24-hour clock.
+    pub literal: NaiveTime,
+    /// The reading twelve hours later, for an hour from 1 to 12 said without
+    /// a modifier; `None` when the phrase has one reading only.
+    pub alternative: Option<NaiveTime>,
+}
+
+impl ClockTime {
+    /// A time with one reading.
+    ///
+    /// ```
+    /// use chrono::NaiveTime;
+    /// use voxcal_request_validation::ClockTime;
+    /// let t = NaiveTime::from_hms_opt(14, 0, 0).unwrap();
+    /// assert_eq!(ClockTime::exact(t).pick(|_| false), t);
+    /// ```
+    pub fn exact(time: NaiveTime) -> Self {
+        Self {
+            literal: time,
+            alternative: None,
+        }
+    }
+
+    /// Whether the phrase had two readings.
+    ///
+    /// ```
+    /// use voxcal_request_validation::parse_clock;
+    /// assert!(parse_clock("halb drei").unwrap().is_ambiguous());
+    /// assert!(!parse_clock("14:30").unwrap().is_ambiguous());
+    /// ```
+    pub fn is_ambiguous(&self) -> bool {
+        self.alternative.is_some()
+    }
+
+    /// The readings, `literal` first.
+    ///
+    /// ```
+    /// use chrono::NaiveTime;
+    /// use voxcal_request_validation::parse_clock;
+    /// let t = |h| NaiveTime::from_hms_opt(h, 0, 0).unwrap();
+    /// assert_eq!(parse_clock("um 3").unwrap().readings().collect::<Vec<_>>(), [t(3), t(15)]);
+    /// ```
+    pub fn readings(&self) -> impl Iterator<Item = NaiveTime> {
+        std::iter::once(self.literal).chain(self.alternative)
+    }
+
+    /// The reading meant in context: `in_hours` says whether a time lies
+    /// within the opening hours (or whatever window the caller talks about).
+    ///
+    /// **Rule:** when exactly one reading lies inside, that one; otherwise
+    /// (both inside, or neither) the literal one, the time as said. A time
+    /// with one reading is returned as is.
+    ///
+    /// With opening hours 09:00–18:00: `7` → 07:00 (neither 07:00 nor 19:00 is
+    /// open, so the literal reading), `halb drei` → 14:30, `um 3` → 15:00,
+    /// `um 10` → 10:00.
+    ///
+    /// ```
+    /// use chrono::NaiveTime;
+    /// use voxcal_request_validation::parse_clock;
+    ///
+    /// let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+    /// let open = |time: NaiveTime| t(9, 0) <= time && time < t(18, 0);
+    /// assert_eq!(parse_clock("7").unwrap().pick(open), t(7, 0));
+    /// assert_eq!(parse_clock("halb drei").unwrap().pick(open), t(14, 30));
+    /// assert_eq!(parse_clock("um 3").unwrap().pick(open), t(15, 0));
+    /// assert_eq!(parse_clock("um 10").unwrap().pick(open), t(10, 0));
+    /// ```
+    pub fn pick(&self, in_hours: impl Fn(NaiveTime) -> bool) -> NaiveTime {
+        match self.alternative {
+            Some(alternative) if !in_hours(self.literal) && in_hours(alternative) => alternative,
+            _ => self.literal,
+        }
+    }
+}
+
+impl std::fmt::Display for ClockTime {
+    /// `07:00` or `07:00/19:00`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.literal.format("%H:%M"))?;
+        if let Some(alternative) = self.alternative {
+            write!(f, "/{}", alternative.format("%H:%M"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Parses a spoken or written German clock time and keeps both readings of an
+/// ambiguous hour (see [`ClockTime`]).
+///
+/// This is the context-aware successor of [`parse_time`]: it understands the
+/// same forms, but instead of guessing the half of the day for `um 3` it
+/// returns both readings, and the caller picks with [`ClockTime::pick`] and
+/// the opening hours. Modifiers (`morgens`, `früh`, `vormittags`, `mittags`,
+/// `nachmittags`, `abends`, `nachts`) decide as in [`parse_time`].
+///
+/// ```
+/// use chrono::NaiveTime;
+/// use voxcal_request_validation::parse_clock;
+///
+/// let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
+/// let c = parse_clock("viertel nach zwei").unwrap();
+/// assert_eq!((c.literal, c.alternative), (t(2, 15), Some(t(14, 15))));
+/// let c = parse_clock("morgens um 7").unwrap();
+/// assert_eq!((c.literal, c.alternative), (t(7, 0), None));
+/// assert!(parse_clock("Kuchen").is_err());
+/// ```
+pub fn parse_clock(input: &str) -> Result<ClockTime, ValidationError> {
+    let lower = input.trim().to_lowercase();
+    if lower.contains("{{") {
+        return Err(ValidationError::UnfilledPlaceholder);
+    }
+    parse_clock_lower(&lower).ok_or(ValidationError::InvalidTime)
+}
+
+/// [`parse_clock`] on lower-cased text.
+pub(crate) fn parse_clock_lower(lower: &str) -> Option<ClockTime> {
+    let (minutes, ambiguous) = parse(lower, Hours::AsSaid)?;
+    let literal = from_minutes(minutes);
+    let alternative = ambiguous.then(|| from_minutes(minutes + 12 * 60));
+    Some(ClockTime {
+        literal,
+        alternative,
+    })
+}
+
+/// [`parse_time`] on lower-cased text.
+pub(crate) fn parse_time_lower(lower: &str) -> Option<NaiveTime> {
+    parse(lower, Hours::Business).map(|(m, _)| from_minutes(m))
+}
+
+fn from_minutes(minutes: u32) -> NaiveTime {
+    let minutes = minutes % (24 * 60);
+    NaiveTime::from_hms_opt(minutes / 60, minutes % 60, 0).unwrap_or(NaiveTime::MIN)
+}
+
+/// How an hour from 1 to 12 without a modifier is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Hours {
+    /// `parse_time`'s business reading: 1–7 are the afternoon.
+    Business,
+    /// As said on the 24-hour clock, flagged as ambiguous.
+    AsSaid,
+}
+
+struct Reader {
+    hours: Hours,
+    part: DayPart,
+    ambiguous: bool,
+}
+
+impl Reader {
+    /// The hour on the 24-hour clock.
+    fn resolve(&mut self, hour: u32, literal: bool) -> Option<u32> {
+        if self.part == DayPart::None && !literal && self.hours == Hours::AsSaid {
+            if (1..=12).contains(&hour) {
+                self.ambiguous = true;
+            }
+            return Some(hour % 24);
+        }
+        resolve(hour, literal, self.part)
+    }
+}
+
+fn parse(lower: &str, hours: Hours) -> Option<(u32, bool)> {
     let spaced = split_units(lower);
     let mut part = DayPart::None;
     let mut tokens: Vec<&str> = Vec::new();
@@ -73,6 +264,11 @@ fn parse(lower: &str) -> Option<NaiveTime> {
         }
         part = this;
     }
+    let mut r = Reader {
+        hours,
+        part,
+        ambiguous: false,
+    };
     if tokens.last() == Some(&"uhr") {
         tokens.pop();
     }
@@ -84,34 +280,33 @@ fn parse(lower: &str) -> Option<NaiveTime> {
         ["mitternacht"] => 0,
         [clock] => {
             if let Some((h, m, literal)) = clock_literal(clock) {
-                resolve(h, literal, part)? * 60 + m
+                r.resolve(h, literal)? * 60 + m
             } else {
                 let (h, literal) = hour_literal(clock)?;
-                resolve(h, literal, part)? * 60
+                r.resolve(h, literal)? * 60
             }
         }
-        ["halb", h] => before(resolve(hour(h)?, false, part)?, 30)?,
-        ["viertel", "nach", h] => resolve(hour(h)?, false, part)? * 60 + 15,
+        ["halb", h] => before(r.resolve(hour(h)?, false)?, 30)?,
+        ["viertel", "nach", h] => r.resolve(hour(h)?, false)? * 60 + 15,
         ["viertel", "vor", h] | ["dreiviertel", h] | ["drei", "viertel", h] => {
-            before(resolve(hour(h)?, false, part)?, 15)?
+            before(r.resolve(hour(h)?, false)?, 15)?
         }
-        ["viertel", h] => before(resolve(hour(h)?, false, part)?, 45)?,
-        [m, "nach", "halb", h] => before(resolve(hour(h)?, false, part)?, 30 - small(m)?)?,
-        [m, "vor", "halb", h] => before(resolve(hour(h)?, false, part)?, 30 + small(m)?)?,
-        [m, "nach", h] => resolve(hour(h)?, false, part)? * 60 + minute(m)?,
-        [m, "vor", h] => before(resolve(hour(h)?, false, part)?, minute(m)?)?,
+        ["viertel", h] => before(r.resolve(hour(h)?, false)?, 45)?,
+        [m, "nach", "halb", h] => before(r.resolve(hour(h)?, false)?, 30 - small(m)?)?,
+        [m, "vor", "halb", h] => before(r.resolve(hour(h)?, false)?, 30 + small(m)?)?,
+        [m, "nach", h] => r.resolve(hour(h)?, false)? * 60 + minute(m)?,
+        [m, "vor", h] => before(r.resolve(hour(h)?, false)?, minute(m)?)?,
         [h, "uhr", m] | [h, m] if minute(m).is_some() => {
             let (h, literal) = hour_literal(h)?;
-            resolve(h, literal, part)? * 60 + minute(m)?
+            r.resolve(h, literal)? * 60 + minute(m)?
         }
         _ => return None,
     };
-    let minutes = minutes % (24 * 60);
-    NaiveTime::from_hms_opt(minutes / 60, minutes % 60, 0)
+    Some((minutes % (24 * 60), r.ambiguous))
 }
 
 /// `18uhr` → `18 uhr`, `15h30` → `15 uhr 30`, `15h` → `15 uhr`.
-fn split_units(s: &str) -> String {
+pub(crate) fn split_units(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
     for word in s.split_whitespace() {
         if !out.is_empty() {

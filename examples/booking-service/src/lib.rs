@@ -62,6 +62,7 @@ mod cap;
 mod config;
 mod health;
 mod idempotency;
+mod recover;
 mod reply;
 mod retell;
 mod run;

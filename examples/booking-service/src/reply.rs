@@ -3,16 +3,75 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike, Utc};
 use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 use serde_json::{json, Value};
+
+/// What a function answered, as the agent reads it in `status`: every
+/// status the service can send, so a reply cannot carry a misspelt one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Status {
+    /// The wished slot is free (`exact`), or a window has free slots.
+    Available,
+    /// The wish cannot be met; `data.reason` says why, `data.alternatives` what is free.
+    Unavailable,
+    /// Nothing free in the search horizon.
+    NoAvailability,
+    /// `get_alternatives` / `find_next_available`: slots offered.
+    Alternatives,
+    /// `collect_appointment`: the slot is free, the caller must confirm.
+    AwaitingConfirmation,
+    /// The booking exists (`data.idempotent_replay` on a retry).
+    Booked,
+    /// The slot went to someone else meanwhile.
+    SlotTaken,
+    /// The booking is cancelled.
+    Cancelled,
+    /// The booking moved.
+    Rescheduled,
+    /// No booking with that id for this tenant.
+    NotFound,
+    /// The wish lies in the past.
+    PastTime,
+    /// An argument could not be understood; `data.errors` lists them.
+    ValidationError,
+    /// The calendar could not be reached.
+    ServiceUnavailable,
+    /// `get_opening_hours`.
+    OpeningHours,
+    /// `list_services`.
+    Services,
+}
+
+impl Status {
+    /// The status as the agent reads it.
+    pub(crate) const fn as_str(self) -> &'static str {
+        match self {
+            Status::Available => "available",
+            Status::Unavailable => "unavailable",
+            Status::NoAvailability => "no_availability",
+            Status::Alternatives => "alternatives",
+            Status::AwaitingConfirmation => "awaiting_confirmation",
+            Status::Booked => "booked",
+            Status::SlotTaken => "slot_taken",
+            Status::Cancelled => "cancelled",
+            Status::Rescheduled => "rescheduled",
+            Status::NotFound => "not_found",
+            Status::PastTime => "past_time",
+            Status::ValidationError => "validation_error",
+            Status::ServiceUnavailable => "service_unavailable",
+            Status::OpeningHours => "opening_hours",
+            Status::Services => "services",
+        }
+    }
+}
 
 /// A domain outcome the agent reads out: always HTTP 200.
 #[derive(Debug, Clone)]
 pub(crate) struct Reply {
     pub(crate) success: bool,
-    pub(crate) status: &'static str,
+    pub(crate) status: Status,
     pub(crate) message: String,
     pub(crate) data: Data,
 }
@@ -110,11 +169,7 @@ impl Serialize for SlotOut {
 }
 
 impl Reply {
-    pub(crate) fn ok(
-        status: &'static str,
-        message: impl Into<String>,
-        data: impl Into<Data>,
-    ) -> Self {
+    pub(crate) fn ok(status: Status, message: impl Into<String>, data: impl Into<Data>) -> Self {
         Reply {
             success: true,
             status,
@@ -123,11 +178,7 @@ impl Reply {
         }
     }
 
-    pub(crate) fn fail(
-        status: &'static str,
-        message: impl Into<String>,
-        data: impl Into<Data>,
-    ) -> Self {
+    pub(crate) fn fail(status: Status, message: impl Into<String>, data: impl Into<Data>) -> Self {
         Reply {
             success: false,
             status,
@@ -151,7 +202,7 @@ impl IntoResponse for Reply {
     fn into_response(self) -> Response {
         let wire = Wire {
             success: self.success,
-            status: self.status,
+            status: self.status.as_str(),
             message: &self.message,
             data: &self.data,
         };
@@ -178,18 +229,6 @@ impl IntoResponse for Reply {
 pub(crate) fn protocol_error(status: StatusCode, code: &str, message: &str) -> Response {
     let body = json!({"success": false, "status": code, "message": message});
     (status, Json(body)).into_response()
-}
-
-pub(crate) fn weekday_de(day: Weekday) -> &'static str {
-    match day {
-        Weekday::Mon => "Montag",
-        Weekday::Tue => "Dienstag",
-        Weekday::Wed => "Mittwoch",
-        Weekday::Thu => "Donnerstag",
-        Weekday::Fri => "Freitag",
-        Weekday::Sat => "Samstag",
-        Weekday::Sun => "Sonntag",
-    }
 }
 
 /// Two ASCII digits of `n` (< 100).
@@ -285,57 +324,38 @@ pub(crate) fn write_rfc3339(buf: &mut [u8; 20], at: DateTime<Utc>) -> Formatted<
     Formatted::Stack(ascii(buf))
 }
 
-/// Appends "14:30 Uhr", "9 Uhr".
-fn push_time_de(out: &mut String, time: NaiveTime) {
-    let (h, m) = (time.hour(), time.minute());
-    let [h0, h1] = two(h);
-    if h >= 10 {
-        out.push(char::from(h0));
-    }
-    out.push(char::from(h1));
-    if m != 0 {
-        let [m0, m1] = two(m);
-        out.push(':');
-        out.push(char::from(m0));
-        out.push(char::from(m1));
-    }
-    out.push_str(" Uhr");
-}
-
-/// "14:30 Uhr", "9 Uhr".
-pub(crate) fn time_de(time: NaiveTime) -> String {
-    let mut out = String::with_capacity(9);
-    push_time_de(&mut out, time);
-    out
-}
-
-/// "heute um 14:30 Uhr", "morgen um 9 Uhr", "am Dienstag, dem 13.10., um 10 Uhr".
-pub(crate) fn spoken_de(date: NaiveDate, time: NaiveTime, today: NaiveDate) -> String {
-    let mut out = String::with_capacity(40);
-    match (date - today).num_days() {
-        0 => out.push_str("heute"),
-        1 => out.push_str("morgen"),
-        2 => out.push_str("übermorgen"),
-        _ => {
-            out.push_str("am ");
-            out.push_str(weekday_de(date.weekday()));
-            out.push_str(", dem ");
-            for n in [date.day(), date.month()] {
-                let [a, b] = two(n);
-                out.push(char::from(a));
-                out.push(char::from(b));
-                out.push('.');
-            }
-            out.push(',');
-        }
-    }
-    out.push_str(" um ");
-    push_time_de(&mut out, time);
-    out
-}
-
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn statuses_are_distinct_snake_case_words() {
+        use Status::*;
+        let all = [
+            Available,
+            Unavailable,
+            NoAvailability,
+            Alternatives,
+            AwaitingConfirmation,
+            Booked,
+            SlotTaken,
+            Cancelled,
+            Rescheduled,
+            NotFound,
+            PastTime,
+            ValidationError,
+            ServiceUnavailable,
+            OpeningHours,
+            Services,
+        ];
+        let words: std::collections::HashSet<_> = all.iter().map(|s| s.as_str()).collect();
+        assert_eq!(words.len(), all.len());
+        for word in words {
+            assert!(
+                word.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                "{word}"
+            );
+        }
+    }
+
     use super::*;
 
     #[test]
@@ -366,12 +386,6 @@ mod tests {
                 let local = t.naive_utc();
                 assert_eq!(date_de(local.date()), local.format("%d.%m.%Y").to_string());
                 assert_eq!(clock_hm(local.time()), local.format("%H:%M").to_string());
-                let old = if local.minute() == 0 {
-                    format!("{} Uhr", local.hour())
-                } else {
-                    format!("{}:{:02} Uhr", local.hour(), local.minute())
-                };
-                assert_eq!(time_de(local.time()), old);
             }
             at += chrono::Duration::minutes(7919 * 11);
             n += 1;
@@ -404,7 +418,7 @@ mod tests {
             end: start + chrono::Duration::minutes(30),
             local_date: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
             local_time: NaiveTime::from_hms_opt(9, 30, 0).unwrap(),
-            spoken: "am Dienstag, dem 01.12., um 9:30 Uhr".to_owned(),
+            spoken: "am Dienstag, dem 1. Dezember, um 9:30 Uhr".to_owned(),
             service: "Beratung \"Plus\"".to_owned(),
         };
         let slot_json = json!({
@@ -412,7 +426,7 @@ mod tests {
             "end": "2026-12-01T09:00:00Z",
             "date": "01.12.2026",
             "time": "09:30",
-            "spoken": "am Dienstag, dem 01.12., um 9:30 Uhr",
+            "spoken": "am Dienstag, dem 1. Dezember, um 9:30 Uhr",
             "service": "Beratung \"Plus\"",
         });
         let cases = [
@@ -449,50 +463,5 @@ mod tests {
                 value.to_string()
             );
         }
-    }
-
-    #[test]
-    fn spoken_matches_the_format_version() {
-        let old = |date: NaiveDate, time: NaiveTime, today: NaiveDate| {
-            let day = match (date - today).num_days() {
-                0 => "heute".to_owned(),
-                1 => "morgen".to_owned(),
-                2 => "übermorgen".to_owned(),
-                _ => format!(
-                    "am {}, dem {:02}.{:02}.,",
-                    weekday_de(date.weekday()),
-                    date.day(),
-                    date.month()
-                ),
-            };
-            format!("{day} um {}", time_de(time))
-        };
-        let today = NaiveDate::from_ymd_opt(2026, 10, 12).unwrap();
-        for offset in -3..400 {
-            let date = today + chrono::Duration::days(offset);
-            for (h, m) in [(0, 0), (9, 5), (10, 0), (14, 30), (23, 59)] {
-                let time = NaiveTime::from_hms_opt(h, m, 0).unwrap();
-                assert_eq!(spoken_de(date, time, today), old(date, time, today));
-            }
-        }
-    }
-
-    #[test]
-    fn spoken_forms() {
-        let today = NaiveDate::from_ymd_opt(2026, 10, 12).unwrap();
-        let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
-        assert_eq!(spoken_de(today, t(14, 30), today), "heute um 14:30 Uhr");
-        assert_eq!(
-            spoken_de(today.succ_opt().unwrap(), t(9, 0), today),
-            "morgen um 9 Uhr"
-        );
-        assert_eq!(
-            spoken_de(
-                NaiveDate::from_ymd_opt(2026, 10, 15).unwrap(),
-                t(10, 0),
-                today
-            ),
-            "am Donnerstag, dem 15.10., um 10 Uhr"
-        );
     }
 }

@@ -139,7 +139,9 @@ pub async fn run(
     };
     let listener = bind(config.bind).await?;
     let public = listener.local_addr().unwrap_or(config.bind);
-    let admin_listener = match config.admin.address(public) {
+    // From the configured port, not the one the OS chose: with port 0 the
+    // admin port is the OS's choice too (the chosen port + 1 may be taken).
+    let admin_listener = match config.admin.address(config.bind) {
         Some(addr) => Some(bind(addr).await?),
         None => None,
     };
@@ -194,5 +196,47 @@ pub async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// With the public port 0 the admin listener gets a port of the OS's
+    /// choosing too. It used to take the chosen public port + 1, which any
+    /// other process may hold (a test's child failed to start with "cannot
+    /// listen on 127.0.0.1:46666: Address already in use"). Three starts:
+    /// with that rule every one lands on public + 1; with ports of the
+    /// OS's choosing all three do by chance with a probability of about
+    /// (1 / 28,000)³.
+    #[tokio::test]
+    async fn an_ephemeral_public_port_gets_an_ephemeral_admin_port() {
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            let mut config = ServiceConfig::demo();
+            config.bind = SocketAddr::from(([127, 0, 0, 1], 0));
+            let (listening_tx, listening) = tokio::sync::oneshot::channel();
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let service = tokio::spawn(run(
+                config,
+                move |at, _| {
+                    let _ = listening_tx.send(at);
+                },
+                async move {
+                    let _ = stopped.await;
+                },
+            ));
+            let at = listening.await.expect("the service starts");
+            let admin = at.admin.expect("the admin listener is on by default");
+            assert_ne!(admin.port(), 0);
+            seen.push((at.public.port(), admin.port()));
+            let _ = stop.send(());
+            service.await.expect("no panic").expect("a clean stop");
+        }
+        assert!(
+            !seen.iter().all(|(public, admin)| *admin == public + 1),
+            "the admin port follows the public port: {seen:?}"
+        );
     }
 }

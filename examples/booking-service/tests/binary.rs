@@ -1,8 +1,10 @@
 //! The real binary: configuration errors, and a whole call over a socket.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Lines, Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use chrono::{Datelike, Duration as Days, Utc, Weekday};
@@ -87,15 +89,67 @@ struct Server {
     addr: String,
 }
 
+/// The last bytes of a child's stderr, read by a thread so the child never
+/// blocks on a full pipe.
+struct StderrTail {
+    kept: Arc<Mutex<Vec<u8>>>,
+    reader: JoinHandle<()>,
+}
+
+impl StderrTail {
+    const KEEP: usize = 16 * 1024;
+
+    fn of(child: &mut Child) -> StderrTail {
+        let mut stderr = child.stderr.take().expect("stderr is piped");
+        let kept = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&kept);
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0_u8; 4096];
+            while let Ok(n @ 1..) = stderr.read(&mut buf) {
+                let mut kept = sink.lock().unwrap();
+                kept.extend_from_slice(&buf[..n]);
+                let over = kept.len().saturating_sub(Self::KEEP);
+                kept.drain(..over);
+            }
+        });
+        StderrTail { kept, reader }
+    }
+
+    /// Everything kept, once the child has exited (its stderr is closed).
+    fn after_exit(self) -> String {
+        let _ = self.reader.join();
+        let kept = self.kept.lock().unwrap();
+        String::from_utf8_lossy(&kept).into_owned()
+    }
+}
+
+/// Spawns `cmd` with piped stdout and stderr and reads the service's first
+/// line (`listening on http://…`). If stdout closes first, the panic says
+/// how the child exited and what it wrote to stderr.
+fn spawn_listening(cmd: &mut Command) -> (Child, String, Lines<BufReader<ChildStdout>>) {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = StderrTail::of(&mut child);
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    match lines.next() {
+        Some(Ok(first)) => (child, first, lines),
+        other => {
+            let exit = child.wait();
+            panic!(
+                "the service closed stdout before its first line ({other:?}); exit: {exit:?}; stderr:\n{}",
+                stderr.after_exit()
+            );
+        }
+    }
+}
+
 impl Server {
     fn start() -> Server {
-        let mut child = command()
-            .env("BOOKING_BIND", "127.0.0.1:0")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let first = lines.next().unwrap().unwrap();
+        let (child, first, mut lines) =
+            spawn_listening(command().env("BOOKING_BIND", "127.0.0.1:0"));
         let addr = first.rsplit("http://").next().unwrap().trim().to_owned();
         let rest: Vec<String> = lines.by_ref().take(3).map(Result::unwrap).collect();
         // Keep draining stdout so the server never blocks on a full pipe.
@@ -237,15 +291,12 @@ fn sigterm_lets_the_request_in_flight_finish() {
         calcom.uri()
     );
     std::fs::write(dir.path().join("booking.toml"), config).unwrap();
-    let mut child = command()
-        .env("SLOW_CALCOM_KEY", "cal_test_key")
-        .current_dir(dir.path())
-        .args(["--config", "booking.toml"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
+    let (child, first, lines) = spawn_listening(
+        command()
+            .env("SLOW_CALCOM_KEY", "cal_test_key")
+            .current_dir(dir.path())
+            .args(["--config", "booking.toml"]),
+    );
     let addr = first.rsplit("http://").next().unwrap().trim().to_owned();
     std::thread::spawn(move || for _ in lines {});
     let server = Server { child, addr };

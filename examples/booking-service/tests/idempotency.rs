@@ -238,3 +238,71 @@ async fn a_booking_while_redis_is_down_says_its_record_is_unavailable() {
     assert_eq!(posts(&fake).await, 2);
     drop(redis);
 }
+
+/// Cal.com after it took a booking for call `holder`: a second booking of
+/// the slot is refused (409), and the booking is listed with the call id
+/// the service put in its metadata.
+async fn fake_after_booking(holder: &str) -> MockServer {
+    let fake = MockServer::start().await;
+    let booking = json!({
+        "id": 7, "uid": "uid-retry", "status": "accepted",
+        "start": "2026-10-13T12:30:00.000Z", "end": "2026-10-13T13:00:00.000Z",
+        "attendees": [], "eventTypeId": 42, "metadata": {"call_id": holder}});
+    Mock::given(method("GET"))
+        .and(path("/v2/slots"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+        "status": "success", "data": {"2026-10-13": [
+            {"start": "2026-10-13T15:00:00.000+02:00", "end": "2026-10-13T15:30:00.000+02:00"}
+        ]}})))
+        .mount(&fake)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/bookings"))
+        .respond_with(ResponseTemplate::new(409).set_body_json(json!({
+            "status": "error", "error": {"code": "ConflictException",
+            "message": "User either already has booking at this time or is not available"}})))
+        .mount(&fake)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/bookings"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "status": "success", "data": [booking],
+            "pagination": {"totalItems": 1, "remainingItems": 0, "hasNextPage": false}})))
+        .mount(&fake)
+        .await;
+    fake
+}
+
+/// Retell's retry lands on a replica that cannot read the shared record
+/// (its Redis is down) after the first attempt booked: Cal.com refuses the
+/// slot, and the retry finds the call's own booking there (by the call id
+/// in its metadata) and replays it. Another call asking for that slot is
+/// still told it is taken.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retry_without_the_shared_record_finds_its_booking_in_calcom() {
+    let fake = fake_after_booking("call_first").await;
+    let clock = FakeClock::at(now());
+    let mut redis = tokio::task::spawn_blocking(testkit::RedisServer::start)
+        .await
+        .unwrap();
+    let conn = RedisConnection::connect(&redis.url()).await.unwrap();
+    let b = replica(&fake.uri(), &clock, Some((conn, "book".to_owned())));
+    let redis = tokio::task::spawn_blocking(move || {
+        redis.kill();
+        redis
+    })
+    .await
+    .unwrap();
+    let retry = book(b.clone(), "call_first").await;
+    assert_eq!(retry["status"], "booked", "{retry}");
+    assert_eq!(retry["data"]["booking_id"], "uid-retry", "{retry}");
+    assert_eq!(retry["data"]["idempotent_replay"], true, "{retry}");
+    assert_eq!(
+        retry["data"]["idempotency_record"], "unavailable",
+        "{retry}"
+    );
+    let other = book(b, "call_other").await;
+    assert_eq!(other["status"], "slot_taken", "{other}");
+    assert_eq!(posts(&fake).await, 2, "both asked Cal.com to book");
+    drop(redis);
+}

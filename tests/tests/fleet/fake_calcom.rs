@@ -114,6 +114,26 @@ impl FakeCalcom {
         self.inner.received.lock().clone()
     }
 
+    /// Books `start` the way a visitor of the website would: straight in
+    /// the calendar, without any replica hearing of it. `None` when the
+    /// slot is taken already; otherwise the booking's uid.
+    pub(crate) fn book_outside(&self, start: DateTime<Utc>, call_id: &str) -> Option<String> {
+        let mut bookings = self.inner.bookings.lock();
+        if bookings.iter().any(|b| b.start == start) {
+            return None;
+        }
+        let n = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let uid = format!("web-{n}");
+        bookings.push(FakeBooking {
+            uid: uid.clone(),
+            start,
+            email: "besucher@website.example".to_owned(),
+            call_id: call_id.to_owned(),
+            created_in: Mode::Normal,
+        });
+        Some(uid)
+    }
+
     pub(crate) fn bookings(&self) -> Vec<FakeBooking> {
         self.inner.bookings.lock().clone()
     }
@@ -224,6 +244,7 @@ fn booking_json(b: &FakeBooking, name: &str, status: &str) -> Value {
         "duration": 30,
         "eventTypeId": 42,
         "attendees": [{"name": name, "email": b.email, "timeZone": "Europe/Berlin"}],
+        "metadata": {"call_id": b.call_id},
         "createdAt": stamp(Utc::now()),
     })
 }

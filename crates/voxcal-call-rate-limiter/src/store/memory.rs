@@ -1,17 +1,17 @@
 //! In-process store: sharded maps, bounded by a key cap, idle keys evicted.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use hashbrown::HashTable;
 use parking_lot::Mutex;
 use voxcal_core::{Clock, SystemClock};
 
 use crate::core::CallState;
 use crate::decision::{Decision, DecisionSource};
-use crate::inline::InlineStr;
+use crate::inline::{eq_bytes, InlineStr};
 use crate::policy::{CallKey, Policy};
 use crate::store::{CallStateStore, StoreError};
 
@@ -20,67 +20,25 @@ use crate::store::{CallStateStore, StoreError};
 #[repr(align(128))]
 struct Shard(Mutex<Map>);
 
-type Map = HashMap<Key, CallState, PassThrough>;
+type Map = HashTable<Entry>;
 
-/// A call id with its hash, computed once per decision: the same hash picks
-/// the shard and the slot, and lookups compare the hashes before the bytes.
+/// One call in a shard: its id with the id's hash (computed once per
+/// decision; the same hash picks the shard and the slot, and lookups compare
+/// it before the bytes), and its state. In this order, so the hash, the id
+/// and the state's expiry share the entry's first cache line.
 #[derive(Debug)]
-struct Key {
+#[repr(C)]
+struct Entry {
     hash: u64,
     id: InlineStr,
+    state: CallState,
 }
 
-impl PartialEq for Key {
-    #[inline]
-    fn eq(&self, other: &Key) -> bool {
-        // Whole inline buffers (zero past the length) compare in a few
-        // fixed-size loads; an id is inline exactly when it is short enough,
-        // so equal ids always take the same form.
-        self.hash == other.hash && self.id == other.id
-    }
-}
-
-impl Eq for Key {}
-
-impl Hash for Key {
-    #[inline]
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.hash);
-    }
-}
-
-/// The map's hasher: [`Key`] carries its hash already, so this only passes
-/// it on.
-#[derive(Clone, Copy, Default)]
-struct PassThrough;
-
-impl BuildHasher for PassThrough {
-    type Hasher = PassThroughHasher;
-
-    fn build_hasher(&self) -> PassThroughHasher {
-        PassThroughHasher(0)
-    }
-}
-
-struct PassThroughHasher(u64);
-
-impl Hasher for PassThroughHasher {
-    /// Not used by [`Key`]; mixes bytes in anyway so any other use stays
-    /// a hash.
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-
-    #[inline]
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
+impl Entry {
+    /// Whether this is the entry of `call_id`, whose hash is `hash`.
+    #[inline(always)]
+    fn is(&self, hash: u64, call_id: &[u8]) -> bool {
+        self.hash == hash && eq_bytes(self.id.as_bytes(), call_id)
     }
 }
 
@@ -131,7 +89,7 @@ impl MemoryStore {
         let origin = clock.now();
         MemoryStore {
             shards: (0..shards)
-                .map(|_| Shard(Mutex::new(HashMap::with_hasher(PassThrough))))
+                .map(|_| Shard(Mutex::new(HashTable::new())))
                 .collect(),
             per_shard_cap: max_keys.div_ceil(shards).max(1),
             max_keys,
@@ -176,7 +134,7 @@ impl MemoryStore {
     pub fn purge_expired(&self) {
         let now = self.now_millis();
         for shard in self.shards.iter() {
-            shard.0.lock().retain(|_, s| s.expiry_millis() > now);
+            shard.0.lock().retain(|e| e.state.expiry_millis() > now);
         }
     }
 
@@ -198,14 +156,11 @@ impl MemoryStore {
     /// under its shard's lock, and keeps the state if it holds anything.
     #[inline(always)]
     fn with_state<R>(&self, call_id: &str, f: impl FnOnce(&mut CallState) -> R) -> R {
-        let hash = self.hasher.hash_one(call_id.as_bytes());
-        let map_key = Key {
-            hash,
-            id: InlineStr::new(call_id),
-        };
+        let id = call_id.as_bytes();
+        let hash = self.hasher.hash_one(id);
         let mut shard = self.shards[self.shard_index(hash)].0.lock();
-        if let Some(state) = shard.get_mut(&map_key) {
-            f(state)
+        if let Some(entry) = shard.find_mut(hash, |e| e.is(hash, id)) {
+            f(&mut entry.state)
         } else {
             if shard.len() >= self.per_shard_cap {
                 evict(&mut shard, self.per_shard_cap, self.now_millis());
@@ -213,7 +168,12 @@ impl MemoryStore {
             let mut state = CallState::default();
             let answer = f(&mut state);
             if state.expiry_millis() != 0 {
-                shard.insert(map_key, state);
+                let entry = Entry {
+                    hash,
+                    id: InlineStr::new(call_id),
+                    state,
+                };
+                shard.insert_unique(hash, entry, |e| e.hash);
             }
             answer
         }
@@ -221,15 +181,12 @@ impl MemoryStore {
 
     /// Drops the state of `call_id`, if any.
     fn forget(&self, call_id: &str) {
-        let hash = self.hasher.hash_one(call_id.as_bytes());
-        let map_key = Key {
-            hash,
-            id: InlineStr::new(call_id),
-        };
-        self.shards[self.shard_index(hash)]
-            .0
-            .lock()
-            .remove(&map_key);
+        let id = call_id.as_bytes();
+        let hash = self.hasher.hash_one(id);
+        let mut shard = self.shards[self.shard_index(hash)].0.lock();
+        if let Ok(entry) = shard.find_entry(hash, |e| e.is(hash, id)) {
+            entry.remove();
+        }
     }
 
     /// Picks a shard from bits of the call id's hash that the map inside
@@ -366,17 +323,17 @@ impl Hasher for SeededHasher {
 /// Makes room in a full shard: expired calls first, then the eighth of the
 /// shard that would expire soonest (those idle longest).
 fn evict(shard: &mut Map, cap: usize, now: u64) {
-    shard.retain(|_, s| s.expiry_millis() > now);
+    shard.retain(|e| e.state.expiry_millis() > now);
     if shard.len() < cap {
         return;
     }
     let drop = (cap / 8).max(1);
-    let mut expiries: Vec<u64> = shard.values().map(CallState::expiry_millis).collect();
+    let mut expiries: Vec<u64> = shard.iter().map(|e| e.state.expiry_millis()).collect();
     let (_, threshold, _) = expiries.select_nth_unstable(drop - 1);
     let threshold = *threshold;
     let mut dropped = 0;
-    shard.retain(|_, s| {
-        if dropped < drop && s.expiry_millis() <= threshold {
+    shard.retain(|e| {
+        if dropped < drop && e.state.expiry_millis() <= threshold {
             dropped += 1;
             false
         } else {

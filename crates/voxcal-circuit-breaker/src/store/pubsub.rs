@@ -13,6 +13,9 @@
 //! a time, in the order given, and moves on to the next when its node
 //! fails. No URLs (a connection made from an existing manager or Cluster
 //! connection): no subscriber, polling only.
+//!
+//! This module knows nothing of the breakers it feeds: they register as
+//! [`Pushed`] receivers.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -25,7 +28,7 @@ use tokio::runtime::Handle;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
-use crate::breaker::Inner;
+use crate::State;
 
 /// How long connecting and subscribing may take before the next node.
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(1000);
@@ -41,12 +44,77 @@ const STABLE: Duration = Duration::from_secs(10);
 /// At most one `warn` line about the subscriber per this interval.
 const QUIET: Duration = Duration::from_secs(60);
 
+/// The shared state as a script returns it (and publishes it).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shared {
+    pub(crate) granted: bool,
+    pub(crate) state: State,
+    pub(crate) generation: u64,
+    pub(crate) remaining: Duration,
+    pub(crate) reopenings: u32,
+    pub(crate) failures: u64,
+    /// The script's time (ms, the server's or the injected clock's) at which
+    /// `remaining` was computed.
+    pub(crate) at_ms: i64,
+}
+
+/// A script's reply: `{granted, state, generation, remaining ms,
+/// reopenings, failures, time ms}`.
+pub(crate) fn parse_shared(v: &[i64]) -> Option<Shared> {
+    let [granted, state, generation, remaining, reopenings, failures, at_ms] = *v else {
+        return None;
+    };
+    let state = match state {
+        0 => State::Closed,
+        1 => State::Open,
+        2 => State::HalfOpen,
+        3 => State::ForcedOpen,
+        4 => State::Disabled,
+        _ => return None,
+    };
+    Some(Shared {
+        granted: granted == 1,
+        state,
+        generation: u64::try_from(generation).ok()?,
+        remaining: Duration::from_millis(u64::try_from(remaining).unwrap_or(0)),
+        reopenings: u32::try_from(reopenings).unwrap_or(u32::MAX),
+        failures: u64::try_from(failures).unwrap_or(0),
+        at_ms,
+    })
+}
+
+/// A message another replica's script published: `<generation> <state>
+/// <remaining ms> <reopenings> <failures> <time ms> <name>`.
+fn parse_event(payload: &str) -> Option<(Shared, &str)> {
+    let mut parts = payload.splitn(7, ' ');
+    let mut number = || parts.next()?.parse::<i64>().ok();
+    let (generation, state, remaining, reopenings, failures, at_ms) = (
+        number()?,
+        number()?,
+        number()?,
+        number()?,
+        number()?,
+        number()?,
+    );
+    let name = parts.next()?;
+    let shared = parse_shared(&[0, state, generation, remaining, reopenings, failures, at_ms])?;
+    Some((shared, name))
+}
+
+/// What receives the messages published under one name.
+pub(crate) trait Pushed: Send + Sync {
+    /// A state another replica published.
+    fn pushed(&self, shared: Shared);
+    /// Messages may have been lost: look at the shared state now.
+    fn wake(&self);
+}
+
 /// The breakers of one store by the name they publish under, and the state
 /// of the store's subscriber. Held by the store and by each of its
 /// breakers; the subscriber task stops when the last of them is gone.
 pub(crate) struct Events {
     channel: String,
-    breakers: Mutex<HashMap<String, Vec<Weak<Inner>>>>,
+    breakers: Mutex<HashMap<String, Vec<Weak<dyn Pushed>>>>,
     subscribed: AtomicBool,
     /// Subscriptions made so far (the first and every reconnection).
     subscriptions: AtomicU64,
@@ -107,21 +175,18 @@ impl Events {
         self.subscriptions.load(Ordering::Acquire)
     }
 
-    /// Makes `inner` receive the messages published under `name`.
-    pub(crate) fn register(&self, name: &str, inner: &Arc<Inner>) {
+    /// Makes `receiver` receive the messages published under `name`.
+    pub(crate) fn register(&self, name: &str, receiver: Weak<dyn Pushed>) {
         let mut breakers = self.breakers.lock();
         breakers.retain(|_, list| {
             list.retain(|w| w.strong_count() > 0);
             !list.is_empty()
         });
-        breakers
-            .entry(name.to_owned())
-            .or_default()
-            .push(Arc::downgrade(inner));
+        breakers.entry(name.to_owned()).or_default().push(receiver);
     }
 
     /// The live breakers published under `name`.
-    fn named(&self, name: &str) -> Vec<Arc<Inner>> {
+    fn named(&self, name: &str) -> Vec<Arc<dyn Pushed>> {
         self.breakers
             .lock()
             .get(name)
@@ -130,7 +195,7 @@ impl Events {
     }
 
     /// Every live breaker of the store.
-    fn all(&self) -> Vec<Arc<Inner>> {
+    fn all(&self) -> Vec<Arc<dyn Pushed>> {
         self.breakers
             .lock()
             .values()
@@ -197,8 +262,8 @@ async fn subscriber(
                 if reconnected {
                     // Messages published meanwhile are lost: every breaker
                     // looks at the shared state now.
-                    for inner in strong.all() {
-                        super::redis::wake(&inner);
+                    for receiver in strong.all() {
+                        receiver.wake();
                     }
                 }
                 drop(strong);
@@ -284,12 +349,12 @@ async fn listen(events: &Weak<Events>, stop: &Notify, pubsub: redis::aio::PubSub
                 let Ok(payload) = std::str::from_utf8(msg.get_payload_bytes()) else {
                     continue;
                 };
-                let Some((shared, name)) = super::redis::parse_event(payload) else {
+                let Some((shared, name)) = parse_event(payload) else {
                     tracing::debug!("circuit breaker events: ignoring a malformed message");
                     continue;
                 };
-                for inner in events.named(name) {
-                    super::redis::apply_pushed(&inner, shared);
+                for receiver in events.named(name) {
+                    receiver.pushed(shared);
                 }
             }
             _ = ping.tick() => {

@@ -17,20 +17,21 @@
 //! own; a local trip is remembered and pushed when Redis is back.
 
 use std::fmt;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use parking_lot::Mutex;
 use tokio::runtime::Handle;
-use tokio::sync::Notify;
+use tokio::sync::{oneshot, Notify};
 use voxcal_core::redis::{LuaScript, RedisConnection};
 
-use super::pubsub::Events;
-use super::sealed;
-use super::Store;
-use crate::breaker::{AcquireFuture, Inner, Local, Spec};
-use crate::machine::{Phase, Ticket, TicketKind, Transition, HALF_OPEN_BUSY_RETRY};
-use crate::{Outcome, Permit, Rejected, State};
+use super::pubsub::{parse_shared, Events, Pushed, Shared};
+use super::{
+    BoxFuture, BreakerSpec, FleetSink, FleetState, Generation, Lease, LeaseReply, OutcomeReport,
+    SharedBreaker, Store, StoreHealth,
+};
+use crate::{BreakerConfig, Clock, Outcome, State};
 
 /// How long one Redis call may take before the replica decides locally.
 const REDIS_TIMEOUT: Duration = Duration::from_millis(750);
@@ -120,6 +121,8 @@ pub struct RedisStore {
     /// The pushed transitions, started with the first breaker (so with the
     /// final prefix). Shared by the clones of one store.
     events: Arc<OnceLock<Arc<Events>>>,
+    /// The clock the scripts read instead of the server's `TIME` (tests).
+    clock: Option<Arc<dyn Clock>>,
 }
 
 impl RedisStore {
@@ -133,7 +136,18 @@ impl RedisStore {
             prefix: Arc::from(DEFAULT_PREFIX),
             handle: Handle::try_current().ok(),
             events: Arc::new(OnceLock::new()),
+            clock: None,
         }
+    }
+
+    /// The scripts read `clock`'s wall time ([`Clock::now_utc`]) instead of
+    /// the server's `TIME`: for tests with a [`FakeClock`](crate::FakeClock)
+    /// (open durations, probe leases and time windows then follow it).
+    /// Every replica must use the same clock. Without it (the default) the
+    /// server's time governs, so replicas with skewed clocks agree.
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
     }
 
     /// Keys (and the event channel) under `prefix` instead of `cb`.
@@ -203,54 +217,57 @@ impl fmt::Debug for RedisStore {
     }
 }
 
-#[allow(private_interfaces)]
-impl sealed::Attach for RedisStore {
-    fn attach(&self, spec: Spec) -> Arc<Inner> {
+impl Store for RedisStore {
+    fn attach(&self, spec: &BreakerSpec, sink: FleetSink) -> Option<Arc<dyn SharedBreaker>> {
         let Some(handle) = self.handle.clone().or_else(|| Handle::try_current().ok()) else {
             tracing::error!(
-                breaker = %spec.name,
+                breaker = %spec.name(),
                 "circuit breaker built on a RedisStore outside any Tokio runtime; it decides locally and shares no state"
             );
-            return Arc::new(Inner::new(spec));
+            return None;
         };
         let name: String = spec
-            .name
+            .name()
             .chars()
             .map(|c| if c == '{' || c == '}' { '_' } else { c })
             .collect();
         let base = format!("{}:{{{name}}}", self.prefix);
-        let interval = spec.config.sync_interval;
-        let spec_config = spec.config.clone();
+        let config = spec.config().clone();
+        let interval = config.sync_interval;
         let notify = Arc::new(Notify::new());
         let events = self.events(&handle);
-        let mut inner = Inner::new(spec);
-        inner.link = Some(Link {
+        let link = Arc::new_cyclic(|me| Link {
+            me: Weak::clone(me),
+            name: Arc::clone(spec.name_arc()),
             conn: self.conn.clone(),
             state_key: format!("{base}:state"),
             probes_key: format!("{base}:probes"),
             window_key: format!("{base}:window"),
-            window: SharedWindow::of(&spec_config),
+            window: SharedWindow::of(&config),
+            config,
             notify: Arc::clone(&notify),
             handle: handle.clone(),
             replica: format!("{:016x}", voxcal_core::random_u64()),
             leases: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
             success_seen: AtomicBool::new(false),
             events: Arc::clone(&events),
             event_name: name.clone(),
+            clock: self.clock.clone(),
+            mode: AtomicU8::new(Mode::Unknown as u8),
+            sync: Mutex::new(SyncState::default()),
+            sink,
         });
-        // A new replica decides nothing before it has read the shared state.
-        inner.refresh_fast(&inner.local.lock());
-        let inner = Arc::new(inner);
-        events.register(&name, &inner);
-        handle.spawn(sync_loop(Arc::downgrade(&inner), notify, interval));
-        inner
+        let pushed: Weak<dyn Pushed> = Arc::downgrade(&link) as Weak<dyn Pushed>;
+        events.register(&name, pushed);
+        handle.spawn(sync_loop(Arc::downgrade(&link), notify, interval));
+        Some(link)
     }
 }
 
-impl Store for RedisStore {}
-
 /// Whether this replica can reach Redis.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(u8)]
 enum Mode {
     /// Not synced yet: the first decision asks Redis.
     #[default]
@@ -291,11 +308,10 @@ struct SharedWindow {
     /// Thresholds in parts per million; 0 is off.
     failure_ppm: u64,
     slow_ppm: u64,
-    slow_limit: Option<Duration>,
 }
 
 impl SharedWindow {
-    fn of(config: &crate::BreakerConfig) -> Option<Self> {
+    fn of(config: &BreakerConfig) -> Option<Self> {
         let crate::Window::Time(d) = config.window else {
             return None;
         };
@@ -310,20 +326,17 @@ impl SharedWindow {
             minimum_calls: config.minimum_calls,
             failure_ppm: ppm(config.failure_rate),
             slow_ppm: ppm(config.slow_call_rate),
-            slow_limit: config.slow_call_duration,
         })
     }
 }
 
-/// The replica's view of the shared state (behind the breaker's lock).
+/// The replica's view of the shared state (behind the link's lock).
 #[derive(Debug, Default)]
-pub(crate) struct SyncState {
-    mode: Mode,
-    /// The shared generation this replica last saw.
+struct SyncState {
+    /// The shared generation this replica last saw (and its breaker adopted).
     shared_gen: u64,
-    /// The local machine's generation when `shared_gen` was adopted; only
-    /// outcomes of tickets from it are sent.
-    gen_base: u64,
+    /// The shared state adopted with it.
+    state: SharedStateKind,
     pending: Pending,
     /// Calls for the shared time window since the last sync.
     window: WindowDelta,
@@ -336,17 +349,27 @@ pub(crate) struct SyncState {
     /// A generation adopted from a pushed message and not yet confirmed by
     /// a reply: an older reply does not undo it.
     pushed: Option<u64>,
+    /// The number of the call whose reply (or the push) gave the adopted
+    /// state: see [`Link::apply_reply`].
+    adopted_call: u64,
 }
 
-/// A half-open probe permit held in Redis.
-#[derive(Debug)]
-pub(crate) struct Lease {
-    id: String,
-    shared_gen: u64,
+/// The last adopted shared state (`Default`: closed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SharedStateKind(State);
+
+impl Default for SharedStateKind {
+    fn default() -> Self {
+        SharedStateKind(State::Closed)
+    }
 }
 
-/// The Redis side of one breaker.
-pub(crate) struct Link {
+/// The Redis side of one breaker: its [`SharedBreaker`] handle.
+struct Link {
+    /// Itself, for the tasks it spawns.
+    me: Weak<Link>,
+    name: Arc<str>,
+    config: BreakerConfig,
     conn: RedisConnection,
     state_key: String,
     probes_key: String,
@@ -356,6 +379,8 @@ pub(crate) struct Link {
     handle: Handle,
     replica: String,
     leases: AtomicU64,
+    /// Calls to Redis sent so far (their numbers).
+    sent: AtomicU64,
     /// A closed-state success taken on the lock-free path since the last
     /// look; folded into `Pending` under the lock.
     success_seen: AtomicBool,
@@ -363,40 +388,46 @@ pub(crate) struct Link {
     events: Arc<Events>,
     /// The name this breaker's transitions are published under.
     event_name: String,
+    /// The clock the scripts read instead of `TIME`, if any.
+    clock: Option<Arc<dyn Clock>>,
+    /// A `Mode`, readable without the lock.
+    mode: AtomicU8,
+    sync: Mutex<SyncState>,
+    /// Where adopted states go: the breaker.
+    sink: FleetSink,
 }
 
 impl fmt::Debug for Link {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Link")
+        f.debug_struct("RedisBreaker")
             .field("state_key", &self.state_key)
+            .field("mode", &self.mode())
             .finish_non_exhaustive()
     }
 }
 
-/// The shared state as a script returns it.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Shared {
-    granted: bool,
-    state: State,
-    generation: u64,
-    remaining: Duration,
-    reopenings: u32,
-    failures: u64,
-}
-
-impl SyncState {
-    /// Whether closed-state calls may be decided without asking Redis.
-    pub(crate) fn decides_locally(&self) -> bool {
-        self.mode != Mode::Unknown
-    }
+fn fleet_of(shared: &Shared) -> FleetState {
+    let mut fleet = FleetState::new(shared.state, Generation::new(shared.generation));
+    fleet.open_remaining = shared.remaining;
+    fleet.reopenings = shared.reopenings;
+    fleet.failures = shared.failures;
+    fleet
 }
 
 impl Link {
-    /// A success on the lock-free path: one relaxed load in the common case.
-    #[inline]
-    pub(crate) fn fast_success(&self) {
-        if !self.success_seen.load(Ordering::Relaxed) {
-            self.success_seen.store(true, Ordering::Relaxed);
+    fn mode(&self) -> Mode {
+        match self.mode.load(Ordering::Acquire) {
+            0 => Mode::Unknown,
+            1 => Mode::Healthy,
+            _ => Mode::Down,
+        }
+    }
+
+    fn set_mode(&self, mode: Mode) -> Mode {
+        match self.mode.swap(mode as u8, Ordering::AcqRel) {
+            0 => Mode::Unknown,
+            1 => Mode::Healthy,
+            _ => Mode::Down,
         }
     }
 
@@ -408,140 +439,8 @@ impl Link {
         }
     }
 
-    /// Counts a closed-state outcome for the fleet (called under the lock).
-    pub(crate) fn note_outcome(
-        &self,
-        local: &mut Local,
-        ticket: Ticket,
-        outcome: Outcome,
-        elapsed: Option<Duration>,
-        transition: Option<Transition>,
-    ) {
-        let sync = &mut local.sync;
-        self.fold_successes(sync);
-        if let Some(window) = &self.window {
-            if ticket.kind == TicketKind::Normal
-                && ticket.generation == sync.gen_base
-                && outcome != Outcome::Ignore
-            {
-                let slow = matches!((window.slow_limit, elapsed), (Some(l), Some(e)) if e >= l);
-                let delta = &mut sync.window;
-                delta.calls = delta.calls.saturating_add(1);
-                delta.failures = delta
-                    .failures
-                    .saturating_add(u32::from(outcome == Outcome::Failure));
-                delta.slow = delta.slow.saturating_add(u32::from(slow));
-            }
-        }
-        if let Some(t) = transition {
-            match t.to {
-                State::Open if ticket.generation == sync.gen_base => {
-                    sync.trip = Some(sync.shared_gen);
-                }
-                // Closed again on its own (while Redis was down): nothing to push.
-                State::Closed => sync.trip = None,
-                _ => {}
-            }
-        }
-        if ticket.kind != TicketKind::Normal || ticket.generation != sync.gen_base {
-            if transition.is_some() {
-                self.notify.notify_one();
-            }
-            return;
-        }
-        match outcome {
-            Outcome::Success => {
-                sync.pending.reset = true;
-                sync.pending.after = 0;
-            }
-            Outcome::Failure => {
-                if sync.pending.reset {
-                    sync.pending.after = sync.pending.after.saturating_add(1);
-                } else {
-                    sync.pending.before = sync.pending.before.saturating_add(1);
-                }
-                self.notify.notify_one();
-            }
-            Outcome::Ignore => {}
-        }
-    }
-
-    /// Remembers an operator's state change for the fleet.
-    pub(crate) fn note_operator(&self, local: &mut Local, state: State) {
-        local.sync.operator = Some(state);
-        local.sync.trip = None;
-        self.notify.notify_one();
-    }
-
-    /// Decides locally when that is safe, otherwise asks Redis.
-    pub(crate) fn acquire(&self, inner: &Arc<Inner>) -> AcquireFuture {
-        let (decision, transition) = {
-            let mut local = inner.local.lock();
-            let remote = match local.sync.mode {
-                Mode::Down => false,
-                Mode::Unknown => true,
-                Mode::Healthy => match local.machine.phase() {
-                    Phase::Closed | Phase::Disabled | Phase::ForcedOpen => false,
-                    Phase::HalfOpen { .. } => true,
-                    Phase::Open { until } => inner.clock.now() >= until,
-                },
-            };
-            if remote {
-                drop(local);
-                let task = self.handle.spawn(remote_acquire(Arc::clone(inner)));
-                return AcquireFuture::remote(task);
-            }
-            inner.acquire_local(&mut local)
-        };
-        inner.transitioned(transition);
-        AcquireFuture::ready(match decision {
-            Ok(ticket) => Ok(inner.permit(ticket)),
-            Err(rejected) => {
-                inner.rejected(rejected);
-                Err(rejected)
-            }
-        })
-    }
-
-    /// Reports a probe's outcome to Redis without making the caller wait.
-    pub(crate) fn finish_probe(
-        &self,
-        inner: &Arc<Inner>,
-        lease: Lease,
-        outcome: Outcome,
-        elapsed: Option<Duration>,
-    ) {
-        let config = &inner.config;
-        let slow = match (config.slow_call_duration, elapsed) {
-            (Some(limit), Some(took)) => took >= limit && config.slow_call_rate.is_some(),
-            _ => false,
-        };
-        let code = match outcome {
-            Outcome::Success if !slow => "S",
-            Outcome::Success | Outcome::Failure => "F",
-            Outcome::Ignore => "R",
-        };
-        let inner = Arc::clone(inner);
-        self.handle.spawn(async move {
-            let Some(link) = inner.link.as_ref() else {
-                return;
-            };
-            let mut conn = link.conn.clone();
-            let mut invocation = PROBE_RESULT.prepare_invoke();
-            link.prelude(&mut invocation, &inner);
-            invocation
-                .arg(&lease.id)
-                .arg(lease.shared_gen)
-                .arg(code)
-                .arg(inner.config.half_open_successes);
-            link.postlude(&mut invocation);
-            let reply = with_timeout(invocation.invoke_async::<Vec<i64>>(&mut conn)).await;
-            apply_reply(&inner, reply, false);
-        });
-    }
-
-    fn prelude(&self, invocation: &mut redis::ScriptInvocation<'_>, inner: &Inner) {
-        let config = &inner.config;
+    fn prelude(&self, invocation: &mut redis::ScriptInvocation<'_>) {
+        let config = &self.config;
         let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         let max_open = config.max_open_duration.max(config.open_duration);
         let ttl = ms(max_open).saturating_mul(2).max(86_400_000);
@@ -556,85 +455,427 @@ impl Link {
             .arg(ttl);
     }
 
-    /// The last two arguments of every script: where and under which name
-    /// it publishes a change the other replicas must know of at once.
+    /// The last three arguments of every script: the time to use (-1: the
+    /// server's), and where and under which name it publishes a change the
+    /// other replicas must know of at once.
     fn postlude(&self, invocation: &mut redis::ScriptInvocation<'_>) {
-        invocation.arg(self.events.channel()).arg(&self.event_name);
+        let now_ms = self
+            .clock
+            .as_ref()
+            .map_or(-1, |c| c.now_utc().timestamp_millis().max(0));
+        invocation
+            .arg(now_ms)
+            .arg(self.events.channel())
+            .arg(&self.event_name);
     }
-}
 
-/// Asks Redis for a decision: reads (or creates) the shared state, moves an
-/// expired open breaker to half-open and takes a probe lease if one is free.
-async fn remote_acquire(inner: Arc<Inner>) -> Result<Permit, Rejected> {
-    let Some(link) = inner.link.as_ref() else {
-        return local_fallback(&inner);
-    };
-    let lease_no = link.leases.fetch_add(1, Ordering::Relaxed);
-    let lease_id = format!("{}:{lease_no}", link.replica);
-    let (trip, pending_gen) = {
-        let local = inner.local.lock();
-        (local.sync.trip, local.sync.shared_gen)
-    };
-    let mut conn = link.conn.clone();
-    let mut invocation = ACQUIRE.prepare_invoke();
-    link.prelude(&mut invocation, &inner);
-    let lease_ms = u64::try_from(inner.config.probe_lease.as_millis()).unwrap_or(u64::MAX);
-    invocation
-        .arg(&lease_id)
-        .arg(lease_ms)
-        .arg(inner.config.half_open_permits)
-        .arg(trip.map_or(-1, |g| i64::try_from(g).unwrap_or(i64::MAX)))
-        .arg(pending_gen);
-    link.postlude(&mut invocation);
-    let reply = with_timeout(invocation.invoke_async::<Vec<i64>>(&mut conn)).await;
-    let Some(shared) = apply_reply(&inner, reply, trip.is_some()) else {
-        return local_fallback(&inner);
-    };
-    if shared.granted {
-        let ticket = Ticket {
-            generation: inner.local.lock().machine.generation(),
-            kind: TicketKind::Untracked,
+    /// Asks Redis for a decision: reads (or creates) the shared state, moves
+    /// an expired open breaker to half-open and takes a probe lease if one
+    /// is free.
+    async fn remote_acquire(&self) -> LeaseReply {
+        let lease_no = self.leases.fetch_add(1, Ordering::Relaxed);
+        let lease_id = format!("{}:{lease_no}", self.replica);
+        let (trip, pending_gen) = {
+            let sync = self.sync.lock();
+            (self.deliverable_trip(&sync), sync.shared_gen)
         };
-        let mut permit = inner.permit(ticket);
-        permit.lease = Some(Lease {
-            id: lease_id,
-            shared_gen: shared.generation,
-        });
-        return Ok(permit);
+        let mut conn = self.conn.clone();
+        let mut invocation = ACQUIRE.prepare_invoke();
+        self.prelude(&mut invocation);
+        let lease_ms = u64::try_from(self.config.probe_lease.as_millis()).unwrap_or(u64::MAX);
+        invocation
+            .arg(&lease_id)
+            .arg(lease_ms)
+            .arg(self.config.half_open_permits)
+            .arg(trip.map_or(-1, |g| i64::try_from(g).unwrap_or(i64::MAX)))
+            .arg(pending_gen);
+        self.postlude(&mut invocation);
+        let sent = self.sent();
+        let reply = with_timeout(invocation.invoke_async::<Vec<i64>>(&mut conn)).await;
+        let Some(shared) = self.apply_reply(reply, trip.is_some(), sent) else {
+            return LeaseReply::Unreachable;
+        };
+        if shared.granted {
+            return LeaseReply::Granted(Lease::new(lease_id, Generation::new(shared.generation)));
+        }
+        LeaseReply::Refused(fleet_of(&shared))
     }
-    let rejected = match shared.state {
-        State::Closed | State::Disabled => return local_fallback(&inner),
-        State::Open => Rejected {
-            retry_after: shared.remaining,
-            state: State::Open,
-        },
-        State::ForcedOpen => Rejected {
-            retry_after: inner.config.open_duration,
-            state: State::ForcedOpen,
-        },
-        State::HalfOpen => Rejected {
-            retry_after: HALF_OPEN_BUSY_RETRY,
-            state: State::HalfOpen,
-        },
-    };
-    inner.rejected(rejected);
-    Err(rejected)
-}
 
-/// A local decision (Redis unreachable, or the shared state says closed).
-fn local_fallback(inner: &Arc<Inner>) -> Result<Permit, Rejected> {
-    let (decision, transition) = {
-        let mut local = inner.local.lock();
-        inner.acquire_local(&mut local)
-    };
-    inner.transitioned(transition);
-    match decision {
-        Ok(ticket) => Ok(inner.permit(ticket)),
-        Err(rejected) => {
-            inner.rejected(rejected);
-            Err(rejected)
+    /// The local trip a call may carry: none while Redis is down. Such a
+    /// call may wait for the reconnection and reach the server long after it
+    /// was made, when this replica may have closed again on its own; a trip
+    /// (or failures, or an operator's change) delivered then would open a
+    /// healthy fleet. So while Redis is down a sync only asks whether it is
+    /// back, and what the outage left goes out once it answered (see
+    /// [`Link::apply_reply`]).
+    fn deliverable_trip(&self, sync: &SyncState) -> Option<u64> {
+        if self.mode() == Mode::Down {
+            None
+        } else {
+            sync.trip
         }
     }
+
+    /// Numbers a call about to be sent.
+    fn sent(&self) -> Sent {
+        Sent {
+            at: Instant::now(),
+            call: self.sent.fetch_add(1, Ordering::Relaxed) + 1,
+        }
+    }
+
+    /// `shared.remaining` as of now: less the time since the script computed
+    /// it. Without an injected clock the script read the server's `TIME`,
+    /// which the replica's clock may disagree with: then the time since the
+    /// call was `sent` counts (none for a pushed message).
+    fn aged(&self, mut shared: Shared, sent: Option<Instant>) -> Shared {
+        let elapsed = match (&self.clock, sent) {
+            (Some(clock), _) => Duration::from_millis(
+                u64::try_from(clock.now_utc().timestamp_millis() - shared.at_ms).unwrap_or(0),
+            ),
+            (None, Some(sent)) => sent.elapsed(),
+            (None, None) => Duration::ZERO,
+        };
+        shared.remaining = shared.remaining.saturating_sub(elapsed);
+        shared
+    }
+
+    /// Adopts a script's reply, or marks Redis as down. `sent_trip` says the
+    /// call carried this replica's pending trip (now delivered); `sent` says
+    /// when the call went out, and its number.
+    fn apply_reply(
+        &self,
+        reply: redis::RedisResult<Vec<i64>>,
+        sent_trip: bool,
+        sent: Sent,
+    ) -> Option<Shared> {
+        let shared = match reply.map(|v| parse_shared(&v)) {
+            Ok(Some(shared)) => self.aged(shared, Some(sent.at)),
+            Ok(None) | Err(_) => {
+                let was = self.set_mode(Mode::Down);
+                if was != Mode::Down {
+                    tracing::warn!(
+                        breaker = %self.name,
+                        "circuit breaker cannot reach Redis; deciding locally until it is back"
+                    );
+                }
+                if was == Mode::Unknown {
+                    // The breaker may now decide closed calls on its own.
+                    self.sink.refresh();
+                }
+                return None;
+            }
+        };
+        let ask_again = {
+            let mut sync = self.sync.lock();
+            let was = self.set_mode(Mode::Healthy);
+            if was == Mode::Down {
+                tracing::info!(breaker = %self.name, "circuit breaker reconnected to Redis");
+            }
+            if sent_trip {
+                sync.trip = None;
+            }
+            // Back from an outage with a trip of it still to push: onto the
+            // store's generation if nothing happened since or the store lost
+            // its state (a lower generation); the breaker stays open and the
+            // loop pushes it at once.
+            let push_trip = was == Mode::Down
+                && shared.state == State::Closed
+                && matches!(sync.trip, Some(t) if shared.generation <= t);
+            if push_trip {
+                sync.trip = Some(shared.generation);
+            }
+            // A reply to a call made before a newer state was pushed is not
+            // adopted (once): the loop asks again.
+            let stale = matches!(sync.pushed.take(), Some(p) if shared.generation < p);
+            // Nor is an older generation from a call numbered before the one
+            // that gave the adopted state: its task was only slow to read it
+            // (a sync sent before the trip, read after the probe's reply).
+            // A lower generation from a later call is the store's own: its
+            // state was lost (a restarted server without persistence).
+            let overtaken = shared.generation < sync.shared_gen && sent.call < sync.adopted_call;
+            let adopted = if stale || overtaken {
+                None
+            } else {
+                sync.adopted_call = sync.adopted_call.max(sent.call);
+                adopt_shared(&mut sync, &shared)
+            };
+            // Under the lock, so that adopted states reach the breaker in order.
+            match adopted {
+                Some(fleet) => self.sink.adopt(fleet),
+                None if was == Mode::Unknown => self.sink.refresh(),
+                None => {}
+            }
+            let undelivered = was == Mode::Down
+                && (sync.trip.is_some()
+                    || sync.operator.is_some()
+                    || !sync.pending.is_empty()
+                    || sync.window != WindowDelta::default());
+            stale || push_trip || undelivered
+        };
+        if ask_again {
+            self.notify.notify_one();
+        }
+        Some(shared)
+    }
+
+    /// One reconciliation, now; the shared state if Redis answered.
+    async fn sync_once(&self) -> Option<Shared> {
+        let (pending_gen, pending, window, known, trip, operator) = {
+            let mut sync = self.sync.lock();
+            self.fold_successes(&mut sync);
+            if self.mode() == Mode::Down {
+                // Only asks whether Redis is back: see `deliverable_trip`.
+                (
+                    sync.shared_gen,
+                    Pending::default(),
+                    WindowDelta::default(),
+                    sync.known_failures,
+                    None,
+                    None,
+                )
+            } else {
+                (
+                    sync.shared_gen,
+                    std::mem::take(&mut sync.pending),
+                    std::mem::take(&mut sync.window),
+                    sync.known_failures,
+                    sync.trip,
+                    sync.operator.take(),
+                )
+            }
+        };
+        let mut conn = self.conn.clone();
+        let mut invocation = SYNC.prepare_invoke();
+        self.prelude(&mut invocation);
+        invocation
+            .arg(pending_gen)
+            .arg(pending.before)
+            .arg(u8::from(pending.reset))
+            .arg(pending.after)
+            .arg(trip.map_or(-1, |g| i64::try_from(g).unwrap_or(i64::MAX)))
+            .arg(operator.map_or(-1, state_code))
+            .arg(known);
+        let shared = self.window.unwrap_or(SharedWindow {
+            secs: 0,
+            minimum_calls: 0,
+            failure_ppm: 0,
+            slow_ppm: 0,
+        });
+        invocation
+            .arg(shared.secs)
+            .arg(shared.minimum_calls)
+            .arg(shared.failure_ppm)
+            .arg(shared.slow_ppm)
+            .arg(window.calls)
+            .arg(window.failures)
+            .arg(window.slow);
+        self.postlude(&mut invocation);
+        let sent = self.sent();
+        let reply = with_timeout(invocation.invoke_async::<Vec<i64>>(&mut conn)).await;
+        if reply.is_err() {
+            // Keep what was not delivered for the next attempt.
+            let mut sync = self.sync.lock();
+            if sync.operator.is_none() {
+                sync.operator = operator;
+            }
+            if sync.shared_gen == pending_gen {
+                if !pending.is_empty() {
+                    let newer = sync.pending;
+                    sync.pending = merge(pending, newer);
+                }
+                sync.window.calls = sync.window.calls.saturating_add(window.calls);
+                sync.window.failures = sync.window.failures.saturating_add(window.failures);
+                sync.window.slow = sync.window.slow.saturating_add(window.slow);
+            }
+        }
+        self.apply_reply(reply, trip.is_some(), sent)
+    }
+}
+
+impl SharedBreaker for Link {
+    fn health(&self) -> StoreHealth {
+        match self.mode() {
+            Mode::Unknown => StoreHealth::Joining,
+            Mode::Healthy => StoreHealth::Healthy,
+            Mode::Down => StoreHealth::Down,
+        }
+    }
+
+    /// One relaxed load in the common case.
+    #[inline]
+    fn note_fast_success(&self) {
+        if !self.success_seen.load(Ordering::Relaxed) {
+            self.success_seen.store(true, Ordering::Relaxed);
+        }
+    }
+
+    fn note_outcome(&self, report: OutcomeReport) {
+        let mut sync = self.sync.lock();
+        let sync = &mut *sync;
+        self.fold_successes(sync);
+        let current = report.generation == Some(Generation::new(sync.shared_gen));
+        if self.window.is_some() && current && !report.probe && report.outcome != Outcome::Ignore {
+            let delta = &mut sync.window;
+            delta.calls = delta.calls.saturating_add(1);
+            delta.failures = delta
+                .failures
+                .saturating_add(u32::from(report.outcome == Outcome::Failure));
+            delta.slow = delta.slow.saturating_add(u32::from(report.slow));
+        }
+        match report.transition {
+            Some(State::Open) if current => sync.trip = Some(sync.shared_gen),
+            // Closed again on its own (while Redis was down): nothing to
+            // push, and the failures counted before its trip are healed by
+            // the probes that closed it (sent, they would count towards a
+            // new trip of the fleet); a success is what it tells the fleet.
+            Some(State::Closed) => {
+                sync.trip = None;
+                sync.pending = Pending {
+                    before: 0,
+                    reset: true,
+                    after: 0,
+                };
+            }
+            _ => {}
+        }
+        if report.probe || !current {
+            if report.transition.is_some() {
+                self.notify.notify_one();
+            }
+            return;
+        }
+        match report.outcome {
+            Outcome::Success => {
+                sync.pending.reset = true;
+                sync.pending.after = 0;
+            }
+            Outcome::Failure => {
+                if sync.pending.reset {
+                    sync.pending.after = sync.pending.after.saturating_add(1);
+                } else {
+                    sync.pending.before = sync.pending.before.saturating_add(1);
+                }
+                self.notify.notify_one();
+            }
+            _ => {}
+        }
+    }
+
+    fn acquire_lease(&self) -> BoxFuture<'_, LeaseReply> {
+        let Some(link) = self.me.upgrade() else {
+            return Box::pin(async { LeaseReply::Unreachable });
+        };
+        let busy = {
+            let sync = self.sync.lock();
+            FleetState::new(State::HalfOpen, Generation::new(sync.shared_gen))
+        };
+        let (tx, rx) = oneshot::channel();
+        // On the store's runtime, so that a caller that gives up does not
+        // cut a script short; a lease nobody takes any more is given back.
+        self.handle.spawn(async move {
+            let reply = link.remote_acquire().await;
+            if let Err(LeaseReply::Granted(lease)) = tx.send(reply) {
+                link.release_lease(lease, Outcome::Ignore);
+            }
+        });
+        Box::pin(async move {
+            // The task panicked or the runtime is shutting down: no probe.
+            rx.await.unwrap_or(LeaseReply::Refused(busy))
+        })
+    }
+
+    /// Reports a probe's outcome to Redis without making the caller wait.
+    fn release_lease(&self, lease: Lease, outcome: Outcome) {
+        let Some(link) = self.me.upgrade() else {
+            return;
+        };
+        let code = match outcome {
+            Outcome::Success => "S",
+            Outcome::Failure => "F",
+            _ => "R",
+        };
+        self.handle.spawn(async move {
+            let mut conn = link.conn.clone();
+            let mut invocation = PROBE_RESULT.prepare_invoke();
+            link.prelude(&mut invocation);
+            invocation
+                .arg(lease.id())
+                .arg(lease.generation().get())
+                .arg(code)
+                .arg(link.config.half_open_successes);
+            link.postlude(&mut invocation);
+            let sent = link.sent();
+            let reply = with_timeout(invocation.invoke_async::<Vec<i64>>(&mut conn)).await;
+            link.apply_reply(reply, false, sent);
+        });
+    }
+
+    fn sync(&self) -> BoxFuture<'_, Option<FleetState>> {
+        Box::pin(async move { self.sync_once().await.map(|s| fleet_of(&s)) })
+    }
+
+    fn note_operator(&self, state: State) {
+        let mut sync = self.sync.lock();
+        sync.operator = Some(state);
+        sync.trip = None;
+        self.notify.notify_one();
+    }
+}
+
+impl Pushed for Link {
+    /// Applies a pushed state that is newer than what this replica knows,
+    /// at once; for anything else (not synced yet, Redis unreachable,
+    /// failures counted, a state it may already know) wakes the sync loop
+    /// instead, which asks Redis.
+    fn pushed(&self, shared: Shared) {
+        let shared = self.aged(shared, None);
+        let mut sync = self.sync.lock();
+        let known = shared.generation == sync.shared_gen
+            && shared.state == sync.state.0
+            && (shared.state != State::Closed || sync.known_failures > 0);
+        if known {
+            return;
+        }
+        if self.mode() != Mode::Healthy || shared.generation <= sync.shared_gen {
+            self.notify.notify_one();
+            return;
+        }
+        if let Some(fleet) = adopt_shared(&mut sync, &shared) {
+            sync.pushed = Some(shared.generation);
+            // Calls sent so far may answer with what the push replaced.
+            sync.adopted_call = self.sent.load(Ordering::Relaxed);
+            self.sink.adopt(fleet);
+        }
+    }
+
+    fn wake(&self) {
+        self.notify.notify_one();
+    }
+}
+
+/// When a call to Redis went out, and its number.
+#[derive(Debug, Clone, Copy)]
+struct Sent {
+    at: Instant,
+    call: u64,
+}
+
+/// What the breaker should adopt of `shared` (under the link's lock).
+fn adopt_shared(sync: &mut SyncState, shared: &Shared) -> Option<FleetState> {
+    // A trip not yet delivered wins over an older view of the same generation.
+    let keep_local = sync.trip == Some(shared.generation) && shared.state == State::Closed;
+    if keep_local {
+        return None;
+    }
+    if shared.generation != sync.shared_gen {
+        sync.shared_gen = shared.generation;
+        sync.pending = Pending::default();
+        sync.window = WindowDelta::default();
+    }
+    sync.state = SharedStateKind(shared.state);
+    sync.known_failures = shared.failures;
+    Some(fleet_of(shared))
 }
 
 async fn with_timeout<T>(
@@ -647,151 +888,6 @@ async fn with_timeout<T>(
             "redis call timed out",
         ))),
     }
-}
-
-/// Adopts a script's reply, or marks Redis as down. `sent_trip` says the
-/// call carried this replica's pending trip (now delivered).
-fn apply_reply(
-    inner: &Arc<Inner>,
-    reply: redis::RedisResult<Vec<i64>>,
-    sent_trip: bool,
-) -> Option<Shared> {
-    let shared = match reply.map(|v| parse_shared(&v)) {
-        Ok(Some(shared)) => shared,
-        Ok(None) | Err(_) => {
-            let was = {
-                let mut local = inner.local.lock();
-                let was = std::mem::replace(&mut local.sync.mode, Mode::Down);
-                inner.refresh_fast(&local);
-                was
-            };
-            if was != Mode::Down {
-                tracing::warn!(
-                    breaker = %inner.name,
-                    "circuit breaker cannot reach Redis; deciding locally until it is back"
-                );
-            }
-            return None;
-        }
-    };
-    let (transition, stale) = {
-        let mut local = inner.local.lock();
-        let local = &mut *local;
-        if local.sync.mode == Mode::Down {
-            tracing::info!(breaker = %inner.name, "circuit breaker reconnected to Redis");
-        }
-        local.sync.mode = Mode::Healthy;
-        if sent_trip {
-            local.sync.trip = None;
-        }
-        // A reply to a call made before a newer state was pushed is not
-        // adopted (once): the loop asks again.
-        let stale = matches!(local.sync.pushed.take(), Some(p) if shared.generation < p);
-        let transition = if stale {
-            None
-        } else {
-            adopt_shared(inner, local, &shared)
-        };
-        inner.refresh_fast(local);
-        (transition, stale)
-    };
-    if stale {
-        wake(inner);
-    }
-    inner.transitioned(transition);
-    Some(shared)
-}
-
-/// Makes the shared state the local one (under the lock).
-fn adopt_shared(inner: &Inner, local: &mut Local, shared: &Shared) -> Option<Transition> {
-    // A trip not yet delivered wins over an older view of the same generation.
-    let keep_local = local.sync.trip == Some(shared.generation) && shared.state == State::Closed;
-    if keep_local {
-        return None;
-    }
-    let changed = shared.generation != local.sync.shared_gen;
-    let until = (shared.state == State::Open).then(|| inner.clock.now() + shared.remaining);
-    let transition = local
-        .machine
-        .adopt(shared.state, until, shared.reopenings, changed);
-    if changed {
-        local.sync.shared_gen = shared.generation;
-        local.sync.gen_base = local.machine.generation();
-        local.sync.pending = Pending::default();
-        local.sync.window = WindowDelta::default();
-    }
-    local.sync.known_failures = shared.failures;
-    transition
-}
-
-/// A message another replica's script published: `<generation> <state>
-/// <remaining ms> <reopenings> <failures> <name>`.
-pub(super) fn parse_event(payload: &str) -> Option<(Shared, &str)> {
-    let mut parts = payload.splitn(6, ' ');
-    let mut number = || parts.next()?.parse::<i64>().ok();
-    let (generation, state, remaining, reopenings, failures) =
-        (number()?, number()?, number()?, number()?, number()?);
-    let name = parts.next()?;
-    let shared = parse_shared(&[0, state, generation, remaining, reopenings, failures])?;
-    Some((shared, name))
-}
-
-/// Applies a pushed state that is newer than what this replica knows, at
-/// once; for anything else (not synced yet, Redis unreachable, failures
-/// counted, a state it may already know) wakes the sync loop instead, which
-/// asks Redis.
-pub(super) fn apply_pushed(inner: &Arc<Inner>, shared: Shared) {
-    let Some(link) = inner.link.as_ref() else {
-        return;
-    };
-    let transition = {
-        let mut local = inner.local.lock();
-        let local = &mut *local;
-        let known = shared.generation == local.sync.shared_gen
-            && shared.state == local.machine.phase().state()
-            && (shared.state != State::Closed || local.sync.known_failures > 0);
-        if known {
-            return;
-        }
-        if local.sync.mode != Mode::Healthy || shared.generation <= local.sync.shared_gen {
-            link.notify.notify_one();
-            return;
-        }
-        let transition = adopt_shared(inner, local, &shared);
-        local.sync.pushed = Some(shared.generation);
-        inner.refresh_fast(local);
-        transition
-    };
-    inner.transitioned(transition);
-}
-
-/// Makes the breaker's sync loop look at the shared state now.
-pub(super) fn wake(inner: &Inner) {
-    if let Some(link) = inner.link.as_ref() {
-        link.notify.notify_one();
-    }
-}
-
-fn parse_shared(v: &[i64]) -> Option<Shared> {
-    let [granted, state, generation, remaining, reopenings, failures] = *v else {
-        return None;
-    };
-    let state = match state {
-        0 => State::Closed,
-        1 => State::Open,
-        2 => State::HalfOpen,
-        3 => State::ForcedOpen,
-        4 => State::Disabled,
-        _ => return None,
-    };
-    Some(Shared {
-        granted: granted == 1,
-        state,
-        generation: u64::try_from(generation).ok()?,
-        remaining: Duration::from_millis(u64::try_from(remaining).unwrap_or(0)),
-        reopenings: u32::try_from(reopenings).unwrap_or(u32::MAX),
-        failures: u64::try_from(failures).unwrap_or(0),
-    })
 }
 
 fn state_code(state: State) -> i64 {
@@ -814,99 +910,28 @@ fn suspect_interval(interval: Duration) -> Duration {
 /// `interval`, and every tenth of it while the fleet has counted failures
 /// (another replica may trip the breaker any moment, and every call this
 /// replica admits until it learns of that reaches the failing service).
-async fn sync_loop(breaker: Weak<Inner>, notify: Arc<Notify>, interval: Duration) {
+async fn sync_loop(link: Weak<Link>, notify: Arc<Notify>, interval: Duration) {
     let suspect = suspect_interval(interval);
     loop {
-        let Some(inner) = breaker.upgrade() else {
+        let Some(strong) = link.upgrade() else {
             return;
         };
-        sync_once(&inner).await;
+        strong.sync_once().await;
         let wait = {
-            let local = inner.local.lock();
-            let sync = &local.sync;
+            let sync = strong.sync.lock();
             let failing = sync.known_failures > 0 || !sync.pending.is_empty();
-            if failing && local.machine.phase() == Phase::Closed {
+            if failing && sync.state.0 == State::Closed {
                 suspect
             } else {
                 interval
             }
         };
-        drop(inner);
+        drop(strong);
         tokio::select! {
             () = notify.notified() => {}
             () = tokio::time::sleep(wait) => {}
         }
     }
-}
-
-/// One reconciliation, now; whether Redis answered.
-pub(crate) async fn sync_now(inner: &Arc<Inner>) -> bool {
-    sync_once(inner).await
-}
-
-async fn sync_once(inner: &Arc<Inner>) -> bool {
-    let Some(link) = inner.link.as_ref() else {
-        return false;
-    };
-    let (pending_gen, pending, window, known, trip, operator) = {
-        let mut local = inner.local.lock();
-        let sync = &mut local.sync;
-        link.fold_successes(sync);
-        (
-            sync.shared_gen,
-            std::mem::take(&mut sync.pending),
-            std::mem::take(&mut sync.window),
-            sync.known_failures,
-            sync.trip,
-            sync.operator.take(),
-        )
-    };
-    let mut conn = link.conn.clone();
-    let mut invocation = SYNC.prepare_invoke();
-    link.prelude(&mut invocation, inner);
-    invocation
-        .arg(pending_gen)
-        .arg(pending.before)
-        .arg(u8::from(pending.reset))
-        .arg(pending.after)
-        .arg(trip.map_or(-1, |g| i64::try_from(g).unwrap_or(i64::MAX)))
-        .arg(operator.map_or(-1, state_code))
-        .arg(known);
-    let shared = link.window.unwrap_or(SharedWindow {
-        secs: 0,
-        minimum_calls: 0,
-        failure_ppm: 0,
-        slow_ppm: 0,
-        slow_limit: None,
-    });
-    invocation
-        .arg(shared.secs)
-        .arg(shared.minimum_calls)
-        .arg(shared.failure_ppm)
-        .arg(shared.slow_ppm)
-        .arg(window.calls)
-        .arg(window.failures)
-        .arg(window.slow);
-    link.postlude(&mut invocation);
-    let reply = with_timeout(invocation.invoke_async::<Vec<i64>>(&mut conn)).await;
-    if reply.is_err() {
-        // Keep what was not delivered for the next attempt.
-        let mut local = inner.local.lock();
-        let sync = &mut local.sync;
-        if sync.operator.is_none() {
-            sync.operator = operator;
-        }
-        if sync.shared_gen == pending_gen {
-            if !pending.is_empty() {
-                let newer = sync.pending;
-                sync.pending = merge(pending, newer);
-            }
-            sync.window.calls = sync.window.calls.saturating_add(window.calls);
-            sync.window.failures = sync.window.failures.saturating_add(window.failures);
-            sync.window.slow = sync.window.slow.saturating_add(window.slow);
-        }
-    }
-    apply_reply(inner, reply, trip.is_some()).is_some()
 }
 
 /// `older` followed by `newer`.

@@ -2,10 +2,16 @@
 -- missing) and defines the helpers.
 -- KEYS: state hash, probe leases, time-window buckets.
 -- ARGV 1-5: consecutive failure limit, open ms, backoff multiplier, max open
--- ms, state TTL ms. The last two ARGV (after each script's own): the event
--- channel and the name published on it (see epilogue.lua).
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- ms, state TTL ms. The last three ARGV (after each script's own): the
+-- time (see below), the event channel and the name published on it (see
+-- epilogue.lua).
+-- The third-to-last ARGV: the time in ms to use, or -1 for the server's
+-- TIME (the default; a store with an injected clock sends its time).
+local now = tonumber(ARGV[#ARGV - 2])
+if now < 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 local cf_max = tonumber(ARGV[1])
 local open_ms = tonumber(ARGV[2])
 local mult = tonumber(ARGV[3])

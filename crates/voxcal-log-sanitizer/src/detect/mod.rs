@@ -4,6 +4,11 @@
 
 use std::net::Ipv6Addr;
 
+pub(crate) mod address;
+pub(crate) mod ids;
+pub(crate) mod secrets;
+pub(crate) mod spoken;
+
 static WORD: [bool; 256] = {
     let mut t = [false; 256];
     let mut c = 0;
@@ -92,7 +97,7 @@ fn digit_at(b: &[u8], p: usize) -> bool {
 }
 
 /// A number continues after `p` (`.5`, `,99`, `:30`): not a boundary.
-fn numeric_continues(b: &[u8], p: usize) -> bool {
+pub(crate) fn numeric_continues(b: &[u8], p: usize) -> bool {
     match b.get(p) {
         Some(b'.' | b',') => digit_at(b, p + 1),
         Some(b':' | b'%') => true,
@@ -604,6 +609,92 @@ pub(crate) fn date_end(b: &[u8], start: usize) -> Option<usize> {
     (ok && !b.get(end).is_some_and(|&c| is_word(c))).then_some(end)
 }
 
+/// German and English month names (and common short forms), for written-out
+/// dates. `März` is matched as UTF-8 bytes, `Maerz` as its ASCII spelling.
+const MONTHS: &[&str] = &[
+    "januar",
+    "jänner",
+    "februar",
+    "märz",
+    "maerz",
+    "april",
+    "mai",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "dezember",
+    "january",
+    "february",
+    "march",
+    "may",
+    "june",
+    "july",
+    "october",
+    "december",
+    "jan",
+    "feb",
+    "mär",
+    "mrz",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "okt",
+    "oct",
+    "nov",
+    "dez",
+    "dec",
+];
+
+/// The end of a written-out date starting at the digit `start`: `12. Mai 1980`,
+/// `12 May 1980`, `3. März 1975` (day of one or two digits, an optional dot,
+/// one blank, a month name with an optional dot, one blank, a four-digit
+/// year). Only called next to a date-of-birth word, so a booking date
+/// (`am 7. Juli 2026 um 9:30`) elsewhere in a line is not touched.
+pub(crate) fn written_date_end(b: &[u8], start: usize) -> Option<usize> {
+    let run = |p: usize| {
+        b[p.min(b.len())..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count()
+    };
+    let d = run(start);
+    if !(1..=2).contains(&d) {
+        return None;
+    }
+    let mut p = start + d;
+    if b.get(p) == Some(&b'.') {
+        p += 1;
+    }
+    if b.get(p) != Some(&b' ') {
+        return None;
+    }
+    p += 1;
+    let w = word_end(b, p);
+    let month = &b[p..w];
+    if month.is_empty()
+        || !MONTHS
+            .iter()
+            .any(|m| m.len() == month.len() && month.to_ascii_lowercase() == m.as_bytes())
+    {
+        return None;
+    }
+    p = w;
+    if b.get(p) == Some(&b'.') {
+        p += 1;
+    }
+    if b.get(p) != Some(&b' ') || run(p + 1) != 4 {
+        return None;
+    }
+    let end = p + 5;
+    (!b.get(end).is_some_and(|&c| is_word(c))).then_some(end)
+}
+
 // ---------------------------------------------------------------- markers
 
 /// The length of a marker (`[EMAIL_REDACTED]`, `[REDACTED]`, `[EMAIL:3f9a1c2e]`)
@@ -638,6 +729,14 @@ pub(crate) fn marker_len(b: &[u8], p: usize) -> Option<usize> {
 /// Whether `v` is exactly one marker.
 pub(crate) fn is_marker(v: &[u8]) -> bool {
     marker_len(v, 0) == Some(v.len())
+}
+
+/// The index of the first `needle` in `b` at or after `from`, or `b.len()`.
+pub(crate) fn find(b: &[u8], from: usize, needle: &[u8]) -> usize {
+    b[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map_or(b.len(), |p| from + p)
 }
 
 #[cfg(test)]

@@ -1,140 +1,50 @@
 //! The one-pass scanner: walks the bytes once, wakes up only at trigger bytes
 //! (`@`, `%40`, digits, `+`, `(`, `=`, `:`, `[`) and at the first letter of each
 //! word, and runs small anchored matchers from there.
+//!
+//! One concern per file: [`bytes`] holds the byte-class tables the main loop
+//! skips with, this file the scan driver, [`values`] where a keyed or
+//! numeric value ends, [`json_str`] JSON strings (quoting, escapes,
+//! brackets), and [`names`] the German/English name heuristics. The
+//! detectors themselves live in [`crate::detect`].
+
+mod bytes;
+mod json_str;
+mod names;
+mod values;
 
 use std::borrow::Cow;
 
+use crate::config::Inner;
+use crate::detect::address::{address_at, postcode_city_end, street_at};
+use crate::detect::ids::{sv_end, sv_shape, tax_id_end};
+use crate::detect::secrets::{credential_after, private_key_end, secret_prefix_end};
+use crate::detect::spoken::{
+    is_spoken_at, spoken_email, spoken_email_from, spoken_phone_end, starts_spoken_number,
+};
 use crate::detect::{
-    card_end, date_end, email_domain_end, email_local_start, iban_end, ipv4_end, ipv6_end,
-    is_key_byte, is_marker, is_word, key_start, marker_len, phone_end, word_end,
+    card_end, email_domain_end, email_local_start, find, iban_end, ipv4_end, ipv6_end, is_key_byte,
+    is_marker, is_word, key_start, marker_len, phone_end, word_end,
 };
 use crate::keys::{classify_key, KeyRule, ValueStyle};
 use crate::kind::Kind;
-use crate::sanitizer::Inner;
 
-const OTHER: u8 = 0;
-const WORD: u8 = 1;
-const DIGIT: u8 = 2;
-const AT: u8 = 3;
-const PERCENT: u8 = 4;
-const PLUS: u8 = 5;
-const LPAREN: u8 = 6;
-const SEP: u8 = 7;
-const LBRACKET: u8 = 8;
-
-static CLASS: [u8; 256] = {
-    let mut t = [OTHER; 256];
-    let mut c = 0;
-    while c < 256 {
-        let b = c as u8;
-        t[c] = if b.is_ascii_digit() {
-            DIGIT
-        } else if b.is_ascii_alphabetic() || b == b'_' || b >= 0x80 {
-            WORD
-        } else {
-            match b {
-                b'@' => AT,
-                b'%' => PERCENT,
-                b'+' => PLUS,
-                b'(' => LPAREN,
-                b'=' | b':' => SEP,
-                b'[' => LBRACKET,
-                _ => OTHER,
-            }
-        };
-        c += 1;
-    }
-    t
+use bytes::{
+    word_may_match, AT, CLASS, DIGIT, INTERESTING_FIRST, LBRACKET, LPAREN, OTHER, PERCENT, PLUS,
+    SEP, WORD,
 };
-
-/// First bytes of words that some word-level matcher looks at: key prefixes
-/// (`eyJ`, `cal_`, `sk_`, `rk_`, `whsec_`, `AKIA`, `AIza`, `ghp_`, `xox`,
-/// `key_`), `Bearer`/`Basic`/`BEGIN`, IBAN country codes and salutations (any
-/// upper case), `name ist`/`heiße` and date-of-birth labels.
-static INTERESTING_FIRST: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut c = b'A';
-    while c <= b'Z' {
-        t[c as usize] = true;
-        c += 1;
-    }
-    let lower = b"ecsrwgxkbnhd";
-    let mut k = 0;
-    while k < lower.len() {
-        t[lower[k] as usize] = true;
-        k += 1;
-    }
-    t
+use json_str::{
+    bracket_end, closes_json_string, escape_end, escaped_string_end, inside_json_string,
+    json_number_quote, string_end,
 };
-
-/// A bit per (first, second) byte pair of the words a word-level matcher can
-/// fire on (besides IBANs and IPv6 groups, checked by shape): key prefixes
-/// (`eyJ`, `cal_`, `sk_`, `rk_`, `whsec_`, `AKIA`/`ASIA`/`AIza`, `gh?_`,
-/// `github_pat_`, `xox`, `key_`), `Bearer`/`Basic`/`BEGIN`, salutations
-/// (`Herr`, `Frau`, `Dr.`, `Prof.`), `name ist`/`heiße` and the
-/// date-of-birth labels, the last ones in any case.
-static WORD_PAIRS: [u64; 1024] = {
-    let mut t = [0u64; 1024];
-    let exact: &[&[u8; 2]] = &[
-        b"ey", b"ca", b"sk", b"rk", b"wh", b"AK", b"AS", b"AI", b"gh", b"gi", b"xo", b"ke", b"He",
-        b"Fr", b"Dr", b"Pr",
-    ];
-    let any_case: &[&[u8; 2]] = &[b"be", b"ba", b"na", b"he", b"ge", b"bi", b"do", b"bo"];
-    let mut k = 0;
-    while k < exact.len() {
-        let p = (exact[k][0] as usize) << 8 | exact[k][1] as usize;
-        t[p >> 6] |= 1 << (p & 63);
-        k += 1;
-    }
-    k = 0;
-    while k < any_case.len() {
-        let mut m = 0;
-        while m < 4 {
-            let a = if m & 1 == 0 {
-                any_case[k][0]
-            } else {
-                any_case[k][0] - 32
-            };
-            let c = if m & 2 == 0 {
-                any_case[k][1]
-            } else {
-                any_case[k][1] - 32
-            };
-            let p = (a as usize) << 8 | c as usize;
-            t[p >> 6] |= 1 << (p & 63);
-            m += 1;
-        }
-        k += 1;
-    }
-    t
+use names::{
+    date_after_label, is_dob_label, is_particle, is_stopword, looks_like_identifier,
+    name_phrase_end, name_word_end, starts_upper,
 };
-
-/// Whether some word-level matcher may fire on the word `b[i..end]`: a
-/// superset of the conditions in [`Scan::word`], cheap enough to run on
-/// every word.
-fn word_may_match(b: &[u8], i: usize, end: usize) -> bool {
-    let first = b[i];
-    if !INTERESTING_FIRST[usize::from(first)] {
-        return false;
-    }
-    let len = end - i;
-    if len <= 4 && b.get(end) == Some(&b':') {
-        // Maybe an IPv6 group (`dead:beef::1`): judged in full.
-        return true;
-    }
-    if len < 2 {
-        return false;
-    }
-    let p = usize::from(first) << 8 | usize::from(b[i + 1]);
-    if WORD_PAIRS[p >> 6] & (1 << (p & 63)) != 0 {
-        return true;
-    }
-    // IBAN: two capitals, two digits.
-    len >= 4
-        && b[i + 1].is_ascii_uppercase()
-        && b[i + 2].is_ascii_digit()
-        && b[i + 3].is_ascii_digit()
-}
+use values::{
+    address_end, hex_group_then_colon, later_card, number_groups_end, plain_end, timestamp_end,
+    url_password,
+};
 
 /// How a replacement is wrapped so the surrounding structure stays valid.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -145,14 +55,6 @@ enum Quote {
     Json,
     /// A non-string value of JSON that sits escaped inside a JSON string.
     Escaped,
-}
-
-/// Which marker a redaction gets.
-#[derive(Clone, Copy)]
-enum Label {
-    Kind(Kind),
-    /// Personal fields that are not names (address, postcode).
-    Personal,
 }
 
 /// How many passes [`sanitize`] runs at most over a text whose redaction
@@ -269,7 +171,7 @@ impl Scan<'_, '_> {
         self.cfg.kinds.contains(kind)
     }
 
-    fn redact(&mut self, start: usize, end: usize, label: Label, quote: Quote) {
+    fn redact(&mut self, start: usize, end: usize, kind: Kind, quote: Quote) {
         debug_assert!(self.copied <= start && start < end);
         let s = self.s;
         let out = self
@@ -283,16 +185,13 @@ impl Scan<'_, '_> {
         };
         out.push_str(q);
         let value = &s[start..end];
-        match label {
-            Label::Kind(kind) => self.cfg.write_marker(out, kind, value),
-            Label::Personal => self.cfg.write_personal(out, value),
-        }
+        self.cfg.write_marker(out, kind, value);
         out.push_str(q);
         self.copied = end;
     }
 
     fn redact_kind(&mut self, start: usize, end: usize, kind: Kind) -> usize {
-        self.redact(start, end, Label::Kind(kind), Quote::None);
+        self.redact(start, end, kind, Quote::None);
         end
     }
 
@@ -353,6 +252,21 @@ impl Scan<'_, '_> {
                 return self.redact_kind(i, e, Kind::Ip);
             }
         }
+        if (first.is_ascii_uppercase() || first == 0xC3) && self.on(Kind::Address) {
+            if let Some((s, e)) = street_at(b, i, self.copied) {
+                return self.redact_kind(s, e, Kind::Address);
+            }
+        }
+        if self.on(Kind::Phone) && starts_spoken_number(w) {
+            if let Some(e) = spoken_phone_end(b, i) {
+                return self.redact_kind(i, e, Kind::Phone);
+            }
+        }
+        if self.on(Kind::Email) && is_spoken_at(w) {
+            if let Some((s, e)) = spoken_email(b, i, end, self.copied) {
+                return self.redact_kind(s, e, Kind::Email);
+            }
+        }
         if self.on(Kind::Name) {
             if first.is_ascii_uppercase() {
                 if let Some((s, e)) = self.salutation(w, end) {
@@ -383,9 +297,21 @@ impl Scan<'_, '_> {
     fn salutation(&self, w: &[u8], end: usize) -> Option<(usize, usize)> {
         let b = self.b;
         let mut p = end;
+        let customer = matches!(
+            w,
+            b"Kunde" | b"Kundin" | b"Anrufer" | b"Anruferin" | b"Patient" | b"Patientin"
+        );
         match w {
             b"Herr" | b"Herrn" | b"Frau" => {}
             b"Dr" | b"Prof" if b.get(p) == Some(&b'.') => p += 1,
+            // `Kunde Max Mustermann hat gebucht`: the customer word without a
+            // colon; `Kunde hat angerufen`, `Kunde Nummer 5`, `Kunde INFO` stay.
+            _ if customer => {
+                let second = b.get(p + 2).copied().unwrap_or(0);
+                if b.get(p) != Some(&b' ') || !(second.is_ascii_lowercase() || second >= 0x80) {
+                    return None;
+                }
+            }
             _ => return None,
         }
         loop {
@@ -503,12 +429,45 @@ impl Scan<'_, '_> {
                     // group later and reaches further wins.
                     let (s, e) = later_card(b, i, e).unwrap_or((i, e));
                     let quote = json_number_quote(b, s, e, self.copied);
-                    self.redact(s, e, Label::Kind(Kind::Card), quote);
+                    self.redact(s, e, Kind::Card, quote);
                     return e;
+                }
+            }
+            // Shapes first: `12 345 678 995`/`12345678995`, `65 170839 J…`/
+            // `65170839J003`, `10115 Berlin`.
+            if first != b'0' && ((glen == 2 && after == b' ') || glen == 11) && self.on(Kind::TaxId)
+            {
+                if let Some(e) = tax_id_end(b, i) {
+                    let quote = json_number_quote(b, i, e, self.copied);
+                    self.redact(i, e, Kind::TaxId, quote);
+                    return e;
+                }
+            }
+            if ((glen == 2 && after == b' ')
+                || (glen == 8 && (after == b' ' || after.is_ascii_uppercase())))
+                && self.on(Kind::SvNumber)
+            {
+                if let Some(e) = sv_end(b, i) {
+                    return self.redact_kind(i, e, Kind::SvNumber);
+                }
+            }
+            if glen == 5 && after == b' ' && self.on(Kind::Address) {
+                if let Some(e) = postcode_city_end(b, i) {
+                    return self.redact_kind(i, e, Kind::Address);
                 }
             }
             if first == b'0' && self.on(Kind::Phone) {
                 if let Some(e) = phone_end(b, i) {
+                    return self.redact_kind(i, e, Kind::Phone);
+                }
+            }
+            // `0160 vier fünf sechs …`: digits, then spoken digits.
+            if glen <= 5
+                && after == b' '
+                && self.on(Kind::Phone)
+                && starts_spoken_number(&b[i + glen + 1..word_end(b, i + glen + 1)])
+            {
+                if let Some(e) = spoken_phone_end(b, i) {
                     return self.redact_kind(i, e, Kind::Phone);
                 }
             }
@@ -577,7 +536,7 @@ impl Scan<'_, '_> {
             }
             if j < i && b[j].is_ascii_alphabetic() && (j == 0 || !is_word(b[j - 1])) {
                 if let Some(e) = ipv6_end(b, j) {
-                    self.redact(j, e, Label::Kind(Kind::Ip), Quote::None);
+                    self.redact(j, e, Kind::Ip, Quote::None);
                     return e;
                 }
             }
@@ -697,11 +656,7 @@ impl Scan<'_, '_> {
     /// continue, or `None` to continue at `v`.
     fn value(&mut self, v: usize, rule: KeyRule, quote: Quote, query: bool) -> Option<usize> {
         let b = self.b;
-        let label = if rule.personal {
-            Label::Personal
-        } else {
-            Label::Kind(rule.kind)
-        };
+        let label = rule.kind;
         if let Some(len) = marker_len(b, v) {
             self.settled = self.settled.max(v + len);
             return Some(v + len);
@@ -778,7 +733,17 @@ impl Scan<'_, '_> {
         let e = match rule.style {
             // A number keeps all of its groups: `telefon: 0151 2345678`,
             // `card_number=3782 822463 10005`.
-            ValueStyle::Word => number_groups_end(b, v, plain_end(b, v)),
+            ValueStyle::Word => {
+                // Spoken and lettered forms fill the value as a whole:
+                // `phone: null eins sieben …`, `svnr=65 170839 J 00 3`.
+                let whole = match rule.kind {
+                    Kind::Phone => spoken_phone_end(b, v),
+                    Kind::Email => spoken_email_from(b, v),
+                    Kind::SvNumber => sv_shape(b, v).map(|(e, _)| e),
+                    _ => None,
+                };
+                whole.unwrap_or_else(|| number_groups_end(b, v, plain_end(b, v)))
+            }
             ValueStyle::Auth => {
                 let e = plain_end(b, v);
                 let w = &b[v..e];
@@ -820,7 +785,7 @@ impl Scan<'_, '_> {
                     e
                 }
             }
-            ValueStyle::Address => address_end(b, v),
+            ValueStyle::Address => address_at(b, v).unwrap_or_else(|| address_end(b, v)),
         };
         if e == v {
             return None;
@@ -828,667 +793,4 @@ impl Scan<'_, '_> {
         self.redact(v, e, label, Quote::None);
         Some(e)
     }
-}
-
-// ---------------------------------------------------------------- helpers
-
-/// `start` follows `scheme://user:`.
-fn url_password(b: &[u8], start: usize, floor: usize) -> bool {
-    if start < 1 || b[start - 1] != b':' {
-        return false;
-    }
-    let from = floor.max(start.saturating_sub(80));
-    let Some(scheme) = b[from..start].windows(3).rposition(|w| w == b"://") else {
-        return false;
-    };
-    let user = &b[from + scheme + 3..start - 1];
-    !user.is_empty() && !user.iter().any(|&c| matches!(c, b'/' | b'@' | b':' | b' '))
-}
-
-/// The end of an ISO date (`2025-10-01`) or a time (`11:03`, `11:03:23`,
-/// `11:03:23.123`) starting at the digit `i`, when the byte after it ends
-/// every numeric matcher's scan. No matcher can fire inside such a stamp
-/// (no card or phone shape, too few colons for IPv6, too few dots for
-/// IPv4), so the whole of it is stepped over at once.
-fn timestamp_end(b: &[u8], i: usize) -> Option<usize> {
-    let d = |k: usize| b.get(k).is_some_and(u8::is_ascii_digit);
-    let at = |k: usize, c: u8| b.get(k) == Some(&c);
-    let end = if matches!(b[i], b'1' | b'2')
-        && d(i + 1)
-        && d(i + 2)
-        && d(i + 3)
-        && at(i + 4, b'-')
-        && d(i + 5)
-        && d(i + 6)
-        && at(i + 7, b'-')
-        && d(i + 8)
-        && d(i + 9)
-    {
-        i + 10
-    } else if d(i + 1) && at(i + 2, b':') && d(i + 3) && d(i + 4) {
-        let mut e = i + 5;
-        if at(e, b':') && d(e + 1) && d(e + 2) {
-            e += 3;
-            if at(e, b'.') && d(e + 1) {
-                e += 1;
-                while d(e) {
-                    e += 1;
-                }
-            }
-        }
-        e
-    } else {
-        return None;
-    };
-    match b.get(end) {
-        Some(&c) if is_word(c) || matches!(c, b'.' | b':' | b'-' | b'/' | b',') => None,
-        _ => Some(end),
-    }
-}
-
-/// At most four hex digits at `i`, then a colon.
-fn hex_group_then_colon(b: &[u8], i: usize) -> bool {
-    let h = b[i..]
-        .iter()
-        .take(5)
-        .take_while(|c| c.is_ascii_hexdigit())
-        .count();
-    h <= 4 && b.get(i + h) == Some(&b':')
-}
-
-/// When the digit run goes on after a card found at `start..end`, a card
-/// starting at one of the next groups that ends further along, cleanly: not
-/// glued to more digits by `-`, `:`, `.` or `/` (`… 0006 2025-10-01` is a
-/// card followed by a date, not a card that starts a group later).
-fn later_card(b: &[u8], start: usize, end: usize) -> Option<(usize, usize)> {
-    let glued = |p: usize| {
-        matches!(b.get(p), Some(b'-' | b':' | b'.' | b'/'))
-            && b.get(p + 1).is_some_and(u8::is_ascii_digit)
-    };
-    let continues = |p: usize| {
-        matches!(b.get(p), Some(b' ' | b'-')) && b.get(p + 1).is_some_and(u8::is_ascii_digit)
-    };
-    if !continues(end) {
-        return None;
-    }
-    let mut g = start;
-    for _ in 0..4 {
-        while g < b.len() && b[g].is_ascii_digit() {
-            g += 1;
-        }
-        if !continues(g) {
-            return None;
-        }
-        g += 1;
-        if let Some(e2) = card_end(b, g) {
-            if e2 > end && !glued(e2) {
-                return Some((g, e2));
-            }
-        }
-    }
-    None
-}
-
-/// A bare number that is a JSON value (`[4111…]`, `"n":4111…,`) must be
-/// replaced by a JSON string: quoted, or quoted with `\"` when the JSON sits
-/// escaped inside a string (told by the parity of quotes on the line).
-fn json_number_quote(b: &[u8], start: usize, end: usize, floor: usize) -> Quote {
-    if !b[start..end].iter().all(u8::is_ascii_digit) {
-        return Quote::None;
-    }
-    let before = b[floor..start]
-        .iter()
-        .rev()
-        .find(|c| !c.is_ascii_whitespace());
-    let after = b[end..].iter().find(|c| !c.is_ascii_whitespace());
-    if !matches!(before, Some(b'[' | b',' | b':')) || !matches!(after, Some(b',' | b']' | b'}')) {
-        return Quote::None;
-    }
-    let line_start = b[..start]
-        .iter()
-        .rposition(|&c| c == b'\n')
-        .map_or(0, |p| p + 1);
-    let mut quotes = 0usize;
-    let mut p = line_start;
-    while p < start {
-        match b[p] {
-            b'\\' => p += 1,
-            b'"' => quotes += 1,
-            _ => {}
-        }
-        p += 1;
-    }
-    if quotes.is_multiple_of(2) {
-        Quote::Json
-    } else {
-        Quote::Escaped
-    }
-}
-
-/// Skips the letter(s) of a backslash escape (`\n`, `\t`, `\u00e4`) in
-/// JSON-escaped text, so `\nHerr Max` still reads as `Herr Max`.
-fn escape_end(b: &[u8], i: usize) -> usize {
-    if b[i] == b'u' && b.len() >= i + 5 && b[i + 1..i + 5].iter().all(u8::is_ascii_hexdigit) {
-        i + 5
-    } else if matches!(b[i], b'n' | b't' | b'r' | b'b' | b'f' | b'u') {
-        i + 1
-    } else {
-        word_end(b, i)
-    }
-}
-
-/// End of an unquoted value.
-fn plain_end(b: &[u8], v: usize) -> usize {
-    v + b[v..]
-        .iter()
-        .take_while(|&&c| {
-            !(c <= b' '
-                || matches!(
-                    c,
-                    b'"' | b'\''
-                        | b'\\'
-                        | b'&'
-                        | b','
-                        | b';'
-                        | b'|'
-                        | b')'
-                        | b']'
-                        | b'}'
-                        | b'<'
-                        | b'>'
-                ))
-        })
-        .count()
-}
-
-/// The end of a keyed number value `b[v..e]` with all of its groups: when
-/// the first token is a number (digits with `+ ( ) - / .`), following
-/// tokens of the same shape separated by one space belong to it
-/// (`0151 2345678`, `+1 (415) 555-2671`, `3782 822463 10005`). A token with
-/// a letter, a time (`10:30`), an ISO date of the log or the next `key=`
-/// ends it; at most 40 digits are taken (the longest IBAN has 34 characters).
-fn number_groups_end(b: &[u8], v: usize, e: usize) -> usize {
-    let numeric = |t: &[u8]| {
-        t.iter().any(u8::is_ascii_digit)
-            && t.iter().all(|&c| {
-                c.is_ascii_digit() || matches!(c, b'+' | b'(' | b')' | b'-' | b'/' | b'.')
-            })
-    };
-    // An IBAN starts with its country and check digits (`DE89 3704 …`);
-    // its later groups of up to four may hold letters (`GB29 NWBK 6016 …`).
-    let lead = &b[v..e];
-    let iban = lead.len() >= 4
-        && lead[..2].iter().all(u8::is_ascii_uppercase)
-        && lead[2..4].iter().all(u8::is_ascii_digit)
-        && lead.iter().all(u8::is_ascii_alphanumeric);
-    let iban_group = |t: &[u8]| {
-        iban && t.len() <= 4
-            && t.iter()
-                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
-    };
-    if e == v || !(iban || numeric(lead)) {
-        return e;
-    }
-    let mut digits = b[v..e].iter().filter(|c| c.is_ascii_digit()).count();
-    let mut end = e;
-    while b.get(end) == Some(&b' ') {
-        let t = end + 1;
-        let te = plain_end(b, t);
-        let token = &b[t..te];
-        // `(0)` or `(415)` opens a group; plain_end stops at `)`.
-        let te = if token.first() == Some(&b'(') && b.get(te) == Some(&b')') {
-            let close = te + 1;
-            close
-                + b[close..]
-                    .iter()
-                    .take_while(|c| c.is_ascii_digit() || matches!(c, b'-' | b'/' | b'.'))
-                    .count()
-        } else {
-            te
-        };
-        let token = &b[t..te];
-        let group = iban_group(token)
-            || (numeric(token)
-                && token
-                    .iter()
-                    .take(2)
-                    .any(|c| c.is_ascii_digit() || *c == b'('));
-        if te == t || !group || timestamp_end(b, t).is_some() {
-            break;
-        }
-        digits += token.iter().filter(|c| c.is_ascii_digit()).count();
-        if digits > 40 {
-            break;
-        }
-        end = te;
-    }
-    // A trailing `.` or `-` ends the sentence, not the number.
-    while end > e && matches!(b[end - 1], b'.' | b'-' | b'/') {
-        end -= 1;
-    }
-    end
-}
-
-/// End of an address value: up to a field separator or the next `key=`.
-fn address_end(b: &[u8], v: usize) -> usize {
-    let mut p = v;
-    while p < b.len() {
-        let c = b[p];
-        if matches!(c, b'"' | b'\\' | b';' | b'|' | b'\n' | b'\r' | b'\t' | b'&') {
-            break;
-        }
-        if c == b' ' {
-            // stop before ` key=` / ` key: `
-            let we = p + 1 + b[p + 1..].iter().take_while(|&&c| is_key_byte(c)).count();
-            if we > p + 1 && matches!(b.get(we), Some(b'=' | b':')) {
-                break;
-            }
-        }
-        p += 1;
-    }
-    while p > v && matches!(b[p - 1], b' ' | b',') {
-        p -= 1;
-    }
-    p
-}
-
-/// Whether the quote at `q` (after a separator at `sep`) ends a JSON string
-/// rather than opening a value: `sep` lies inside a string (an odd number of
-/// unescaped quotes before it on its line) and JSON structure follows the
-/// quote (`:`, `,`, `}`, `]` or the end of the text).
-fn closes_json_string(b: &[u8], sep: usize, q: usize) -> bool {
-    let after = b[q + 1..].iter().find(|c| !c.is_ascii_whitespace());
-    matches!(after, None | Some(b':' | b',' | b'}' | b']')) && inside_json_string(b, sep)
-}
-
-/// Whether `at` lies inside a double-quoted string: an odd number of
-/// unescaped `"` before it on its line.
-fn inside_json_string(b: &[u8], at: usize) -> bool {
-    let line_start = b[..at]
-        .iter()
-        .rposition(|&c| c == b'\n')
-        .map_or(0, |p| p + 1);
-    let mut quotes = 0usize;
-    let mut p = line_start;
-    while p < at {
-        match b[p] {
-            b'\\' => p += 1,
-            b'"' => quotes += 1,
-            _ => {}
-        }
-        p += 1;
-    }
-    quotes % 2 == 1
-}
-
-/// End (index of the closing quote) of a JSON string whose content starts at `p`.
-fn string_end(b: &[u8], mut p: usize) -> usize {
-    while p < b.len() {
-        match b[p] {
-            b'\\' => p += 2,
-            b'"' => return p,
-            _ => p += 1,
-        }
-    }
-    b.len()
-}
-
-/// End of a `\"`-quoted string (JSON escaped inside a JSON string) whose
-/// content starts at `p`: the index of its closing `\"`, or of an unescaped
-/// `"` that ends the enclosing string first (found by fuzzing: redacting up
-/// to the next `\"` or the end of the text broke the outer JSON).
-fn escaped_string_end(b: &[u8], mut p: usize) -> usize {
-    while p < b.len() {
-        match b[p] {
-            b'\\' if b.get(p + 1) == Some(&b'"') => return p,
-            b'\\' => p += 2,
-            b'"' => return p,
-            _ => p += 1,
-        }
-    }
-    b.len()
-}
-
-fn find(b: &[u8], from: usize, needle: &[u8]) -> usize {
-    b[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map_or(b.len(), |p| from + p)
-}
-
-/// End (exclusive) of the JSON object/array starting at `v`.
-fn bracket_end(b: &[u8], v: usize, escaped: bool) -> usize {
-    let mut depth = 0usize;
-    let mut p = v;
-    while p < b.len() {
-        match b[p] {
-            b'{' | b'[' => depth += 1,
-            b'}' | b']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return p + 1;
-                }
-            }
-            b'"' if !escaped => p = string_end(b, p + 1),
-            b'"' => return p,
-            b'\\' if escaped && b.get(p + 1) == Some(&b'"') => {
-                let close = escaped_string_end(b, p + 2);
-                if b.get(close) != Some(&b'\\') {
-                    // The enclosing string ends first (found by fuzzing).
-                    return close;
-                }
-                p = close + 1;
-            }
-            b'\n' if escaped => return p,
-            _ => {}
-        }
-        p += 1;
-    }
-    b.len()
-}
-
-fn looks_like_identifier(v: &[u8]) -> bool {
-    !v.iter().any(|&c| c == b' ' || c.is_ascii_uppercase())
-        && v.iter().any(|&c| matches!(c, b'_' | b'.' | b'/' | b':'))
-}
-
-fn name_word_end(b: &[u8], mut p: usize) -> usize {
-    let start = p;
-    while p < b.len()
-        && (b[p].is_ascii_alphabetic()
-            || b[p] >= 0x80
-            || (p > start && matches!(b[p], b'-' | b'\'')))
-    {
-        p += 1;
-    }
-    while p > start && matches!(b[p - 1], b'-' | b'\'') {
-        p -= 1;
-    }
-    p
-}
-
-fn starts_upper(s: &str) -> bool {
-    s.chars().next().is_some_and(char::is_uppercase)
-}
-
-fn is_particle(w: &[u8]) -> bool {
-    matches!(
-        w,
-        b"von"
-            | b"van"
-            | b"de"
-            | b"der"
-            | b"zu"
-            | b"zur"
-            | b"vom"
-            | b"den"
-            | b"des"
-            | b"del"
-            | b"di"
-            | b"da"
-            | b"dos"
-            | b"du"
-            | b"la"
-            | b"le"
-            | b"ten"
-            | b"ter"
-    )
-}
-
-fn is_stopword(w: &[u8]) -> bool {
-    const STOP: &[&str] = &[
-        "Termin",
-        "Termine",
-        "Buchung",
-        "Anruf",
-        "Rückruf",
-        "Nachricht",
-        "Uhr",
-        "Am",
-        "Um",
-        "Für",
-        "Mit",
-        "Und",
-        "Oder",
-        "Hat",
-        "Ist",
-        "Wurde",
-        "Wird",
-        "Möchte",
-        "Will",
-        "Der",
-        "Die",
-        "Das",
-        "Den",
-        "Dem",
-        "Des",
-        "Ein",
-        "Eine",
-        "Einen",
-        "Kein",
-        "Keine",
-        "Bitte",
-        "Danke",
-        "Status",
-        "Fehler",
-        "Error",
-        "Call",
-        "ID",
-        "Id",
-        "Tel",
-        "Telefon",
-        "Nr",
-        "Nummer",
-        "Email",
-        "Mail",
-        "Kunde",
-        "Kundin",
-        "Name",
-        "Herr",
-        "Frau",
-        "Bei",
-        "Von",
-        "Ab",
-        "Bis",
-        "Im",
-        "In",
-        "An",
-        "Auf",
-        "Zum",
-        "Zur",
-        "Heute",
-        "Morgen",
-        "Gestern",
-        "Montag",
-        "Dienstag",
-        "Mittwoch",
-        "Donnerstag",
-        "Freitag",
-        "Samstag",
-        "Sonntag",
-        "Januar",
-        "Februar",
-        "März",
-        "April",
-        "Mai",
-        "Juni",
-        "Juli",
-        "August",
-        "September",
-        "Oktober",
-        "November",
-        "Dezember",
-        "Slot",
-        "Slots",
-        "Booking",
-        "Request",
-        "Response",
-        "Geburtsdatum",
-        "Adresse",
-        "IBAN",
-        "OK",
-    ];
-    STOP.iter().any(|s| s.as_bytes() == w)
-}
-
-/// Where a name starts after a spoken label: `Name ist Max`, `my name is
-/// Max`, `ich heiße Max`.
-fn name_phrase_end(b: &[u8], w: &[u8], end: usize) -> Option<usize> {
-    let rest = &b[end..];
-    if w.eq_ignore_ascii_case(b"name") {
-        for filler in [&b" ist "[..], b" is "] {
-            if rest.starts_with(filler) {
-                return Some(end + filler.len());
-            }
-        }
-        return None;
-    }
-    let heisse = w.eq_ignore_ascii_case("heiße".as_bytes()) || w.eq_ignore_ascii_case(b"heisse");
-    (heisse && rest.first() == Some(&b' ')).then_some(end + 1)
-}
-
-fn is_dob_label(w: &[u8]) -> bool {
-    [
-        "geb",
-        "geboren",
-        "geburtsdatum",
-        "geburtstag",
-        "birthdate",
-        "birthday",
-        "dob",
-        "born",
-    ]
-    .iter()
-    .any(|l| w.eq_ignore_ascii_case(l.as_bytes()))
-}
-
-/// A date shortly after a date-of-birth label: `geb. 12.03.1980`,
-/// `Geburtsdatum: 1980-03-12`, `born on 12/03/1980`.
-fn date_after_label(b: &[u8], end: usize) -> Option<(usize, usize)> {
-    let mut p = end;
-    let mut skipped = 0;
-    while p < b.len() && matches!(b[p], b'.' | b':' | b'=' | b' ' | b'"') && skipped < 5 {
-        p += 1;
-        skipped += 1;
-    }
-    for filler in [&b"am "[..], b"on "] {
-        if b[p..].starts_with(filler) {
-            p += filler.len();
-        }
-    }
-    let e = date_end(b, p)?;
-    Some((p, e))
-}
-
-/// A credential after `Bearer `/`Basic `.
-fn credential_after(b: &[u8], end: usize) -> Option<(usize, usize)> {
-    let mut s = end;
-    while b.get(s) == Some(&b' ') {
-        s += 1;
-    }
-    let e = s + b[s..]
-        .iter()
-        .take_while(|&&c| {
-            c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'~' | b'+' | b'/' | b'=' | b'-')
-        })
-        .count();
-    (e - s >= 8).then_some((s, e))
-}
-
-/// The end of a private-key block whose `BEGIN` word ends at `end`.
-fn private_key_end(b: &[u8], end: usize) -> Option<usize> {
-    let header_end = end + find(&b[end..], 0, b"-----");
-    if !b[end..header_end].ends_with(b"PRIVATE KEY") {
-        return None;
-    }
-    let footer = find(b, header_end, b"-----END");
-    if footer == b.len() {
-        return Some(b.len());
-    }
-    let close = find(b, footer + 8, b"-----");
-    Some((close + 5).min(b.len()))
-}
-
-/// Known key formats by prefix, starting at word start `i` (word ends at `end`).
-fn secret_prefix_end(b: &[u8], i: usize, end: usize) -> Option<usize> {
-    let w = &b[i..end];
-    let dashed_end = || {
-        i + b[i..]
-            .iter()
-            .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-            .count()
-    };
-    let rest_after = |prefix: &str, min: usize| -> Option<usize> {
-        (w.starts_with(prefix.as_bytes()) && w.len() >= prefix.len() + min).then_some(end)
-    };
-    match w[0] {
-        b'e' if w.starts_with(b"eyJ") => jwt_end(b, i),
-        b'c' => rest_after("cal_live_", 8).or_else(|| rest_after("cal_test_", 8)),
-        b's' => rest_after("sk_live_", 8).or_else(|| rest_after("sk_test_", 8)),
-        b'r' => rest_after("rk_live_", 8).or_else(|| rest_after("rk_test_", 8)),
-        b'w' => rest_after("whsec_", 16),
-        b'A' => {
-            if (w.starts_with(b"AKIA") || w.starts_with(b"ASIA"))
-                && w.len() == 20
-                && w.iter()
-                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-            {
-                Some(end)
-            } else if w.starts_with(b"AIza") {
-                let e = dashed_end();
-                (e - i >= 35).then_some(e)
-            } else {
-                None
-            }
-        }
-        b'g' => {
-            let gh = w.len() >= 4
-                && w.starts_with(b"gh")
-                && matches!(w[2], b'p' | b'o' | b'u' | b's' | b'r')
-                && w[3] == b'_';
-            if gh && w.len() >= 4 + 30 {
-                Some(end)
-            } else {
-                rest_after("github_pat_", 20)
-            }
-        }
-        b'x' => {
-            let slack = w.len() == 4 && w.starts_with(b"xox") && b.get(end) == Some(&b'-');
-            if slack {
-                let e = dashed_end();
-                (e - i >= 15).then_some(e)
-            } else {
-                None
-            }
-        }
-        b'k' => {
-            let ok = w.starts_with(b"key_")
-                && w.len() >= 4 + 16
-                && w[4..].iter().all(u8::is_ascii_alphanumeric)
-                && w[4..].iter().any(u8::is_ascii_digit);
-            ok.then_some(end)
-        }
-        _ => None,
-    }
-}
-
-/// `eyJ…\.eyJ…\.…` (header, payload, optional signature).
-fn jwt_end(b: &[u8], i: usize) -> Option<usize> {
-    let seg = |p: usize| {
-        b[p..]
-            .iter()
-            .take_while(|&&c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-            .count()
-    };
-    let h = seg(i);
-    let p = i + h;
-    if h < 10 || b.get(p) != Some(&b'.') || !b[p + 1..].starts_with(b"eyJ") {
-        return None;
-    }
-    let pl = seg(p + 1);
-    let q = p + 1 + pl;
-    if b.get(q) != Some(&b'.') {
-        return Some(q);
-    }
-    Some(q + 1 + seg(q + 1))
 }

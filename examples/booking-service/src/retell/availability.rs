@@ -1,0 +1,331 @@
+//! `check_availability`, `get_alternatives` and `find_next_available`:
+//! what the caller wished, as the finder's request, and the answers.
+
+use super::*;
+
+impl Call<'_> {
+    /// What the caller wished, as the finder's request: one clock time on
+    /// one day (with the other reading of an ambiguous hour, so the finder
+    /// takes the one in the opening hours), or a window: several days
+    /// (`nächste Woche`), a part of the day (`vormittags`, `ab 16 Uhr`), or
+    /// a day without a time (its first free slots).
+    pub(super) fn find_request(
+        &self,
+        service: &Service,
+        request: &AppointmentRequest,
+    ) -> FindRequest {
+        let wish = &request.wish;
+        let event = service.event_type.clone();
+        let window = || {
+            FindRequest::window(
+                event.clone(),
+                wish.days.from,
+                wish.days.to,
+                service.duration,
+            )
+        };
+        match (wish.time, wish.days.single_day()) {
+            (TimeWish::At(clock), Some(day)) => {
+                let at =
+                    FindRequest::new(event.clone(), day.and_time(clock.literal), service.duration);
+                match clock.alternative {
+                    Some(other) => at.with_alternative_reading(other),
+                    None => at,
+                }
+            }
+            (TimeWish::At(clock), None) => {
+                // "nächste Woche um 10": that time of day on the days, the
+                // reading some opening interval holds.
+                let hours = self.tenant.tenant.hours();
+                let time = clock.pick(|t| {
+                    wish.days
+                        .from
+                        .iter_days()
+                        .take_while(|d| *d <= wish.days.to)
+                        .any(|d| {
+                            let minute = u16::try_from(t.num_seconds_from_midnight() / 60)
+                                .unwrap_or(u16::MAX);
+                            hours
+                                .intervals_on(d)
+                                .iter()
+                                .any(|iv| iv.start_minutes() <= minute && minute < iv.end_minutes())
+                        })
+                });
+                window().with_preference(TimePreference::From(time))
+            }
+            (TimeWish::Window(w), _) => {
+                window().with_preference(TimePreference::Window(w.start, w.end))
+            }
+            (TimeWish::Any, _) => window(),
+        }
+        .with_max_alternatives(3)
+    }
+
+    /// For a wish of one day without a clock time (`übermorgen`, `Montag
+    /// vormittags`): the request for the start of its window (or the day's
+    /// first opening), so a day with nothing free in the window is answered
+    /// like a wished time: why (`closed_day`, `holiday`, `taken`) and the
+    /// same time on the next open days.
+    pub(super) fn single_day_fallback(
+        &self,
+        service: &Service,
+        request: &AppointmentRequest,
+    ) -> Option<FindRequest> {
+        let day = request.wish.days.single_day()?;
+        // The window's start stands for the wish; its end does not narrow
+        // the alternatives, which the finder ranks around that time (a
+        // window after closing, "abends", gets the day's last slots).
+        let wished = match request.wish.time {
+            TimeWish::Window(w) => day.and_time(w.start),
+            TimeWish::Any => self.wished(day, None),
+            TimeWish::At(_) => return None,
+        };
+        Some(
+            FindRequest::new(service.event_type.clone(), wished, service.duration)
+                .with_max_alternatives(3),
+        )
+    }
+
+    /// The local date-time a request names: its clock time on its day, read
+    /// in the opening hours (`um 3` is 15:00 where the business is open
+    /// then); a day without a time at its first opening.
+    pub(super) fn wished_at(
+        &self,
+        service: &Service,
+        request: &AppointmentRequest,
+    ) -> NaiveDateTime {
+        match (request.wish.time, request.wish.days.single_day()) {
+            (TimeWish::At(_), Some(_)) => self
+                .find_request(service, request)
+                .reading(self.tenant.tenant.hours()),
+            _ => self.wished(request.date, request.time),
+        }
+    }
+
+    pub(super) async fn check_availability(&self, args: &Value) -> Reply {
+        let request = match AppointmentRequest::parse(args, &self.vctx()) {
+            Ok(r) => r,
+            Err(errors) => return validation_reply(&errors),
+        };
+        let index = match self.service(request.service.as_deref()) {
+            Ok(i) => i,
+            Err(reply) => return reply,
+        };
+        let service = &self.tenant.services[index];
+        let find = self.find_request(service, &request);
+        if find.window_end.is_none() {
+            if let Some(reply) = self.past(find.reading(self.tenant.tenant.hours())) {
+                return reply;
+            }
+        }
+        let mut outcome = self.tenant.finder.find(&self.tenant.tenant, &find).await;
+        if find.window_end.is_some() {
+            let found =
+                matches!(outcome, Outcome::Available { .. }) || !outcome.alternatives().is_empty();
+            match self.single_day_fallback(service, &request) {
+                // Nothing free in one day's window (closed, a holiday, all
+                // taken): why, and the wished time on the next days.
+                Some(at) if !found => {
+                    outcome = self.tenant.finder.find(&self.tenant.tenant, &at).await;
+                }
+                _ => {
+                    let message = outcome.speak(Lang::De);
+                    return self.window_reply(&outcome, service, message);
+                }
+            }
+        }
+        let message = outcome.speak(Lang::De);
+        let unmet = outcome.unmet();
+        match &outcome {
+            // `available` only for the wished slot itself.
+            Outcome::Available { offer, .. } if unmet.is_none() => Reply::ok(
+                Status::Available,
+                message,
+                Availability {
+                    alternatives: Vec::new(),
+                    available: Some(true),
+                    exact: Some(true),
+                    slot: Some(Some(slot_out(offer, service, self.today()))),
+                    ..Availability::default()
+                },
+            ),
+            // Moved into business hours or near the wish: an alternative.
+            Outcome::Available { offer, .. } => Reply::ok(
+                Status::Unavailable,
+                message,
+                Availability {
+                    alternatives: vec![slot_out(offer, service, self.today())],
+                    available: Some(false),
+                    exact: Some(false),
+                    reason: unmet.map(Unmet::as_str),
+                    slot: Some(None),
+                    ..Availability::default()
+                },
+            ),
+            Outcome::Alternatives { alternatives, .. } => Reply::ok(
+                Status::Unavailable,
+                message,
+                Availability {
+                    alternatives: self.slots_out(alternatives, service),
+                    available: Some(false),
+                    exact: Some(false),
+                    reason: unmet.map(Unmet::as_str),
+                    slot: Some(None),
+                    ..Availability::default()
+                },
+            ),
+            Outcome::NoAvailability { .. } => Reply::fail(
+                Status::NoAvailability,
+                message,
+                json!({"available": false, "slot": null, "alternatives": []}),
+            ),
+            _ => source_unavailable(message),
+        }
+    }
+
+    /// `check_availability` for a window (several days, a part of the day,
+    /// a day without a time): the first free slots in it. `available` with
+    /// `exact: false` (no single slot was wished), the slots as
+    /// `alternatives`; `no_availability` when the window has none.
+    pub(super) fn window_reply(
+        &self,
+        outcome: &Outcome,
+        service: &Service,
+        message: String,
+    ) -> Reply {
+        let mut offers: Vec<Offer> = Vec::new();
+        if let Outcome::Available { offer, .. } = outcome {
+            offers.push(*offer);
+        }
+        offers.extend_from_slice(outcome.alternatives());
+        match outcome {
+            Outcome::Available { .. } | Outcome::Alternatives { .. } if !offers.is_empty() => {
+                Reply::ok(
+                    Status::Available,
+                    message,
+                    Availability {
+                        alternatives: self.slots_out(&offers, service),
+                        available: Some(true),
+                        exact: Some(false),
+                        slot: Some(None),
+                        ..Availability::default()
+                    },
+                )
+            }
+            Outcome::SourceUnavailable { .. } => source_unavailable(message),
+            _ => Reply::fail(
+                Status::NoAvailability,
+                message,
+                json!({"available": false, "slot": null, "alternatives": []}),
+            ),
+        }
+    }
+
+    pub(super) async fn alternatives(&self, args: &Value) -> Reply {
+        let request = match AppointmentRequest::parse(args, &self.vctx()) {
+            Ok(r) => r,
+            Err(errors) => return validation_reply(&errors),
+        };
+        let index = match self.service(request.service.as_deref()) {
+            Ok(i) => i,
+            Err(reply) => return reply,
+        };
+        let service = &self.tenant.services[index];
+        let wished = self.wished(request.date, request.time);
+        if let Some(reply) = self.past(wished) {
+            return reply;
+        }
+        let outcome = self.find(service, wished, 3).await;
+        let message = outcome.speak(Lang::De);
+        match &outcome {
+            Outcome::Available { offer, .. } => Reply::ok(
+                Status::Alternatives,
+                message,
+                Availability {
+                    alternatives: self.slots_out(&[*offer], service),
+                    requested_available: Some(true),
+                    ..Availability::default()
+                },
+            ),
+            Outcome::Alternatives { alternatives, .. } => Reply::ok(
+                Status::Alternatives,
+                message,
+                Availability {
+                    alternatives: self.slots_out(alternatives, service),
+                    requested_available: Some(false),
+                    ..Availability::default()
+                },
+            ),
+            Outcome::NoAvailability { .. } => {
+                Reply::fail(Status::NoAvailability, message, json!({"alternatives": []}))
+            }
+            _ => source_unavailable(message),
+        }
+    }
+
+    pub(super) async fn next_available(&self, args: &Value) -> Reply {
+        let mut args = args.as_object().cloned().unwrap_or_default();
+        let has_date = ["datum", "date"].iter().any(|k| {
+            args.get(*k)
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.trim().is_empty())
+        });
+        if !has_date {
+            args.insert("datum".to_owned(), Value::String("heute".to_owned()));
+        }
+        let request = match AppointmentRequest::parse(&Value::Object(args), &self.vctx()) {
+            Ok(r) => r,
+            Err(errors) => return validation_reply(&errors),
+        };
+        let index = match self.service(request.service.as_deref()) {
+            Ok(i) => i,
+            Err(reply) => return reply,
+        };
+        let service = &self.tenant.services[index];
+        let hours = self.tenant.tenant.hours();
+        let from = self
+            .instant(self.wished(request.date, request.time.or(Some(NaiveTime::MIN))))
+            .unwrap_or(self.now)
+            .max(self.now);
+        for offset in 0..=self.tenant.finder.config().horizon_days {
+            let day = request.date + Duration::days(i64::from(offset));
+            if !hours.is_open_on(day) {
+                continue;
+            }
+            let slots = match self
+                .tenant
+                .finder
+                .cache()
+                .day_slots(
+                    self.tenant.tenant.id(),
+                    &service.event_type,
+                    day,
+                    hours.zone(),
+                )
+                .await
+            {
+                Ok(s) => s,
+                Err(e) => return source_unavailable(e.user_message(Lang::De)),
+            };
+            if let Some(slot) = slots
+                .iter()
+                .find(|s| s.start >= from && hours.contains(s.start, service.duration))
+            {
+                return Reply::ok(
+                    Status::Available,
+                    format!(
+                        "Der nächste freie Termin für {} ist {}.",
+                        service.name,
+                        self.spoken_at(slot.start)
+                    ),
+                    json!({"available": true, "slot": self.slot_json_at(slot.start, service)}),
+                );
+            }
+        }
+        Reply::fail(
+            Status::NoAvailability,
+            "In den nächsten zwei Wochen ist leider kein Termin frei. Soll ich Sie zurückrufen lassen?",
+            json!({"available": false, "slot": null}),
+        )
+    }
+}

@@ -1,0 +1,356 @@
+//! `collect_appointment` and `book_appointment`: only the wished slot
+//! itself is ever booked, idempotently per call and slot.
+
+use super::*;
+
+impl Call<'_> {
+    /// `collect_appointment` (`book` false: books only with `bestaetigung`)
+    /// and `book_appointment` (`book` true).
+    pub(super) async fn collect(&self, args: &Value, book: bool) -> Reply {
+        let request = match AppointmentRequest::parse(args, &self.vctx()) {
+            Ok(r) => r,
+            Err(errors) => return validation_reply(&errors),
+        };
+        let index = match self.service(request.service.as_deref()) {
+            Ok(i) => i,
+            Err(reply) => return reply,
+        };
+        let service = &self.tenant.services[index];
+        if request.time.is_none() && (book || request.confirm_booking == Some(true)) {
+            return single_error("uhrzeit", ValidationError::Required);
+        }
+        let wished = self.wished_at(service, &request);
+        if let Some(reply) = self.past(wished) {
+            return reply;
+        }
+        let confirmed = book || request.confirm_booking == Some(true);
+        if confirmed {
+            if request.name.is_none() {
+                return single_error("name", ValidationError::Required);
+            }
+            // Cal.com needs an attendee e-mail address for every booking.
+            if matches!(self.tenant.backend, Backend::Calcom { .. }) && request.email.is_none() {
+                return single_error("email", ValidationError::Required);
+            }
+            // Only the wished slot itself is booked: a wish outside the
+            // opening hours (or in a clock-change gap) is never moved and
+            // booked; the caller hears why and what is free instead.
+            let inside = self
+                .tenant
+                .tenant
+                .hours()
+                .adjust(wished, service.duration)
+                .is_some_and(|a| a.adjustment.is_none());
+            let start = self.instant(wished).filter(|_| inside);
+            let Some(start) = start else {
+                let outcome = self.find(service, wished, 3).await;
+                return self.not_offered(&outcome, service);
+            };
+            let customer = Customer {
+                name: request.name.clone().unwrap_or_default(),
+                email: request.email.clone(),
+                phone: request.phone.clone(),
+            };
+            return self.book(index, start, wished, Some(&customer)).await;
+        }
+        let outcome = self.find(service, wished, 3).await;
+        match &outcome {
+            // Only the wished slot itself: anything else is offered, not
+            // held for confirmation.
+            Outcome::Available { offer, .. } if outcome.unmet().is_none() => Reply::ok(
+                Status::AwaitingConfirmation,
+                format!(
+                    "Ich habe {} für {} frei. Soll ich den Termin verbindlich für Sie buchen?",
+                    speak::slot(offer.local_date, offer.local_time, self.today()),
+                    service.name
+                ),
+                json!({
+                    "slot": self.slot_json(offer, service),
+                    "service": service.name,
+                    "customer": {
+                        "name_given": request.name.is_some(),
+                        "email_given": request.email.is_some(),
+                        "phone_given": request.phone.is_some(),
+                    },
+                }),
+            ),
+            _ => self.not_offered(&outcome, service),
+        }
+    }
+
+    /// The reply when the wish itself cannot be booked: why, and the
+    /// alternatives (`data.reason`, `data.alternatives`); nothing is booked.
+    pub(super) fn not_offered(&self, outcome: &Outcome, service: &Service) -> Reply {
+        let message = outcome.speak(Lang::De);
+        let reason = outcome.unmet().map(Unmet::as_str);
+        let mut offers: Vec<Offer> = outcome.alternatives().to_vec();
+        if let Outcome::Available { offer, .. } = outcome {
+            offers.push(*offer);
+        }
+        match outcome {
+            Outcome::Available { .. } | Outcome::Alternatives { .. } => Reply::fail(
+                Status::Unavailable,
+                message,
+                json!({
+                    "alternatives": self.offers_json(&offers, service),
+                    "reason": reason,
+                }),
+            ),
+            Outcome::NoAvailability { .. } => Reply::fail(
+                Status::NoAvailability,
+                message,
+                json!({"alternatives": [], "reason": reason}),
+            ),
+            _ => source_unavailable(message),
+        }
+    }
+
+    /// Books `start` for this call, idempotently per call id + slot.
+    pub(super) async fn book(
+        &self,
+        index: usize,
+        start: DateTime<Utc>,
+        wished: NaiveDateTime,
+        customer: Option<&Customer>,
+    ) -> Reply {
+        let service = &self.tenant.services[index];
+        let tenant_id = self.tenant.tenant.id().clone();
+        let call_key = (tenant_id.clone(), self.call_id.to_owned(), index, start);
+        // Whether this attempt could use the idempotency record: `false`
+        // when the record's store failed (Redis down), so a retry elsewhere
+        // cannot replay it. Reported as `data.idempotency_record`.
+        let mut record_ok = true;
+        let booked = match &self.tenant.backend {
+            Backend::Demo(calendar) => {
+                let mut bookings = self.state.inner.bookings.lock();
+                if let Some(existing) = bookings.by_call.get(&call_key) {
+                    Ok((existing.clone(), true))
+                } else {
+                    match calendar.book(&tenant_id, &service.event_type, start) {
+                        Ok(id) => {
+                            let public = id.to_string();
+                            bookings.by_id.insert(
+                                (tenant_id.clone(), public.clone()),
+                                BookingRecord {
+                                    id: BookingHandle::Demo(id),
+                                    service: index,
+                                    start,
+                                },
+                            );
+                            bookings.by_call.insert(call_key, public.clone());
+                            Ok((public, false))
+                        }
+                        Err(e) => Err(e),
+                    }
+                }
+            }
+            Backend::Calcom {
+                client,
+                event_types,
+                ..
+            } => {
+                let existing = self
+                    .state
+                    .inner
+                    .bookings
+                    .lock()
+                    .by_call
+                    .get(&call_key)
+                    .cloned();
+                // Shared by the replicas with Redis: a retry elsewhere replays.
+                let attempt = AttemptKey {
+                    tenant: tenant_id.to_string(),
+                    call_id: self.call_id.to_owned(),
+                    service: index,
+                    start_ms: start.timestamp_millis(),
+                };
+                let records = &self.state.inner.idempotency;
+                let claim = match existing {
+                    Some(existing) => Ok(Claim::Done(existing)),
+                    None => records.claim(&attempt).await,
+                };
+                let claimed = match claim {
+                    Ok(Claim::Done(existing)) => Some(existing),
+                    Ok(Claim::Won) => None,
+                    Err(IdempotencyError::Busy) => {
+                        return source_unavailable(
+                            "Ihr Termin wird gerade noch eingetragen. Bitte fragen Sie gleich noch einmal nach.",
+                        );
+                    }
+                    Err(e) => {
+                        // Booking without the shared record beats not
+                        // booking while Redis is down.
+                        tracing::warn!(error = %e, "booking without the shared idempotency record");
+                        record_ok = false;
+                        None
+                    }
+                };
+                if let Some(existing) = claimed {
+                    Ok((existing, true))
+                } else {
+                    let Some(cal_id) = event_types.get(&service.event_type) else {
+                        records.abandon(&attempt).await;
+                        return source_unavailable(
+                            CalendarError::UnknownEventType(service.event_type.clone())
+                                .user_message(Lang::De),
+                        );
+                    };
+                    let zone = self.tenant.tenant.hours().zone().name();
+                    let name = customer.map_or("Anrufer", |c| c.name.as_str());
+                    let mut attendee = Attendee::new(name, zone).language("de");
+                    if let Some(email) = customer.and_then(|c| c.email.as_deref()) {
+                        attendee = attendee.email(email);
+                    }
+                    if let Some(phone) = customer.and_then(|c| c.phone.as_deref()) {
+                        attendee = attendee.phone_number(phone);
+                    }
+                    let request =
+                        CreateBookingRequest::new(EventTypeTarget::Id(*cal_id), start, attendee)
+                            .metadata("call_id", self.call_id);
+                    let started = std::time::Instant::now();
+                    let result = client.create_booking(&request).await;
+                    record_upstream(self.tenant.tenant.id(), "bookings.create", started);
+                    match result {
+                        Ok(booking) => {
+                            let public = booking.uid.clone();
+                            record_ok &= records.complete(&attempt, &public).await;
+                            let mut bookings = self.state.inner.bookings.lock();
+                            bookings.by_id.insert(
+                                (tenant_id.clone(), public.clone()),
+                                BookingRecord {
+                                    id: BookingHandle::Calcom(booking.uid),
+                                    service: index,
+                                    start,
+                                },
+                            );
+                            bookings.by_call.insert(call_key, public.clone());
+                            Ok((public, false))
+                        }
+                        Err(e)
+                            if matches!(
+                                e.kind(),
+                                CalcomErrorKind::SlotTaken | CalcomErrorKind::Conflict
+                            ) =>
+                        {
+                            // A retry whose first attempt booked while the
+                            // shared record was unreadable: Cal.com knows
+                            // the booking by the call id in its metadata.
+                            let own = crate::recover::own_booking(
+                                client,
+                                self.call_id,
+                                start,
+                                service.duration,
+                            )
+                            .await;
+                            match own {
+                                Some(uid) => {
+                                    record_ok &= records.complete(&attempt, &uid).await;
+                                    let mut bookings = self.state.inner.bookings.lock();
+                                    bookings.by_id.insert(
+                                        (tenant_id.clone(), uid.clone()),
+                                        BookingRecord {
+                                            id: BookingHandle::Calcom(uid.clone()),
+                                            service: index,
+                                            start,
+                                        },
+                                    );
+                                    bookings.by_call.insert(call_key, uid.clone());
+                                    Ok((uid, true))
+                                }
+                                None => {
+                                    records.abandon(&attempt).await;
+                                    Err(CalendarError::SlotNotFree)
+                                }
+                            }
+                        }
+                        Err(e) => {
+                            records.abandon(&attempt).await;
+                            return calcom_unavailable(&e);
+                        }
+                    }
+                }
+            }
+        };
+        match booked {
+            Ok((booking_id, replay)) => {
+                if !replay {
+                    self.invalidate(start).await;
+                    metrics::counter!("bookings_total", "tenant" => tenant_id.to_string())
+                        .increment(1);
+                }
+                Reply::ok(
+                    Status::Booked,
+                    format!(
+                        "Ihr Termin für {} ist gebucht: {}. Ihre Buchungsnummer ist {}.",
+                        service.name,
+                        self.spoken_at(start),
+                        booking_id
+                    ),
+                    json!({
+                        "booking_id": booking_id,
+                        "idempotent_replay": replay,
+                        "idempotency_record": record_state(record_ok),
+                        "slot": self.slot_json_at(start, service),
+                    }),
+                )
+            }
+            Err(CalendarError::SlotNotFree) => {
+                // Taken meanwhile (or never a slot start): why, and what is
+                // free instead, as `check_availability` would say it.
+                let outcome = self.find(service, wished, 3).await;
+                let mut offers: Vec<Offer> = outcome.alternatives().to_vec();
+                if let Outcome::Available { offer, .. } = &outcome {
+                    if offer.start != start {
+                        offers.push(*offer);
+                    }
+                }
+                let message = if outcome.alternatives().is_empty() {
+                    let mut message = CalendarError::SlotNotFree
+                        .user_message(Lang::De)
+                        .into_owned();
+                    if !offers.is_empty() {
+                        let slots: Vec<_> = offers
+                            .iter()
+                            .map(|o| (o.local_date, o.local_time))
+                            .collect();
+                        message.push_str(&format!(
+                            " Ich kann Ihnen {} anbieten.",
+                            speak::list(&slots, self.today())
+                        ));
+                    }
+                    message
+                } else {
+                    outcome.speak(Lang::De)
+                };
+                Reply::fail(
+                    Status::SlotTaken,
+                    message,
+                    json!({
+                        "alternatives": self.offers_json(&offers, service),
+                        "reason": outcome.unmet().map(Unmet::as_str),
+                        "idempotency_record": record_state(record_ok),
+                    }),
+                )
+            }
+            Err(e) => source_unavailable(e.user_message(Lang::De)),
+        }
+    }
+
+    pub(super) fn spoken_at(&self, start: DateTime<Utc>) -> String {
+        let local = self.tenant.tenant.hours().local(start);
+        speak::slot(local.date(), local.time(), self.today())
+    }
+
+    /// Drops the cached slots of `start`'s day for every service (a booking
+    /// blocks the calendar for all of them).
+    pub(super) async fn invalidate(&self, start: DateTime<Utc>) {
+        let day = self.tenant.tenant.hours().local_date(start);
+        for s in &self.tenant.services {
+            self.tenant
+                .finder
+                .cache()
+                .invalidate(self.tenant.tenant.id(), &s.event_type, day)
+                .await;
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! `cancel_appointment`, and finding a booking of this tenant by its id.
+
+use super::*;
+
+impl Call<'_> {
+    /// Cancels a booking in the tenant's calendar; the reply is what to
+    /// answer when that fails.
+    pub(super) async fn cancel_upstream(&self, handle: &BookingHandle) -> Result<(), Reply> {
+        let tenant_id = self.tenant.tenant.id();
+        match (&self.tenant.backend, handle) {
+            (Backend::Demo(calendar), BookingHandle::Demo(id)) => calendar
+                .cancel(tenant_id, *id)
+                .map_err(|e| source_unavailable(e.user_message(Lang::De))),
+            (Backend::Calcom { client, .. }, BookingHandle::Calcom(uid)) => {
+                let started = std::time::Instant::now();
+                let result = client
+                    .cancel_booking(
+                        uid,
+                        &CancelBookingRequest::with_reason("Vom Anrufer storniert"),
+                    )
+                    .await;
+                record_upstream(self.tenant.tenant.id(), "bookings.cancel", started);
+                result.map(drop).map_err(|e| calcom_unavailable(&e))
+            }
+            _ => Err(Self::not_found()),
+        }
+    }
+
+    /// The booking `booking_id` of this tenant: from this process's index,
+    /// or, for a Cal.com tenant, from Cal.com itself (a booking made through
+    /// another replica or before a restart). A Cal.com booking counts only
+    /// if it is live and of one of this tenant's event types, so a uid of
+    /// another tenant on the same Cal.com account stays "not found".
+    pub(super) async fn record(&self, booking_id: &str) -> Result<Option<BookingRecord>, Reply> {
+        let key = (self.tenant.tenant.id().clone(), booking_id.to_owned());
+        if let Some(record) = self.state.inner.bookings.lock().by_id.get(&key).cloned() {
+            return Ok(Some(record));
+        }
+        let Backend::Calcom {
+            client,
+            event_types,
+            ..
+        } = &self.tenant.backend
+        else {
+            return Ok(None);
+        };
+        let started = std::time::Instant::now();
+        let result = client.booking(booking_id).await;
+        record_upstream(self.tenant.tenant.id(), "bookings.get", started);
+        match result {
+            Ok(booking) => {
+                let live = matches!(
+                    booking.status,
+                    BookingStatus::Accepted | BookingStatus::Pending
+                );
+                let service = booking.event_type_id.and_then(|id| {
+                    self.tenant
+                        .services
+                        .iter()
+                        .position(|s| event_types.get(&s.event_type) == Some(&id))
+                });
+                Ok(service.filter(|_| live).map(|service| BookingRecord {
+                    id: BookingHandle::Calcom(booking.uid),
+                    service,
+                    start: booking.start,
+                }))
+            }
+            Err(e) if matches!(e.kind(), CalcomErrorKind::NotFound) => Ok(None),
+            Err(e) => Err(calcom_unavailable(&e)),
+        }
+    }
+
+    pub(super) fn not_found() -> Reply {
+        Reply::fail(
+            Status::NotFound,
+            "Diesen Termin kann ich leider nicht finden. Können Sie mir die Buchungsnummer noch einmal nennen?",
+            json!({}),
+        )
+    }
+
+    pub(super) async fn cancel(&self, args: &Value) -> Reply {
+        let args = match BookingRef::validate(args, &self.vctx()) {
+            Ok(a) => a,
+            Err(errors) => return validation_reply(&errors),
+        };
+        let tenant_id = self.tenant.tenant.id().clone();
+        let key = (tenant_id.clone(), args.booking_id.clone());
+        let record = match self.record(&args.booking_id).await {
+            Ok(record) => record,
+            Err(reply) => return reply,
+        };
+        let removed = match record {
+            None => None,
+            Some(record) => match self.cancel_upstream(&record.id).await {
+                Ok(()) => {
+                    let mut bookings = self.state.inner.bookings.lock();
+                    bookings.by_id.remove(&key);
+                    bookings.by_call.retain(|_, v| *v != args.booking_id);
+                    Some(record)
+                }
+                Err(reply) => return reply,
+            },
+        };
+        match removed {
+            None => Self::not_found(),
+            Some(record) => {
+                self.invalidate(record.start).await;
+                let service = &self.tenant.services[record.service];
+                Reply::ok(
+                    Status::Cancelled,
+                    format!("Ihr Termin {} ist storniert.", self.spoken_at(record.start)),
+                    json!({
+                        "booking_id": args.booking_id,
+                        "slot": self.slot_json_at(record.start, service),
+                    }),
+                )
+            }
+        }
+    }
+}
+
+/// `cancel_appointment` arguments.
+struct BookingRef {
+    booking_id: String,
+}
+
+impl Validate for BookingRef {
+    fn validate(args: &Value, _ctx: &ValidationContext) -> Result<Self, ValidationErrors> {
+        let map = object(args)?;
+        let mut errors = ValidationErrors::new();
+        match booking_id(map, &mut errors) {
+            Some(booking_id) if errors.is_empty() => Ok(BookingRef { booking_id }),
+            _ => Err(errors),
+        }
+    }
+}

@@ -1,0 +1,542 @@
+//! The nine Retell functions.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
+use serde_json::{json, Map, Value};
+use voxcal_appointment_finder::speak::{self, weekday as weekday_de};
+use voxcal_appointment_finder::{
+    CalendarError, FindRequest, Offer, Outcome, TenantId, TimePreference, Unmet,
+};
+use voxcal_calcom_client::{
+    Attendee, BookingStatus, CalcomError, CancelBookingRequest, CreateBookingRequest,
+    ErrorKind as CalcomErrorKind, EventTypeTarget, RescheduleBookingRequest,
+};
+use voxcal_call_rate_limiter::{is_placeholder_call_id, strip_version_suffix};
+use voxcal_core::{Lang, UserMessage};
+use voxcal_request_validation::{
+    clean_text_max, parse_date, parse_time, AppointmentRequest, FieldError, TimeWish, Validate,
+    ValidationContext, ValidationError, ValidationErrors,
+};
+
+use crate::idempotency::{AttemptKey, Claim, IdempotencyError};
+use crate::reply::{clock_hm, date_de, protocol_error, Availability, Reply, SlotOut, Status};
+use crate::state::{AppState, Backend, BookingHandle, BookingRecord, Service, TenantRuntime};
+
+mod availability;
+mod booking;
+mod cancel;
+mod info;
+mod reschedule;
+
+/// The nine Retell functions this service answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Function {
+    CheckAvailability,
+    CollectAppointment,
+    BookAppointment,
+    CancelAppointment,
+    RescheduleAppointment,
+    GetAlternatives,
+    FindNextAvailable,
+    GetOpeningHours,
+    ListServices,
+}
+
+impl Function {
+    /// Every function, in the order the README lists them.
+    pub(crate) const ALL: [Function; 9] = [
+        Function::CheckAvailability,
+        Function::CollectAppointment,
+        Function::BookAppointment,
+        Function::CancelAppointment,
+        Function::RescheduleAppointment,
+        Function::GetAlternatives,
+        Function::FindNextAvailable,
+        Function::GetOpeningHours,
+        Function::ListServices,
+    ];
+
+    /// The function's Retell name.
+    pub(crate) const fn name(self) -> &'static str {
+        match self {
+            Function::CheckAvailability => "check_availability",
+            Function::CollectAppointment => "collect_appointment",
+            Function::BookAppointment => "book_appointment",
+            Function::CancelAppointment => "cancel_appointment",
+            Function::RescheduleAppointment => "reschedule_appointment",
+            Function::GetAlternatives => "get_alternatives",
+            Function::FindNextAvailable => "find_next_available",
+            Function::GetOpeningHours => "get_opening_hours",
+            Function::ListServices => "list_services",
+        }
+    }
+
+    /// The function named `name` (a Retell name, without a version suffix).
+    pub(crate) fn from_name(name: &str) -> Option<Function> {
+        Function::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+/// Header naming the tenant.
+pub(crate) const TENANT_HEADER: &str = "x-tenant-id";
+
+/// `POST /api/retell/{function}`: `function` is `function` (dispatch on the
+/// body's `name`) or one of the nine names with dashes.
+/// The envelope of a call without a body: `{"call":{"call_id":<header>},
+/// "args":{<query but tenant>}}`.
+fn bodyless_call(headers: &HeaderMap, query: &HashMap<String, String>) -> Value {
+    let call_id = headers
+        .get(voxcal_call_rate_limiter::CALL_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let args: Map<String, Value> = query
+        .iter()
+        .filter(|(k, _)| k.as_str() != "tenant")
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    json!({"call": {"call_id": call_id}, "args": args})
+}
+
+pub(crate) async fn handle(
+    State(state): State<AppState>,
+    Path(function): Path<String>,
+    method: Method,
+    Query(query): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    // Functions configured as GET or DELETE arrive without a body (the
+    // signature covers the empty string): the call id comes from the
+    // `X-Retell-Call-Id` header, the arguments from the query.
+    let parsed = if body.is_empty() && (method == Method::GET || method == Method::DELETE) {
+        Ok(bodyless_call(&headers, &query))
+    } else {
+        serde_json::from_slice::<Value>(&body)
+    };
+    let Ok(mut json) = parsed else {
+        return protocol_error(
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+            "Die Anfrage war kein gültiges JSON.",
+        );
+    };
+    // The arguments are moved out, not copied.
+    let args = json
+        .as_object_mut()
+        .and_then(|o| o.remove("args"))
+        .unwrap_or_else(|| json!({}));
+    let Some(call_id) = json
+        .get("call")
+        .and_then(|c| c.get("call_id"))
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|id| !is_placeholder_call_id(id))
+    else {
+        return protocol_error(
+            StatusCode::BAD_REQUEST,
+            "missing_call_id",
+            "Die Anfrage enthält keine gültige Anruf-ID (call.call_id).",
+        );
+    };
+    let name = if function == "function" {
+        json.get("name")
+            .and_then(Value::as_str)
+            .map(strip_version_suffix)
+            .unwrap_or_default()
+            .to_owned()
+    } else if function.contains('_') {
+        String::new()
+    } else {
+        function.replace('-', "_")
+    };
+    let Some(function) = Function::from_name(&name) else {
+        return protocol_error(
+            StatusCode::NOT_FOUND,
+            "unknown_function",
+            "Diese Funktion gibt es nicht.",
+        );
+    };
+    let tenant_id = headers
+        .get(TENANT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| query.get("tenant").cloned());
+    let tenant = match resolve_tenant(&state, tenant_id.as_deref()) {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
+    };
+    // Raw arguments and headers at debug level: the log writer redacts them.
+    let name = function.name();
+    tracing::debug!(function = name, call_id, args = %args, headers = ?headers, "function call");
+    let call = Call {
+        now: state.now(),
+        state: &state,
+        tenant: &tenant,
+        call_id,
+    };
+    let reply = match function {
+        Function::CheckAvailability => call.check_availability(&args).await,
+        Function::CollectAppointment => call.collect(&args, false).await,
+        Function::BookAppointment => call.collect(&args, true).await,
+        Function::CancelAppointment => call.cancel(&args).await,
+        Function::RescheduleAppointment => call.reschedule(&args).await,
+        Function::GetAlternatives => call.alternatives(&args).await,
+        Function::FindNextAvailable => call.next_available(&args).await,
+        Function::GetOpeningHours => call.opening_hours(),
+        Function::ListServices => call.list_services(),
+    };
+    metrics::counter!(
+        "booking_requests_total",
+        "function" => name,
+        "status" => reply.status.as_str()
+    )
+    .increment(1);
+    tracing::info!(function = name, tenant = %tenant.tenant.id(), status = reply.status.as_str(), "function answered");
+    reply.into_response()
+}
+
+/// Why no tenant could be chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TenantError {
+    /// The named tenant does not exist (404).
+    Unknown,
+    /// Several tenants and none named (400).
+    Required,
+}
+
+impl IntoResponse for TenantError {
+    fn into_response(self) -> Response {
+        match self {
+            TenantError::Unknown => protocol_error(
+                StatusCode::NOT_FOUND,
+                "unknown_tenant",
+                "Dieses Unternehmen ist hier nicht eingerichtet.",
+            ),
+            TenantError::Required => protocol_error(
+                StatusCode::BAD_REQUEST,
+                "tenant_required",
+                "Bitte geben Sie das Unternehmen an (X-Tenant-Id oder ?tenant=).",
+            ),
+        }
+    }
+}
+
+/// The tenant named by header or query, else the only one.
+pub(crate) fn resolve_tenant(
+    state: &AppState,
+    id: Option<&str>,
+) -> Result<Arc<TenantRuntime>, TenantError> {
+    let tenants = &state.inner.tenants;
+    match id {
+        Some(id) => tenants.get(id).cloned().ok_or(TenantError::Unknown),
+        None if tenants.len() == 1 => tenants
+            .values()
+            .next()
+            .cloned()
+            .ok_or(TenantError::Required),
+        None => Err(TenantError::Required),
+    }
+}
+
+/// One function call: the state, the tenant, the call id and "now".
+struct Call<'a> {
+    state: &'a AppState,
+    tenant: &'a TenantRuntime,
+    call_id: &'a str,
+    now: DateTime<Utc>,
+}
+
+fn validation_reply(errors: &ValidationErrors) -> Reply {
+    Reply::fail(
+        Status::ValidationError,
+        errors.user_message(Lang::De),
+        json!({"errors": errors.to_json(Lang::De)}),
+    )
+}
+
+fn single_error(field: &str, error: ValidationError) -> Reply {
+    let mut errors = ValidationErrors::new();
+    errors.push(FieldError::new(field, error));
+    validation_reply(&errors)
+}
+
+/// Who books (from `collect_appointment` / `book_appointment`).
+struct Customer {
+    name: String,
+    email: Option<String>,
+    phone: Option<String>,
+}
+
+/// A Cal.com failure (or its open breaker) as the agent's sentence.
+fn calcom_unavailable(err: &CalcomError) -> Reply {
+    tracing::warn!(kind = ?err.kind(), "cal.com request failed");
+    source_unavailable(err.user_message(Lang::De))
+}
+
+fn record_upstream(tenant: &TenantId, operation: &'static str, started: std::time::Instant) {
+    metrics::histogram!(
+        "upstream_request_seconds",
+        "tenant" => tenant.to_string(),
+        "source" => "calcom",
+        "operation" => operation
+    )
+    .record(started.elapsed().as_secs_f64());
+}
+
+/// [`Call::slot_json`] as a typed value, serialized without a `Value` tree
+/// (same bytes).
+fn slot_out(offer: &Offer, service: &Service, today: NaiveDate) -> SlotOut {
+    SlotOut {
+        start: offer.start,
+        end: offer.end,
+        local_date: offer.local_date,
+        local_time: offer.local_time,
+        spoken: speak::slot(offer.local_date, offer.local_time, today),
+        service: service.name.clone(),
+    }
+}
+
+fn source_unavailable(message: impl Into<String>) -> Reply {
+    Reply::fail(Status::ServiceUnavailable, message, json!({}))
+}
+
+impl Call<'_> {
+    fn vctx(&self) -> ValidationContext {
+        ValidationContext::new(self.now, self.tenant.tenant.hours().zone())
+    }
+
+    fn today(&self) -> NaiveDate {
+        self.tenant.tenant.hours().local_date(self.now)
+    }
+
+    fn slot_json(&self, offer: &Offer, service: &Service) -> Value {
+        json!({
+            "start": offer.iso_instant(),
+            "end": offer.end.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "date": date_de(offer.local_date),
+            "time": clock_hm(offer.local_time),
+            "spoken": speak::slot(offer.local_date, offer.local_time, self.today()),
+            "service": service.name,
+        })
+    }
+
+    fn slot_json_at(&self, start: DateTime<Utc>, service: &Service) -> Value {
+        let local = self.tenant.tenant.hours().local(start);
+        json!({
+            "start": start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "end": (start + service.duration).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            "date": date_de(local.date()),
+            "time": clock_hm(local.time()),
+            "spoken": speak::slot(local.date(), local.time(), self.today()),
+            "service": service.name,
+        })
+    }
+
+    fn offers_json(&self, offers: &[Offer], service: &Service) -> Value {
+        Value::Array(offers.iter().map(|o| self.slot_json(o, service)).collect())
+    }
+
+    fn slots_out(&self, offers: &[Offer], service: &Service) -> Vec<SlotOut> {
+        let today = self.today();
+        offers.iter().map(|o| slot_out(o, service, today)).collect()
+    }
+
+    /// The service named by `dienstleistung` (default: the first one).
+    fn service(&self, wanted: Option<&str>) -> Result<usize, Reply> {
+        let services = &self.tenant.services;
+        let Some(wanted) = wanted.map(str::trim).filter(|w| !w.is_empty()) else {
+            return Ok(0);
+        };
+        let wanted = wanted.to_lowercase();
+        services
+            .iter()
+            .position(|s| {
+                s.event_type.as_str().eq_ignore_ascii_case(&wanted)
+                    || s.name.to_lowercase() == wanted
+            })
+            .or_else(|| {
+                services
+                    .iter()
+                    .position(|s| wanted.contains(&s.name.to_lowercase()))
+            })
+            .ok_or_else(|| {
+                let names: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
+                Reply::fail(
+                    Status::ValidationError,
+                    format!(
+                        "Diese Dienstleistung bieten wir leider nicht an. Wir bieten {} an.",
+                        join_de(&names)
+                    ),
+                    json!({"errors": {"dienstleistung": [{
+                        "code": "unknown_service",
+                        "params": {"known": names},
+                        "message": "Diese Dienstleistung bieten wir leider nicht an.",
+                    }]}}),
+                )
+            })
+    }
+
+    /// The local date-time asked for: the time, or the day's first opening.
+    fn wished(&self, date: NaiveDate, time: Option<NaiveTime>) -> NaiveDateTime {
+        let hours = self.tenant.tenant.hours();
+        let time = time.unwrap_or_else(|| {
+            hours
+                .intervals_on(date)
+                .first()
+                .map(|iv| iv.start())
+                .unwrap_or(NaiveTime::MIN)
+        });
+        date.and_time(time)
+    }
+
+    fn instant(&self, local: NaiveDateTime) -> Option<DateTime<Utc>> {
+        self.tenant
+            .tenant
+            .hours()
+            .zone()
+            .from_local_datetime(&local)
+            .earliest()
+            .map(|t| t.to_utc())
+    }
+
+    fn past(&self, local: NaiveDateTime) -> Option<Reply> {
+        // A wall time skipped by the clock change is judged by the hour
+        // after it (the finder says it does not exist), not as past.
+        let at = self
+            .instant(local)
+            .or_else(|| self.instant(local + Duration::hours(1)));
+        match at {
+            Some(at) if at >= self.now => None,
+            _ => Some(Reply::fail(
+                Status::PastTime,
+                "Dieser Zeitpunkt liegt leider in der Vergangenheit. Welcher andere Termin passt Ihnen?",
+                json!({"requested": local.format("%d.%m.%Y %H:%M").to_string()}),
+            )),
+        }
+    }
+
+    async fn find(&self, service: &Service, wished: NaiveDateTime, max: usize) -> Outcome {
+        let request = FindRequest::new(service.event_type.clone(), wished, service.duration)
+            .with_max_alternatives(max);
+        self.tenant.finder.find(&self.tenant.tenant, &request).await
+    }
+}
+
+/// `data.idempotency_record` of a booking answer: `"kept"`, or
+/// `"unavailable"` when its store failed (a retry on another replica then
+/// cannot replay the booking).
+fn record_state(ok: bool) -> &'static str {
+    if ok {
+        "kept"
+    } else {
+        "unavailable"
+    }
+}
+
+fn join_with(items: &[&str], last: &str) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., tail] => format!("{}{last}{tail}", init.join(", ")),
+    }
+}
+
+/// "A, B und C".
+fn join_de(items: &[&str]) -> String {
+    join_with(items, " und ")
+}
+
+/// Field value by German name or English alias, as a non-blank string.
+fn field<'a>(
+    map: &'a Map<String, Value>,
+    names: &[&str],
+    errors: &mut ValidationErrors,
+    required: bool,
+) -> Option<&'a str> {
+    let value = names
+        .iter()
+        .find_map(|n| map.get(*n).filter(|v| !v.is_null()));
+    match value {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s),
+        Some(Value::String(_)) | None => {
+            if required {
+                errors.push(FieldError::new(names[0], ValidationError::Required));
+            }
+            None
+        }
+        Some(_) => {
+            errors.push(FieldError::new(
+                names[0],
+                ValidationError::WrongType { expected: "string" },
+            ));
+            None
+        }
+    }
+}
+
+fn booking_id(map: &Map<String, Value>, errors: &mut ValidationErrors) -> Option<String> {
+    let raw = field(map, &["booking_id", "buchungsnummer"], errors, true)?;
+    match clean_text_max(raw, 40) {
+        Ok(clean) => Some(clean.replace(' ', "").to_lowercase()),
+        Err(e) => {
+            errors.push(FieldError::new("booking_id", e));
+            None
+        }
+    }
+}
+
+fn object(args: &Value) -> Result<&Map<String, Value>, ValidationErrors> {
+    args.as_object().ok_or_else(|| {
+        let mut errors = ValidationErrors::new();
+        errors.push(FieldError::new(
+            "args",
+            ValidationError::WrongType { expected: "object" },
+        ));
+        errors
+    })
+}
+
+/// A required text field, cleaned, with the name it is reported under.
+fn clean_field(
+    map: &Map<String, Value>,
+    names: &[&'static str],
+    errors: &mut ValidationErrors,
+) -> Option<(&'static str, String)> {
+    let raw = field(map, names, errors, true)?;
+    match clean_text_max(raw, 30) {
+        Ok(clean) => Some((names[0], clean)),
+        Err(e) => {
+            errors.push(FieldError::new(names[0], e));
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_function_is_found_by_its_name_and_nothing_else() {
+        for f in Function::ALL {
+            assert_eq!(Function::from_name(f.name()), Some(f));
+        }
+        let names: std::collections::HashSet<_> = Function::ALL.iter().map(|f| f.name()).collect();
+        assert_eq!(names.len(), Function::ALL.len(), "names are distinct");
+        for unknown in [
+            "",
+            "list-services",
+            "Check_Availability",
+            "book_appointment_v2",
+            "function",
+        ] {
+            assert_eq!(Function::from_name(unknown), None, "{unknown:?}");
+        }
+    }
+}
