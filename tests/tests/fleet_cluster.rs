@@ -1148,7 +1148,7 @@ async fn fleet_on_redis_cluster_under_load_faults_and_hostile_input() {
     let load_secs = began.elapsed().as_secs_f64();
 
     let (recovered, final_loop) = recover(&fleet).await;
-    let website = website_booking(&fleet, &fake).await;
+    let website = website_booking(&fleet, &fake, &nodes, &prefix).await;
 
     // Figures from the replicas themselves.
     let mut metrics = Vec::new();
@@ -1829,7 +1829,7 @@ impl Outcome {
             .collect();
         let _ = writeln!(
             report,
-            "\n-- replicas --\nreplica | log MiB | lines | PII hits | panics | limiter outage warn/recovered | max RSS MiB | exit"
+            "\n-- replicas --\nreplica | log MiB | lines | PII hits | panics | limiter outage warn/recovered | slot cache store failures | max RSS MiB | exit"
         );
         let rss = self.rss.clone();
         for (i, path) in logs.iter().enumerate() {
@@ -1855,10 +1855,12 @@ impl Outcome {
             };
             let warned = limiter_lines("backend unreachable");
             let answered = limiter_lines("backend answers again");
+            // Slot cache store calls that failed (the source answered instead).
+            let cache_failed = text.matches("slot cache store call failed").count();
             let lines = text.lines().count();
             let _ = writeln!(
                 report,
-                "{i} | {:.1} | {lines} | {hit_count} | {panics} | {warned}/{answered} | {:.1} | {:?}",
+                "{i} | {:.1} | {lines} | {hit_count} | {panics} | {warned}/{answered} | {cache_failed} | {:.1} | {:?}",
                 bytes.len() as f64 / 1_048_576.0,
                 rss[i] as f64 / 1024.0,
                 exits[i]
@@ -1953,9 +1955,13 @@ impl Outcome {
         };
         // Without a stale answer before the webhook, the check after it
         // would prove nothing: the cache must have held the day.
-        if w.stale.is_empty() {
+        if w.cached_after.is_none() {
             failures.push(format!(
-                "website booking: no replica offered {slot} from its cache after the website booked it, so the webhook's effect cannot be told"
+                "website booking: the day of {slot} never reached the shared cache in the Cluster (20 asks over 5 s); see the replicas' slot cache store warnings"
+            ));
+        } else if w.stale.is_empty() {
+            failures.push(format!(
+                "website booking: the day of {slot} was in the shared cache, yet no replica offered it from there after the website booked it, so the webhook's effect cannot be told"
             ));
         }
         if w.webhook.0 != 200 || !w.webhook.1.contains("invalidated") {
@@ -1976,7 +1982,8 @@ impl Outcome {
         }
         let _ = writeln!(
             report,
-            "\n-- booking made on the website --\nslot {slot}; offered from the shared cache before the webhook by replicas {:?}; webhook {} {}; offered after it by {} replica(s)",
+            "\n-- booking made on the website --\nslot {slot}; its day in the shared cache after {:?} ask(s); offered from there before the webhook by replicas {:?}; webhook {} {}; offered after it by {} replica(s)",
+            w.cached_after,
             w.stale,
             w.webhook.0,
             w.webhook.1,
@@ -2252,6 +2259,9 @@ async fn recover(fleet: &Arc<Fleet>) -> (Option<Duration>, Vec<Sample>) {
 struct WebsiteBooking {
     /// The slot (UTC, RFC 3339), once a replica had offered it as free.
     slot: Option<String>,
+    /// How many asks it took until the slot's day was in the shared
+    /// cache (read straight from the Cluster), `None` if it never was.
+    cached_after: Option<usize>,
     /// Replicas that still offered it after the website booked it and
     /// before the webhook (the shared slot cache held the day).
     stale: Vec<usize>,
@@ -2308,7 +2318,12 @@ async fn availability(
 /// the website, the other replicas still offer it from the cache, Cal.com's
 /// signed `BOOKING_CREATED` webhook reaches one replica, and then no
 /// replica offers the slot any more.
-async fn website_booking(fleet: &Arc<Fleet>, fake: &FakeCalcom) -> WebsiteBooking {
+async fn website_booking(
+    fleet: &Arc<Fleet>,
+    fake: &FakeCalcom,
+    nodes: &[String],
+    prefix: &str,
+) -> WebsiteBooking {
     let mut out = WebsiteBooking::default();
     // A wish the fleet answers with that very slot free (the load booked
     // many; try fresh ones until one is offered exactly).
@@ -2341,6 +2356,47 @@ async fn website_booking(fleet: &Arc<Fleet>, fake: &FakeCalcom) -> WebsiteBookin
         return out;
     };
     out.slot = Some(start.clone());
+    // The premise of the check: the day is in the shared cache before the
+    // website books the slot. A replica whose cache write failed or timed
+    // out (the store's 250 ms budget on a loaded machine) fetched and
+    // answered without storing; asking again refills it. Up to 20 asks,
+    // 250 ms apart (5 s, far beyond the store's 1 s skip after a failure).
+    let day = chrono::NaiveDate::parse_from_str(&datum, "%d.%m.%Y").expect("wish() formats a date");
+    // `<redis prefix>:slots:{<tenant>}:<event type slug>:<local day>`
+    // (run.rs, `CacheKey::redis_key`; the config's service "beratung").
+    let cache_key = format!(
+        "{prefix}:slots:{{{CALCOM}}}:beratung:{}",
+        day.format("%Y-%m-%d")
+    );
+    let client = redis::cluster::ClusterClientBuilder::new(nodes.to_vec())
+        .connection_timeout(Duration::from_secs(1))
+        .response_timeout(Duration::from_secs(1))
+        .build()
+        .expect("the fleet's Cluster urls");
+    for ask in 1..=20 {
+        let exists: Option<bool> = match client.get_async_connection().await {
+            Ok(mut conn) => redis::cmd("EXISTS")
+                .arg(&cache_key)
+                .query_async(&mut conn)
+                .await
+                .ok(),
+            Err(_) => None,
+        };
+        if exists == Some(true) {
+            out.cached_after = Some(ask);
+            break;
+        }
+        eprintln!("website booking: ask {ask}: {cache_key} not in the Cluster ({exists:?}); asking replica {} again", ask % REPLICAS);
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let _ = availability(
+            fleet,
+            ask % REPLICAS,
+            &format!("call_website_fill_{ask}"),
+            &datum,
+            &uhrzeit,
+        )
+        .await;
+    }
     let start_utc = chrono::DateTime::parse_from_rfc3339(&start)
         .expect("formatted above")
         .to_utc();
