@@ -36,21 +36,7 @@ impl Call<'_> {
             (TimeWish::At(clock), None) => {
                 // "nächste Woche um 10": that time of day on the days, the
                 // reading some opening interval holds.
-                let hours = self.tenant.tenant.hours();
-                let time = clock.pick(|t| {
-                    wish.days
-                        .from
-                        .iter_days()
-                        .take_while(|d| *d <= wish.days.to)
-                        .any(|d| {
-                            let minute = u16::try_from(t.num_seconds_from_midnight() / 60)
-                                .unwrap_or(u16::MAX);
-                            hours
-                                .intervals_on(d)
-                                .iter()
-                                .any(|iv| iv.start_minutes() <= minute && minute < iv.end_minutes())
-                        })
-                });
+                let time = self.read_clock(clock, wish.days.from, wish.days.to);
                 window().with_preference(TimePreference::From(time))
             }
             (TimeWish::Window(w), _) => {
@@ -59,6 +45,22 @@ impl Call<'_> {
             (TimeWish::Any, _) => window(),
         }
         .with_max_alternatives(3)
+    }
+
+    /// The reading of `clock` ("um 7": 07:00 or 19:00) that an opening
+    /// interval of a day from `from` to `to` holds, when exactly one does;
+    /// otherwise the literal one.
+    pub(super) fn read_clock(&self, clock: ClockTime, from: NaiveDate, to: NaiveDate) -> NaiveTime {
+        let hours = self.tenant.tenant.hours();
+        clock.pick(|t| {
+            let minute = u16::try_from(t.num_seconds_from_midnight() / 60).unwrap_or(u16::MAX);
+            from.iter_days().take_while(|d| *d <= to).any(|d| {
+                hours
+                    .intervals_on(d)
+                    .iter()
+                    .any(|iv| iv.start_minutes() <= minute && minute < iv.end_minutes())
+            })
+        })
     }
 
     /// For a wish of one day without a clock time (`übermorgen`, `Montag
@@ -327,5 +329,68 @@ impl Call<'_> {
             "In den nächsten zwei Wochen ist leider kein Termin frei. Soll ich Sie zurückrufen lassen?",
             json!({"available": false, "slot": null}),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing;
+    use super::*;
+
+    async fn check(datum: &str, uhrzeit: &str) -> (Reply, Value) {
+        let state = testing::state(testing::demo_tenants(&["a"]));
+        let a = testing::tenant(&state, "a");
+        let reply = testing::call(&state, &a, "call_1")
+            .check_availability(&json!({"datum": datum, "uhrzeit": uhrzeit}))
+            .await;
+        let data = testing::data(&reply);
+        (reply, data)
+    }
+
+    #[tokio::test]
+    async fn a_free_wished_slot_is_available_and_exact() {
+        let (reply, data) = check("14.10.2026", "9 Uhr").await;
+        assert_eq!(reply.status, Status::Available, "{}", reply.message);
+        assert_eq!(data["exact"], true, "{data}");
+        assert_eq!(data["slot"]["time"], "09:00", "{data}");
+    }
+
+    #[tokio::test]
+    async fn an_unmet_wish_names_its_reason_and_two_alternatives() {
+        // The demo blocks 10:00–11:00; 17.10.2026 is a Saturday.
+        for (datum, uhrzeit, reason) in [
+            ("14.10.2026", "10 Uhr", "taken"),
+            ("17.10.2026", "10 Uhr", "closed_day"),
+            ("14.10.2026", "21 Uhr", "after_closing"),
+            ("14.10.2026", "viertel nach neun", "off_grid"),
+        ] {
+            let (reply, data) = check(datum, uhrzeit).await;
+            assert_eq!(
+                reply.status,
+                Status::Unavailable,
+                "{datum} {uhrzeit}: {}",
+                reply.message
+            );
+            assert_eq!(data["exact"], false, "{datum} {uhrzeit}: {data}");
+            assert_eq!(data["reason"], reason, "{datum} {uhrzeit}: {data}");
+            let offered = data["alternatives"].as_array().map_or(0, Vec::len);
+            assert!(offered >= 2, "{datum} {uhrzeit}: {data}");
+            assert!(
+                !reply.message.contains(&format!("{}.", &datum[..5])),
+                "no numeric date: {}",
+                reply.message
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_past_wish_is_refused_and_a_past_day_is_no_date() {
+        // Earlier today (it is 08:00): past. A day before today is no
+        // date the caller can mean: a validation error naming `datum`.
+        let (reply, _) = check("12.10.2026", "7:30").await;
+        assert_eq!(reply.status, Status::PastTime, "{}", reply.message);
+        let (reply, data) = check("09.10.2026", "9 Uhr").await;
+        assert_eq!(reply.status, Status::ValidationError, "{}", reply.message);
+        assert!(data["errors"].to_string().contains("datum"), "{data}");
     }
 }

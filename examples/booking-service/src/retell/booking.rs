@@ -354,3 +354,90 @@ impl Call<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing;
+    use super::*;
+
+    fn wish(uhrzeit: &str) -> Value {
+        json!({"datum": "14.10.2026", "uhrzeit": uhrzeit, "name": "Max Muster"})
+    }
+
+    #[tokio::test]
+    async fn collect_holds_nothing_until_confirmed() {
+        let state = testing::state(testing::demo_tenants(&["a"]));
+        let a = testing::tenant(&state, "a");
+        let first = testing::call(&state, &a, "call_1");
+        let held = first.collect(&wish("9 Uhr"), false).await;
+        assert_eq!(
+            held.status,
+            Status::AwaitingConfirmation,
+            "{}",
+            held.message
+        );
+        // Another caller can still book that slot.
+        testing::book(&testing::call(&state, &a, "call_2"), "9 Uhr").await;
+        let confirmed = first
+            .collect(&json!({"datum": "14.10.2026", "uhrzeit": "9 Uhr", "name": "Max Muster", "bestaetigung": true}), false)
+            .await;
+        assert_eq!(confirmed.status, Status::SlotTaken, "{}", confirmed.message);
+    }
+
+    #[tokio::test]
+    async fn a_retry_of_the_same_call_replays_and_another_call_is_refused() {
+        let state = testing::state(testing::demo_tenants(&["a"]));
+        let a = testing::tenant(&state, "a");
+        let call = testing::call(&state, &a, "call_1");
+        let first = call.collect(&wish("9 Uhr"), true).await;
+        let second = call.collect(&wish("9:00"), true).await;
+        assert_eq!(
+            (first.status, second.status),
+            (Status::Booked, Status::Booked)
+        );
+        let (first, second) = (testing::data(&first), testing::data(&second));
+        assert_eq!(first["booking_id"], second["booking_id"]);
+        assert_eq!(
+            (
+                first["idempotent_replay"].clone(),
+                second["idempotent_replay"].clone()
+            ),
+            (json!(false), json!(true))
+        );
+        let other = testing::call(&state, &a, "call_2")
+            .collect(&wish("9 Uhr"), true)
+            .await;
+        assert_eq!(other.status, Status::SlotTaken, "{}", other.message);
+        let alternatives = testing::data(&other)["alternatives"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(alternatives.len() >= 2, "{}", testing::data(&other));
+    }
+
+    #[tokio::test]
+    async fn only_the_wished_slot_is_booked_and_only_with_a_name() {
+        let state = testing::state(testing::demo_tenants(&["a"]));
+        let a = testing::tenant(&state, "a");
+        let call = testing::call(&state, &a, "call_1");
+        let nameless = call
+            .collect(&json!({"datum": "14.10.2026", "uhrzeit": "9 Uhr"}), true)
+            .await;
+        assert_eq!(nameless.status, Status::ValidationError);
+        assert!(testing::data(&nameless)["errors"]
+            .to_string()
+            .contains("name"));
+        let timeless = call
+            .collect(&json!({"datum": "14.10.2026", "name": "Max Muster"}), true)
+            .await;
+        assert_eq!(timeless.status, Status::ValidationError);
+        // 21:00 is after closing: never moved to another time and booked.
+        let late = call.collect(&wish("21:00"), true).await;
+        assert_eq!(late.status, Status::Unavailable, "{}", late.message);
+        assert_eq!(testing::data(&late)["reason"], "after_closing");
+        assert!(
+            state.inner.bookings.lock().by_id.is_empty(),
+            "nothing booked"
+        );
+    }
+}

@@ -134,3 +134,87 @@ impl Validate for BookingRef {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing;
+    use super::*;
+
+    fn validate(args: Value) -> Result<BookingRef, ValidationErrors> {
+        BookingRef::validate(
+            &args,
+            &ValidationContext::new(testing::now(), chrono_tz::Europe::Berlin),
+        )
+    }
+
+    #[test]
+    fn the_booking_id_is_required_under_either_name() {
+        // As the agent heard it: spaces dropped, letters in lower case.
+        assert_eq!(
+            validate(json!({"booking_id": "b7"})).unwrap().booking_id,
+            "b7"
+        );
+        assert_eq!(
+            validate(json!({"buchungsnummer": "B 7"}))
+                .unwrap()
+                .booking_id,
+            "b7"
+        );
+        for args in [
+            json!({}),
+            json!({"booking_id": ""}),
+            json!({"booking_id": "  "}),
+            json!({"booking_id": null}),
+        ] {
+            let errors = validate(args.clone()).err().expect("no booking id");
+            assert!(
+                errors.has("booking_id", "required"),
+                "{args}: {:?}",
+                errors.errors()
+            );
+        }
+        assert!(
+            validate(json!("B7")).is_err(),
+            "arguments that are no object"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_booking_is_cancelled_once_and_only_by_its_tenant() {
+        let state = testing::state(testing::demo_tenants(&["a", "b"]));
+        let (a, b) = (testing::tenant(&state, "a"), testing::tenant(&state, "b"));
+        let id = testing::book(&testing::call(&state, &a, "call_a"), "9 Uhr").await;
+        let args = json!({"booking_id": id});
+
+        // Another tenant does not find it, and it stays booked.
+        let other = testing::call(&state, &b, "call_b").cancel(&args).await;
+        assert_eq!(other.status, Status::NotFound, "{}", other.message);
+
+        let cancelled = testing::call(&state, &a, "call_a").cancel(&args).await;
+        assert_eq!(cancelled.status, Status::Cancelled, "{}", cancelled.message);
+        assert_eq!(testing::data(&cancelled)["booking_id"], id.as_str());
+        assert_eq!(testing::data(&cancelled)["slot"]["time"], "09:00");
+        assert!(
+            cancelled.message.starts_with("Ihr Termin "),
+            "{}",
+            cancelled.message
+        );
+
+        let again = testing::call(&state, &a, "call_a").cancel(&args).await;
+        assert_eq!(again.status, Status::NotFound, "{}", again.message);
+    }
+
+    #[tokio::test]
+    async fn an_unknown_id_is_not_found_and_a_missing_one_is_a_validation_error() {
+        let state = testing::state(testing::demo_tenants(&["a"]));
+        let a = testing::tenant(&state, "a");
+        let call = testing::call(&state, &a, "call_a");
+        let unknown = call.cancel(&json!({"booking_id": "no-such-booking"})).await;
+        assert_eq!(unknown.status, Status::NotFound);
+        let missing = call.cancel(&json!({})).await;
+        assert_eq!(missing.status, Status::ValidationError);
+        assert!(testing::data(&missing)["errors"]
+            .to_string()
+            .contains("booking_id"));
+    }
+}

@@ -115,3 +115,120 @@ impl Call<'_> {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing;
+    use super::*;
+    use crate::TenantConfig;
+    use voxcal_appointment_finder::{BusinessHours, OpeningInterval};
+
+    fn hours_of(config: TenantConfig) -> Reply {
+        let state = testing::state(vec![config]);
+        let tenant = testing::tenant(&state, "t");
+        testing::call(&state, &tenant, "call_info").opening_hours()
+    }
+
+    #[test]
+    fn the_demo_week_is_spoken_as_one_span() {
+        let reply = hours_of(TenantConfig::demo("t"));
+        assert_eq!(reply.status, Status::OpeningHours);
+        assert_eq!(
+            reply.message,
+            "Wir haben Montag bis Freitag von 9 bis 18 Uhr geöffnet."
+        );
+        let data = testing::data(&reply);
+        assert_eq!(data["time_zone"], "Europe/Berlin");
+        assert_eq!(data["public_holidays"], "DE", "{data}");
+        let days = data["days"].as_array().unwrap();
+        assert_eq!(days.len(), 7);
+        assert_eq!(days[0]["weekday"], "Montag");
+        assert_eq!(days[0]["intervals"], json!(["09:00-18:00"]));
+        assert_eq!(days[5]["open"], false);
+        assert_eq!(days[6]["intervals"], json!([]));
+    }
+
+    #[test]
+    fn a_lunch_break_and_a_saturday_are_their_own_parts() {
+        let iv = |a, b| OpeningInterval::new((a, 0), (b, 0)).unwrap();
+        let mut config = TenantConfig::demo("t");
+        config.hours = BusinessHours::closed(chrono_tz::Europe::Berlin)
+            .with_weekdays(
+                [
+                    chrono::Weekday::Mon,
+                    chrono::Weekday::Tue,
+                    chrono::Weekday::Wed,
+                    chrono::Weekday::Thu,
+                    chrono::Weekday::Fri,
+                ],
+                [iv(9, 12), iv(14, 18)],
+            )
+            .with_day(chrono::Weekday::Sat, [iv(9, 12)]);
+        let reply = hours_of(config);
+        assert_eq!(
+            reply.message,
+            "Wir haben Montag bis Freitag von 9 bis 12 Uhr und von 14 bis 18 Uhr und Samstag von 9 bis 12 Uhr geöffnet."
+        );
+        let data = testing::data(&reply);
+        assert_eq!(
+            data["days"][2]["intervals"],
+            json!(["09:00-12:00", "14:00-18:00"])
+        );
+        assert_eq!(data["days"][5]["open"], true);
+        assert_eq!(
+            data["public_holidays"],
+            Value::Null,
+            "no holidays configured"
+        );
+    }
+
+    #[test]
+    fn a_tenant_without_hours_says_so() {
+        let mut config = TenantConfig::demo("t");
+        config.hours = BusinessHours::closed(chrono_tz::Europe::Berlin);
+        let reply = hours_of(config);
+        assert_eq!(
+            reply.message,
+            "Wir haben derzeit leider keine Öffnungszeiten."
+        );
+        let data = testing::data(&reply);
+        assert!(data["days"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["open"] == false));
+    }
+
+    #[test]
+    fn every_service_is_listed_with_its_length() {
+        let state = testing::state(testing::demo_tenants(&["t"]));
+        let tenant = testing::tenant(&state, "t");
+        let reply = testing::call(&state, &tenant, "call_info").list_services();
+        assert_eq!(reply.status, Status::Services);
+        let listed = testing::data(&reply)["services"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert_eq!(listed.len(), tenant.services.len());
+        assert!(
+            tenant.services.len() >= 2,
+            "the demo offers several services"
+        );
+        for (out, service) in listed.iter().zip(&tenant.services) {
+            assert_eq!(out["id"], service.event_type.as_str());
+            assert_eq!(out["name"], service.name);
+            assert_eq!(out["duration_minutes"], service.duration.num_minutes());
+            let spoken = format!(
+                "{} ({} Minuten)",
+                service.name,
+                service.duration.num_minutes()
+            );
+            assert!(
+                reply.message.contains(&spoken),
+                "{spoken} in {}",
+                reply.message
+            );
+        }
+        assert!(reply.message.starts_with("Wir bieten ") && reply.message.ends_with(" an."));
+    }
+}

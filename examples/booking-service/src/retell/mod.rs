@@ -20,8 +20,8 @@ use voxcal_calcom_client::{
 use voxcal_call_rate_limiter::{is_placeholder_call_id, strip_version_suffix};
 use voxcal_core::{Lang, UserMessage};
 use voxcal_request_validation::{
-    clean_text_max, parse_date, parse_time, AppointmentRequest, FieldError, TimeWish, Validate,
-    ValidationContext, ValidationError, ValidationErrors,
+    clean_text_max, parse_clock, parse_date, AppointmentRequest, ClockTime, FieldError, TimeWish,
+    Validate, ValidationContext, ValidationError, ValidationErrors,
 };
 
 use crate::idempotency::{AttemptKey, Claim, IdempotencyError};
@@ -518,9 +518,113 @@ fn clean_field(
     }
 }
 
+/// What the function modules' unit tests share: the demo service on a
+/// fixed clock, and a [`Call`] of one of its tenants.
+#[cfg(test)]
+mod testing {
+    use super::*;
+    use crate::{ServiceConfig, TenantConfig};
+    use voxcal_core::FakeClock;
+
+    /// Monday 2026-10-12, 08:00 in Berlin. The demo calendar blocks
+    /// 10:00–11:00 and 14:00–14:30 on every open day.
+    pub(super) fn now() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 10, 12, 6, 0, 0).unwrap()
+    }
+
+    /// The demo service with one demo tenant per id, on [`now`].
+    pub(super) fn state(tenants: Vec<TenantConfig>) -> AppState {
+        let mut config = ServiceConfig::demo();
+        config.tenants = tenants;
+        AppState::builder(config)
+            .clock(FakeClock::at(now()))
+            .build()
+            .expect("the demo configuration builds")
+    }
+
+    /// Demo tenants named `ids`.
+    pub(super) fn demo_tenants(ids: &[&str]) -> Vec<TenantConfig> {
+        ids.iter().map(|id| TenantConfig::demo(id)).collect()
+    }
+
+    /// The runtime of tenant `id`.
+    pub(super) fn tenant(state: &AppState, id: &str) -> Arc<TenantRuntime> {
+        resolve_tenant(state, Some(id)).expect("a configured tenant")
+    }
+
+    /// A call of `call_id` to `tenant`, at the state's time.
+    pub(super) fn call<'a>(
+        state: &'a AppState,
+        tenant: &'a TenantRuntime,
+        call_id: &'a str,
+    ) -> Call<'a> {
+        Call {
+            now: state.now(),
+            state,
+            tenant,
+            call_id,
+        }
+    }
+
+    /// The reply's `data` as JSON (the typed availability data serialized).
+    pub(super) fn data(reply: &Reply) -> Value {
+        serde_json::to_value(&reply.data).expect("reply data serializes")
+    }
+
+    /// Books `uhrzeit` on 14.10.2026 (a Wednesday) through
+    /// `book_appointment`; the booking id.
+    pub(super) async fn book(call: &Call<'_>, uhrzeit: &str) -> String {
+        let reply = call
+            .collect(
+                &json!({"datum": "14.10.2026", "uhrzeit": uhrzeit, "name": "Max Muster"}),
+                true,
+            )
+            .await;
+        assert_eq!(reply.status, Status::Booked, "{}", reply.message);
+        data(&reply)["booking_id"]
+            .as_str()
+            .expect("a booked reply names its booking")
+            .to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tenant_is_the_named_one_or_the_only_one() {
+        let one = testing::state(testing::demo_tenants(&["a"]));
+        assert_eq!(
+            resolve_tenant(&one, None).unwrap().tenant.id().as_str(),
+            "a"
+        );
+        assert_eq!(
+            resolve_tenant(&one, Some("b")).err(),
+            Some(TenantError::Unknown)
+        );
+        let two = testing::state(testing::demo_tenants(&["a", "b"]));
+        assert_eq!(
+            resolve_tenant(&two, None).err(),
+            Some(TenantError::Required)
+        );
+        assert_eq!(
+            resolve_tenant(&two, Some("b"))
+                .unwrap()
+                .tenant
+                .id()
+                .as_str(),
+            "b"
+        );
+    }
+
+    #[test]
+    fn german_lists_join_with_commas_and_und() {
+        assert_eq!(join_de(&[]), "");
+        assert_eq!(join_de(&["A"]), "A");
+        assert_eq!(join_de(&["A", "B"]), "A und B");
+        assert_eq!(join_de(&["A", "B", "C"]), "A, B und C");
+    }
 
     #[test]
     fn every_function_is_found_by_its_name_and_nothing_else() {

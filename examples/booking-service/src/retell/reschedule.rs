@@ -15,7 +15,10 @@ impl Call<'_> {
             Ok(None) => return Self::not_found(),
             Err(reply) => return reply,
         };
-        let wished = args.date.and_time(args.time);
+        // "um 7" read in the day's opening hours, as for a new booking.
+        let wished = args
+            .date
+            .and_time(self.read_clock(args.time, args.date, args.date));
         if let Some(reply) = self.past(wished) {
             return reply;
         }
@@ -117,7 +120,8 @@ impl Call<'_> {
 struct Reschedule {
     booking_id: String,
     date: NaiveDate,
-    time: NaiveTime,
+    /// Both readings of an ambiguous hour; the opening hours pick one.
+    time: ClockTime,
 }
 
 impl Validate for Reschedule {
@@ -133,7 +137,7 @@ impl Validate for Reschedule {
                 .ok()
         });
         let time = parse(&["neue_uhrzeit", "uhrzeit", "time"], &mut errors).and_then(|(f, s)| {
-            parse_time(&s)
+            parse_clock(&s)
                 .map_err(|e| errors.push(FieldError::new(f, e)))
                 .ok()
         });
@@ -145,5 +149,113 @@ impl Validate for Reschedule {
             }),
             _ => Err(errors),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing;
+    use super::*;
+
+    fn validate(args: Value) -> Result<Reschedule, ValidationErrors> {
+        Reschedule::validate(
+            &args,
+            &ValidationContext::new(testing::now(), chrono_tz::Europe::Berlin),
+        )
+    }
+
+    #[test]
+    fn the_new_date_and_time_are_read_under_their_names_and_aliases() {
+        let ok = validate(
+            json!({"booking_id": "B1", "neues_datum": "14.10.2026", "neue_uhrzeit": "halb zwölf"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (ok.date, ok.time.literal),
+            (
+                NaiveDate::from_ymd_opt(2026, 10, 14).unwrap(),
+                NaiveTime::from_hms_opt(11, 30, 0).unwrap()
+            )
+        );
+        let alias =
+            validate(json!({"booking_id": "B1", "datum": "14.10.2026", "uhrzeit": "11:30"}))
+                .unwrap();
+        assert_eq!((alias.date, alias.time.literal), (ok.date, ok.time.literal));
+        let errors = validate(json!({"neues_datum": "gestern vielleicht", "neue_uhrzeit": ""}))
+            .err()
+            .unwrap();
+        assert!(
+            errors.has("booking_id", "required"),
+            "{:?}",
+            errors.errors()
+        );
+        assert!(
+            errors.has("neue_uhrzeit", "required"),
+            "{:?}",
+            errors.errors()
+        );
+        assert!(
+            errors.errors().iter().any(|e| e.field() == "neues_datum"),
+            "{:?}",
+            errors.errors()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_move_out_of_hours_or_into_the_past_keeps_the_booking() {
+        let state = testing::state(testing::demo_tenants(&["a"]));
+        let a = testing::tenant(&state, "a");
+        let call = testing::call(&state, &a, "call_a");
+        let id = testing::book(&call, "9 Uhr").await;
+
+        let late = call
+            .reschedule(&json!({"booking_id": id, "datum": "14.10.2026", "uhrzeit": "21:00"}))
+            .await;
+        assert_ne!(late.status, Status::Rescheduled, "{}", late.message);
+        let past = call
+            .reschedule(&json!({"booking_id": id, "datum": "12.10.2026", "uhrzeit": "7:30"}))
+            .await;
+        assert_eq!(past.status, Status::PastTime, "{}", past.message);
+
+        // "halb drei" is 14:30 where the business is open then, not 02:30.
+        let afternoon = call
+            .reschedule(&json!({"booking_id": id, "datum": "14.10.2026", "uhrzeit": "halb drei"}))
+            .await;
+        assert_eq!(
+            afternoon.status,
+            Status::Rescheduled,
+            "{}",
+            afternoon.message
+        );
+        assert_eq!(testing::data(&afternoon)["slot"]["time"], "14:30");
+        let id = testing::data(&afternoon)["booking_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        // Still booked under its id: it can be moved again.
+        let moved = call
+            .reschedule(&json!({"booking_id": id, "datum": "14.10.2026", "uhrzeit": "11:30"}))
+            .await;
+        assert_eq!(moved.status, Status::Rescheduled, "{}", moved.message);
+        let data = testing::data(&moved);
+        assert_eq!(data["previous_booking_id"], id.as_str());
+        assert_eq!(data["slot"]["time"], "11:30");
+        let new_id = data["booking_id"].as_str().unwrap();
+        assert_ne!(new_id, id);
+        // The old id is gone, the new one is there.
+        assert!(call.record(&id).await.ok().flatten().is_none());
+        assert!(call.record(new_id).await.ok().flatten().is_some());
+    }
+
+    #[tokio::test]
+    async fn another_tenants_booking_is_not_moved() {
+        let state = testing::state(testing::demo_tenants(&["a", "b"]));
+        let (a, b) = (testing::tenant(&state, "a"), testing::tenant(&state, "b"));
+        let id = testing::book(&testing::call(&state, &a, "call_a"), "9 Uhr").await;
+        let reply = testing::call(&state, &b, "call_b")
+            .reschedule(&json!({"booking_id": id, "datum": "14.10.2026", "uhrzeit": "11:30"}))
+            .await;
+        assert_eq!(reply.status, Status::NotFound, "{}", reply.message);
     }
 }
