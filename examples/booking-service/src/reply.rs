@@ -45,6 +45,28 @@ pub(crate) enum Status {
 }
 
 impl Status {
+    /// Every status, in declaration order (a new one goes here and in
+    /// `as_str`; tests check that the words are distinct and that the
+    /// README names each).
+    #[cfg(test)]
+    pub(crate) const ALL: [Status; 15] = [
+        Status::Available,
+        Status::Unavailable,
+        Status::NoAvailability,
+        Status::Alternatives,
+        Status::AwaitingConfirmation,
+        Status::Booked,
+        Status::SlotTaken,
+        Status::Cancelled,
+        Status::Rescheduled,
+        Status::NotFound,
+        Status::PastTime,
+        Status::ValidationError,
+        Status::ServiceUnavailable,
+        Status::OpeningHours,
+        Status::Services,
+    ];
+
     /// The status as the agent reads it.
     pub(crate) const fn as_str(self) -> &'static str {
         match self {
@@ -328,24 +350,7 @@ pub(crate) fn write_rfc3339(buf: &mut [u8; 20], at: DateTime<Utc>) -> Formatted<
 mod tests {
     #[test]
     fn statuses_are_distinct_snake_case_words() {
-        use Status::*;
-        let all = [
-            Available,
-            Unavailable,
-            NoAvailability,
-            Alternatives,
-            AwaitingConfirmation,
-            Booked,
-            SlotTaken,
-            Cancelled,
-            Rescheduled,
-            NotFound,
-            PastTime,
-            ValidationError,
-            ServiceUnavailable,
-            OpeningHours,
-            Services,
-        ];
+        let all = Status::ALL;
         let words: std::collections::HashSet<_> = all.iter().map(|s| s.as_str()).collect();
         assert_eq!(words.len(), all.len());
         for word in words {
@@ -357,6 +362,18 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn every_status_is_in_the_readme() {
+        let readme = include_str!("../README.md");
+        for status in Status::ALL {
+            let quoted = format!("`{}`", status.as_str());
+            assert!(
+                readme.contains(&quoted),
+                "the README's statuses lack {quoted}"
+            );
+        }
+    }
 
     #[test]
     fn date_and_clock_match_strftime() {
