@@ -233,7 +233,7 @@ impl Call<'_> {
             Err(reply) => return reply,
         };
         let service = &self.tenant.services[index];
-        let wished = self.wished(request.date, request.time);
+        let wished = self.wished_at(service, &request);
         if let Some(reply) = self.past(wished) {
             return reply;
         }
@@ -285,10 +285,13 @@ impl Call<'_> {
         };
         let service = &self.tenant.services[index];
         let hours = self.tenant.tenant.hours();
-        let from = self
-            .instant(self.wished(request.date, request.time.or(Some(NaiveTime::MIN))))
-            .unwrap_or(self.now)
-            .max(self.now);
+        // From the wished time (read in the opening hours), else the
+        // day's start.
+        let wished = match request.wish.time {
+            TimeWish::At(_) => self.wished_at(service, &request),
+            _ => request.date.and_time(NaiveTime::MIN),
+        };
+        let from = self.instant(wished).unwrap_or(self.now).max(self.now);
         for offset in 0..=self.tenant.finder.config().horizon_days {
             let day = request.date + Duration::days(i64::from(offset));
             if !hours.is_open_on(day) {
@@ -381,6 +384,41 @@ mod tests {
                 reply.message
             );
         }
+    }
+
+    /// `get_alternatives` and `find_next_available` on 14.10.2026 at `uhrzeit`.
+    async fn around(function: Function, uhrzeit: &str) -> Value {
+        let state = testing::state(testing::demo_tenants(&["a"]));
+        let a = testing::tenant(&state, "a");
+        let call = testing::call(&state, &a, "call_1");
+        let args = json!({"datum": "14.10.2026", "uhrzeit": uhrzeit});
+        let reply = match function {
+            Function::GetAlternatives => call.alternatives(&args).await,
+            _ => call.next_available(&args).await,
+        };
+        testing::data(&reply)
+    }
+
+    #[tokio::test]
+    async fn alternatives_and_the_next_free_slot_read_the_hour_as_check_availability_does() {
+        // "7:30": 07:30 and 19:30 are both closed, so the literal reading
+        // counts: before opening, that day's first slot (not the next day's,
+        // as after a closing time of 19:30).
+        let alternatives = around(Function::GetAlternatives, "7:30").await;
+        assert_eq!(
+            alternatives["alternatives"][0]["date"], "14.10.2026",
+            "{alternatives}"
+        );
+        assert_eq!(
+            alternatives["alternatives"][0]["time"], "09:00",
+            "{alternatives}"
+        );
+        let next = around(Function::FindNextAvailable, "7:30").await;
+        assert_eq!(next["slot"]["date"], "14.10.2026", "{next}");
+        assert_eq!(next["slot"]["time"], "09:00", "{next}");
+        // "um 4": 16:00 is open, 04:00 is not.
+        let next = around(Function::FindNextAvailable, "um 4").await;
+        assert_eq!(next["slot"]["time"], "16:00", "{next}");
     }
 
     #[tokio::test]
