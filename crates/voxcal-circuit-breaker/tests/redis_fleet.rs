@@ -465,6 +465,8 @@ async fn probe_permits_are_released_on_drop_and_expire_when_their_holder_dies() 
 
 /// The HTTP layer over the Redis store: in half-open the decision waits on
 /// Redis, so the layer holds the request and a ready clone of the service.
+/// The open duration is crossed on a fake clock (breaker and store read
+/// it), so no wall-clock window is waited out.
 #[cfg(feature = "tower")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn http_layer_takes_its_probe_from_redis() {
@@ -473,18 +475,22 @@ async fn http_layer_takes_its_probe_from_redis() {
     use voxcal_circuit_breaker::HttpBreakerLayer;
 
     let redis = tokio::task::spawn_blocking(TestRedis::new).await.unwrap();
+    let clock = FakeClock::new();
     let config = BreakerConfig::builder()
         .consecutive_failures(1)
-        .open_duration(Duration::from_millis(300))
+        .open_duration(Duration::from_secs(10))
         .half_open_successes(1)
         .sync_interval(Duration::from_millis(100))
         .build()
         .unwrap();
-    let store = store(redis.url(), redis.prefix()).await;
+    let store = store(redis.url(), redis.prefix())
+        .await
+        .with_clock(clock.clone());
     let breaker = CircuitBreaker::builder("calcom")
         .config(config)
+        .clock(clock.clone())
         .build_with(&store);
-    assert!(breaker.synced().await);
+    assert!(breaker.synced().await, "Redis answers");
     let upstream_calls = Arc::new(AtomicU32::new(0));
     let calls = Arc::clone(&upstream_calls);
     let svc = ServiceBuilder::new()
@@ -505,24 +511,30 @@ async fn http_layer_takes_its_probe_from_redis() {
         StatusCode::BAD_GATEWAY
     );
     assert_eq!(breaker.state(), State::Open);
+    assert!(breaker.synced().await, "the trip reaches Redis");
     let rejected = send("ok").await.unwrap();
     assert_eq!(rejected.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(upstream_calls.load(Ordering::SeqCst), 1);
 
-    wait_until("open duration over", Duration::from_secs(3), || {
-        breaker
-            .metrics()
-            .time_until_half_open
-            .is_none_or(|d| d.is_zero())
-    })
-    .await;
+    clock.advance(Duration::from_secs(10));
     // The probe goes through Redis, then through the service.
-    assert_eq!(send("ok").await.unwrap().status(), StatusCode::OK);
+    let probe = send("ok").await.unwrap();
+    assert_eq!(
+        probe.status(),
+        StatusCode::OK,
+        "the probe after the open duration; {}",
+        explain(std::slice::from_ref(&breaker))
+    );
     assert_eq!(upstream_calls.load(Ordering::SeqCst), 2);
-    // The probe's outcome is reported without making the caller wait.
-    wait_until("closed", Duration::from_secs(1), || {
-        breaker.state() == State::Closed
-    })
+    // The probe's outcome is reported without making the caller wait: a
+    // task reports it to Redis. 10 s is a margin for a loaded machine (one
+    // round trip to a local server); the wait ends as soon as it is closed.
+    wait_or_explain(
+        "closed after the probe",
+        Duration::from_secs(10),
+        || breaker.state() == State::Closed,
+        || explain(std::slice::from_ref(&breaker)),
+    )
     .await;
 }
 
