@@ -249,6 +249,15 @@ fn visit_holidays(year: i32, land: Bundesland, f: &mut dyn FnMut(Holiday)) {
 /// assert!(holiday_on(corpus_christi, Bundesland::Berlin).is_none());
 /// ```
 pub fn holiday_on(date: NaiveDate, land: Bundesland) -> Option<Holiday> {
+    with_year(date.year(), |year| {
+        year.by_land[land as usize]
+            .iter()
+            .find(|h| h.date == date)
+            .copied()
+    })
+}
+
+fn holiday_on_uncached(date: NaiveDate, land: Bundesland) -> Option<Holiday> {
     let mut found = None;
     visit_holidays(date.year(), land, &mut |h| {
         if h.date == date && found.is_none() {
@@ -256,6 +265,65 @@ pub fn holiday_on(date: NaiveDate, land: Bundesland) -> Option<Holiday> {
         }
     });
     found
+}
+
+/// One year's holidays of every state, in [`visit_holidays`]' order (so the
+/// first one found on a date is the one the uncached lookup finds), and the
+/// nationwide ones.
+struct YearHolidays {
+    year: i32,
+    by_land: [Vec<Holiday>; 16],
+    nationwide: Vec<Holiday>,
+}
+
+impl YearHolidays {
+    fn compute(year: i32) -> Self {
+        let by_land = Bundesland::ALL.map(|land| {
+            let mut days = Vec::with_capacity(16);
+            visit_holidays(year, land, &mut |h| days.push(h));
+            days
+        });
+        let nationwide = by_land[Bundesland::Berlin as usize]
+            .iter()
+            .filter(|h| nationwide_holiday_on_uncached(h.date) == Some(**h))
+            .copied()
+            .collect();
+        YearHolidays {
+            year,
+            by_land,
+            nationwide,
+        }
+    }
+}
+
+/// Years kept per thread: a finder looks at today and a few weeks ahead,
+/// so two years cover the turn of the year; four leave room for callers
+/// asking about next year's Easter.
+const YEARS_KEPT: usize = 4;
+
+thread_local! {
+    static YEARS: std::cell::RefCell<Vec<YearHolidays>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` on `year`'s table, computing it on this thread's first ask.
+/// Lookups run on every slot a finder checks, so they must not rebuild the
+/// year (Easter, sixteen states) each time.
+fn with_year<R>(year: i32, f: impl FnOnce(&YearHolidays) -> R) -> R {
+    YEARS.with(|cell| {
+        let mut years = cell.borrow_mut();
+        let at = match years.iter().position(|y| y.year == year) {
+            Some(at) => at,
+            None => {
+                if years.len() == YEARS_KEPT {
+                    years.remove(0);
+                }
+                years.push(YearHolidays::compute(year));
+                years.len() - 1
+            }
+        };
+        f(&years[at])
+    })
 }
 
 /// Buß- und Bettag: the Wednesday before 23 November (16–22 November).
@@ -405,12 +473,55 @@ mod tests {
 /// assert!(nationwide_holiday_on(day(6, 4)).is_none()); // Fronleichnam: some states only
 /// ```
 pub fn nationwide_holiday_on(date: NaiveDate) -> Option<Holiday> {
+    with_year(date.year(), |year| {
+        year.nationwide.iter().find(|h| h.date == date).copied()
+    })
+}
+
+fn nationwide_holiday_on_uncached(date: NaiveDate) -> Option<Holiday> {
     // Most days are no holiday anywhere: one state answers them.
-    let candidate = holiday_on(date, Bundesland::Berlin)?;
+    let candidate = holiday_on_uncached(date, Bundesland::Berlin)?;
     Bundesland::ALL
         .iter()
-        .all(|&land| holiday_on(date, land).is_some())
+        .all(|&land| holiday_on_uncached(date, land).is_some())
         .then_some(candidate)
+}
+
+#[cfg(test)]
+mod cache_tests {
+    use super::*;
+
+    #[test]
+    fn cached_lookups_answer_as_the_uncached_ones_on_every_day() {
+        // 1988 and 1994 cover the old rules; more years than the cache keeps,
+        // asked twice in turn, so evicted years are computed again.
+        let years = [1988, 1994, 2017, 2008, 2020, 2025, 2026, 2027, 2038];
+        // The table is indexed by discriminant and built in `ALL`'s order.
+        for (i, land) in Bundesland::ALL.into_iter().enumerate() {
+            assert_eq!(land as usize, i, "{land:?}");
+        }
+        let mut holidays_seen = 0;
+        for pass in 0..2 {
+            for year in years {
+                let mut date = NaiveDate::from_ymd_opt(year, 1, 1).unwrap();
+                while date.year() == year {
+                    for land in Bundesland::ALL {
+                        let cached = holiday_on(date, land);
+                        assert_eq!(cached, holiday_on_uncached(date, land), "{date} {land:?}");
+                        holidays_seen += usize::from(cached.is_some() && pass == 0);
+                    }
+                    assert_eq!(
+                        nationwide_holiday_on(date),
+                        nationwide_holiday_on_uncached(date),
+                        "{date}"
+                    );
+                    date = date.succ_opt().unwrap();
+                }
+            }
+        }
+        // About ten to fourteen holidays a state a year.
+        assert!(holidays_seen > years.len() * 16 * 9, "{holidays_seen}");
+    }
 }
 
 #[cfg(test)]

@@ -399,14 +399,35 @@ pub(crate) fn time_wish_lower(
     hint: Option<PartOfDay>,
     in_hours: &dyn Fn(NaiveTime) -> bool,
 ) -> Option<(TimeWish, Option<NaiveTime>)> {
-    let words = words(lower);
-    let words: Vec<&str> = words.iter().map(String::as_str).collect();
-    if is_any(&words) {
-        return Some((TimeWish::Any, None));
+    // What callers say most often ("10 Uhr", "14:30") is a plain clock time;
+    // it names no window and no "egal", so the word analysis is skipped.
+    if !is_plain_clock(lower) {
+        let words = words(lower);
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        if is_any(&words) {
+            return Some((TimeWish::Any, None));
+        }
+        if let Some(window) = window_words(&words, hint, in_hours) {
+            return Some((TimeWish::Window(window), None));
+        }
     }
-    if let Some(window) = window_words(&words, hint, in_hours) {
-        return Some((TimeWish::Window(window), None));
-    }
+    clock_wish(lower, hint)
+}
+
+/// Digits with `:`, `.` or spaces between them and at most a trailing `uhr`
+/// or `h`: `10 uhr`, `14:30`, `9.15h`. No window or "any" phrase looks so.
+fn is_plain_clock(lower: &str) -> bool {
+    let stem = lower
+        .strip_suffix("uhr")
+        .or_else(|| lower.strip_suffix('h'))
+        .unwrap_or(lower);
+    stem.bytes().any(|b| b.is_ascii_digit())
+        && stem
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b':' | b'.' | b' '))
+}
+
+fn clock_wish(lower: &str, hint: Option<PartOfDay>) -> Option<(TimeWish, Option<NaiveTime>)> {
     let clock = parse_clock_lower(lower)?;
     if let (Some(part), Some(_)) = (hint, clock.alternative) {
         let inside: Vec<NaiveTime> = clock.readings().filter(|t| part.contains(*t)).collect();
@@ -705,9 +726,56 @@ fn bound(words: &[&str]) -> Option<ClockTime> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn t(h: u32, m: u32) -> NaiveTime {
         NaiveTime::from_hms_opt(h, m, 0).unwrap()
+    }
+
+    /// `time_wish_lower` without its fast path: every input through the
+    /// word analysis.
+    fn time_wish_by_words(
+        lower: &str,
+        hint: Option<PartOfDay>,
+    ) -> Option<(TimeWish, Option<NaiveTime>)> {
+        let words = words(lower);
+        let words: Vec<&str> = words.iter().map(String::as_str).collect();
+        if is_any(&words) {
+            return Some((TimeWish::Any, None));
+        }
+        if let Some(window) = window_words(&words, hint, &typical_business_hours) {
+            return Some((TimeWish::Window(window), None));
+        }
+        clock_wish(lower, hint)
+    }
+
+    proptest! {
+        #[test]
+        fn the_plain_clock_fast_path_answers_as_the_word_analysis(
+            lower in "[0-9]{0,3}([:. ]{0,2}[0-9]{0,3}){0,2} ?(uhr|h)?",
+            hint in prop_oneof![
+                Just(None),
+                Just(Some(PartOfDay::Morgen)),
+                Just(Some(PartOfDay::Nachmittag)),
+                Just(Some(PartOfDay::Abend)),
+            ],
+        ) {
+            prop_assert_eq!(
+                time_wish_lower(&lower, hint, &typical_business_hours),
+                time_wish_by_words(&lower, hint),
+                "{:?} (fast path taken: {})", lower, is_plain_clock(&lower)
+            );
+        }
+    }
+
+    #[test]
+    fn plain_clock_strings_take_the_fast_path_and_windows_do_not() {
+        for plain in ["10 uhr", "14:30", "9.15h", "7", "18:30uhr"] {
+            assert!(is_plain_clock(plain), "{plain}");
+        }
+        for other in ["ab 10 uhr", "10-12", "egal", "uhr", "h", "", "10 bis 12"] {
+            assert!(!is_plain_clock(other), "{other}");
+        }
     }
 
     #[test]
