@@ -82,6 +82,9 @@
 //!   [`KeyExtractor`] ([`RetellExtractor`] by default: `call.call_id`, then
 //!   `args.call_id`, then `X-Retell-Call-Id`; the function is `name` without
 //!   `_vN`), and hands the inner service the identical bytes.
+//! - A request that already carries a [`CallKey`] in its extensions (an
+//!   earlier layer parsed the body: a signature check, an envelope reader)
+//!   is limited by that key, and its body is passed on unread.
 //! - No usable call id: 400 with a JSON error, or pass through unlimited
 //!   ([`MissingCallId`]).
 //! - Refused: 429 with `Retry-After`, `RateLimit-Policy` and `RateLimit`

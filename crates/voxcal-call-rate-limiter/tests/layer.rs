@@ -396,3 +396,50 @@ async fn works_inside_an_axum_router() {
     assert_eq!(statuses.iter().filter(|&&s| s == 200).count(), 10);
     assert_eq!(statuses[10], 429);
 }
+
+#[tokio::test]
+async fn a_key_in_the_extensions_is_used_and_the_body_passed_on_unread() {
+    use voxcal_call_rate_limiter::CallKey;
+    let clock = FakeClock::new();
+    let mut svc = ServiceBuilder::new()
+        .layer(layer(&clock))
+        .service(service_fn(echo));
+    // Not JSON: read by the layer, this body has no call id (400). With the
+    // key handed over, the layer never looks at it.
+    let keyed = |body: &str| {
+        let mut req = post(body);
+        req.extensions_mut()
+            .insert(CallKey::new("call_keyed").with_function("book_appointment"));
+        req
+    };
+    for i in 0..10 {
+        let body = format!("not json {i}");
+        let res = svc.ready().await.unwrap().call(keyed(&body)).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "request {i}");
+        assert_eq!(
+            res.headers()["x-per-function-remaining"],
+            (9 - i).to_string().as_str(),
+            "request {i}"
+        );
+        let echoed = res.into_body().collect().await.unwrap().to_bytes();
+        assert_eq!(echoed, body.as_bytes(), "request {i}");
+    }
+    // The eleventh of the key's function is refused like any other.
+    let res = svc
+        .ready()
+        .await
+        .unwrap()
+        .call(keyed("not json 10"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Without the key the same body is read, and has no call id.
+    let res = svc
+        .ready()
+        .await
+        .unwrap()
+        .call(post("not json"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}

@@ -11,7 +11,8 @@
 //!   the tenant's time zone, through a slot cache;
 //! - `call-rate-limiter` stops looping agents per call id (429);
 //! - `log-sanitizer` redacts every log line before it leaves the process;
-//! - Retell's `X-Retell-Signature` is checked when a tenant has an API key.
+//! - Retell's `X-Retell-Signature` is checked when a tenant has an API key;
+//!   the body is read once for it, the limiter and the handler.
 //!
 //! Domain outcomes are HTTP 200 with `{"success","status","message","data"}`,
 //! the `message` being a German sentence the agent can say; protocol
@@ -60,6 +61,7 @@ use voxcal_call_rate_limiter::{CallRateLimitLayer, RejectionKind};
 mod admin;
 mod cap;
 mod config;
+mod envelope;
 mod health;
 mod idempotency;
 mod recover;
@@ -153,7 +155,7 @@ pub fn app(state: AppState) -> Router {
         )
         .layer(
             ServiceBuilder::new()
-                .layer(from_fn_with_state(state.clone(), signature::verify))
+                .layer(from_fn_with_state(state.clone(), envelope::read))
                 .layer(map_response(count_rejections))
                 .layer(limiter)
                 .layer(map_response(cap::cap_reply)),

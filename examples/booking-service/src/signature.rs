@@ -4,20 +4,12 @@
 //! body followed by the timestamp (decimal milliseconds). Signatures older or
 //! newer than five minutes are refused; digests are compared in constant time.
 
-use std::collections::HashMap;
-
-use axum::body::{to_bytes, Body};
-use axum::extract::{Query, Request, State};
-use axum::http::StatusCode;
-use axum::middleware::Next;
-use axum::response::Response;
+use axum::http::HeaderMap;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::reply::protocol_error;
-use crate::retell::{resolve_tenant, TENANT_HEADER};
-use crate::state::AppState;
+use crate::state::{AppState, TenantRuntime};
 
 /// The request header carrying the signature.
 pub const SIGNATURE_HEADER: &str = "x-retell-signature";
@@ -96,55 +88,21 @@ pub fn verify_signature(
     }
 }
 
-/// Middleware: checks the signature when the request's tenant has a key.
-pub(crate) async fn verify(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let tenant_id = req
-        .headers()
-        .get(TENANT_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| {
-            Query::<HashMap<String, String>>::try_from_uri(req.uri())
-                .ok()
-                .and_then(|Query(q)| q.get("tenant").cloned())
-        });
-    // Unknown tenants are answered by the handler.
-    let Ok(tenant) = resolve_tenant(&state, tenant_id.as_deref()) else {
-        return next.run(req).await;
-    };
+/// Checks the `X-Retell-Signature` of a request for `tenant`: always passes
+/// for a tenant without a Retell key. Function calls
+/// ([`envelope::read`](crate::envelope)) and the call webhook share it.
+pub(crate) fn check_request(
+    state: &AppState,
+    tenant: &TenantRuntime,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), SignatureError> {
     let Some(key) = tenant.retell_api_key.as_deref() else {
-        return next.run(req).await;
+        return Ok(());
     };
-    let (parts, body) = req.into_parts();
-    let Ok(bytes) = to_bytes(body, state.inner.max_body_bytes).await else {
-        return protocol_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "Die Anfrage ist zu groß.",
-        );
-    };
-    let result = match parts
-        .headers
-        .get(SIGNATURE_HEADER)
-        .and_then(|v| v.to_str().ok())
-    {
+    match headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()) {
         None => Err(SignatureError::Missing),
-        Some(header) => verify_signature(key, &bytes, header, state.now().timestamp_millis()),
-    };
-    match result {
-        Ok(()) => {
-            next.run(Request::from_parts(parts, Body::from(bytes)))
-                .await
-        }
-        Err(e) => {
-            tracing::warn!(tenant = %tenant.tenant.id(), reason = %e, "signature refused");
-            metrics::counter!("signature_rejections_total").increment(1);
-            protocol_error(
-                StatusCode::UNAUTHORIZED,
-                "invalid_signature",
-                "Die Signatur der Anfrage ist ungültig.",
-            )
-        }
+        Some(header) => verify_signature(key, body, header, state.now().timestamp_millis()),
     }
 }
 

@@ -17,8 +17,8 @@
 //! logs a body.
 
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -27,9 +27,9 @@ use serde_json::json;
 use voxcal_calcom_client::webhook::{TriggerEvent, WebhookErrorKind, WebhookEvent, WebhookHeaders};
 use voxcal_call_rate_limiter::Store;
 
+use crate::envelope::{resolve_tenant, tenant_named};
 use crate::reply::protocol_error;
-use crate::retell::{resolve_tenant, TENANT_HEADER};
-use crate::signature::{verify_signature, SignatureError, SIGNATURE_HEADER};
+use crate::signature;
 use crate::state::{AppState, TenantRuntime};
 
 /// What a webhook accepted: 200 with a status word.
@@ -88,26 +88,17 @@ struct RetellCall {
 /// `POST /api/webhooks/retell`.
 pub(crate) async fn retell(
     State(state): State<AppState>,
-    Query(query): Query<std::collections::HashMap<String, String>>,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let named = headers
-        .get(TENANT_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .or(query.get("tenant").map(String::as_str));
-    let tenant = match resolve_tenant(&state, named) {
+    let named = tenant_named(&headers, &uri);
+    let tenant = match resolve_tenant(&state, named.as_deref()) {
         Ok(tenant) => tenant,
         Err(e) => return e.into_response(),
     };
-    if let Some(key) = tenant.retell_api_key.as_deref() {
-        let checked = match headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok()) {
-            None => Err(SignatureError::Missing),
-            Some(header) => verify_signature(key, &body, header, state.now().timestamp_millis()),
-        };
-        if let Err(e) = checked {
-            return bad_signature("retell", &e);
-        }
+    if let Err(e) = signature::check_request(&state, &tenant, &headers, &body) {
+        return bad_signature("retell", &e);
     }
     let Ok(event) = serde_json::from_slice::<RetellEvent>(&body) else {
         return malformed("retell");

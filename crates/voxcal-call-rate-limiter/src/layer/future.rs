@@ -15,12 +15,14 @@ use crate::decision::Decision;
 use crate::layer::extract::KeyExtractor;
 use crate::layer::response::{write_headers, OnRejection, Rejection};
 use crate::layer::{CallRateLimitLayer, MissingCallId};
+use crate::policy::CallKey;
 use crate::store::Store;
 
 pin_project! {
     /// The response future of [`CallRateLimit`](crate::CallRateLimit): reads
-    /// the body, waits for the store's decision, then either runs the inner
-    /// service or yields the rejection.
+    /// the body (unless the request carries its [`CallKey`] already), waits
+    /// for the store's decision, then either runs the inner service or yields
+    /// the rejection.
     pub struct CallRateLimitFuture<S, St, K, R, ReqBody>
     where
         S: Service<Request<ReqBody>>,
@@ -32,6 +34,8 @@ pin_project! {
         shared: Arc<CallRateLimitLayer<St, K, R>>,
         parts: Option<Parts>,
         buf: BytesMut,
+        // The body, unread, when the key came with the request.
+        unread: Option<ReqBody>,
         decision: Option<Decision>,
     }
 }
@@ -61,6 +65,21 @@ where
         req: Request<ReqBody>,
     ) -> Self {
         let (parts, body) = req.into_parts();
+        // An earlier layer that parsed the body already (a Retell envelope
+        // reader, a signature check) hands over the key: the body is passed
+        // on unread.
+        if let Some(key) = parts.extensions.get::<CallKey>() {
+            let decision = shared.store.decide(&shared.policy, key);
+            return CallRateLimitFuture {
+                state: State::Deciding { decision },
+                inner: Some(inner),
+                shared,
+                parts: Some(parts),
+                buf: BytesMut::new(),
+                unread: Some(body),
+                decision: None,
+            };
+        }
         let limit = shared.max_body_bytes;
         let declared = parts
             .headers
@@ -83,6 +102,7 @@ where
             shared,
             parts: Some(parts),
             buf: BytesMut::with_capacity(capacity),
+            unread: None,
             decision: None,
         }
     }
@@ -161,7 +181,8 @@ where
                                 decision: this.shared.store.decide(&this.shared.policy, &key),
                             },
                             None if this.shared.missing == MissingCallId::PassThrough => {
-                                call_inner(this.inner, this.parts, this.buf, None)
+                                let body = ReqBody::from(this.buf.split().freeze());
+                                call_inner(this.inner, this.parts, body, None)
                             }
                             None => done(reject(this.shared, Rejection::MissingCallId, None)),
                         }
@@ -169,7 +190,11 @@ where
                 },
                 StateProj::Deciding { decision } => match ready!(decision.poll(cx)) {
                     Ok(decision) if decision.admitted => {
-                        let state = call_inner(this.inner, this.parts, this.buf, Some(&decision));
+                        let body = this
+                            .unread
+                            .take()
+                            .unwrap_or_else(|| ReqBody::from(this.buf.split().freeze()));
+                        let state = call_inner(this.inner, this.parts, body, Some(&decision));
                         *this.decision = Some(decision);
                         state
                     }
@@ -204,22 +229,21 @@ fn done<B, D, F, Res>(response: Res) -> State<B, D, F, Res> {
     }
 }
 
-/// Rebuilds the request with the identical bytes and starts the inner service.
+/// Rebuilds the request (with the identical bytes, or the unread body) and
+/// starts the inner service.
 fn call_inner<S, ReqBody, D>(
     inner: &mut Option<S>,
     parts: &mut Option<Parts>,
-    buf: &mut BytesMut,
+    body: ReqBody,
     decision: Option<&Decision>,
 ) -> State<ReqBody, D, S::Future, S::Response>
 where
     S: Service<Request<ReqBody>>,
-    ReqBody: From<Bytes>,
 {
     let mut parts = parts.take().expect("parts are taken only once");
     if let Some(decision) = decision {
         parts.extensions.insert(decision.clone());
     }
-    let body = ReqBody::from(buf.split().freeze());
     let mut service = inner.take().expect("the inner service is called only once");
     State::Inner {
         future: service.call(Request::from_parts(parts, body)),

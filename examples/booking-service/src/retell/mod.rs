@@ -1,11 +1,6 @@
 //! The nine Retell functions.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
 use serde_json::{json, Map, Value};
@@ -17,15 +12,16 @@ use voxcal_calcom_client::{
     Attendee, BookingStatus, CalcomError, CancelBookingRequest, CreateBookingRequest,
     ErrorKind as CalcomErrorKind, EventTypeTarget, RescheduleBookingRequest,
 };
-use voxcal_call_rate_limiter::{is_placeholder_call_id, strip_version_suffix};
 use voxcal_core::{Lang, UserMessage};
 use voxcal_request_validation::{
     clean_text_max, parse_clock, parse_date, AppointmentRequest, ClockTime, FieldError, TimeWish,
     Validate, ValidationContext, ValidationError, ValidationErrors,
 };
 
+pub(crate) use crate::envelope::Function;
+use crate::envelope::{Envelope, ReadCall};
 use crate::idempotency::{AttemptKey, Claim, IdempotencyError};
-use crate::reply::{clock_hm, date_de, protocol_error, Availability, Reply, SlotOut, Status};
+use crate::reply::{clock_hm, date_de, Availability, Reply, SlotOut, Status};
 use crate::state::{AppState, Backend, BookingHandle, BookingRecord, Service, TenantRuntime};
 
 mod availability;
@@ -34,151 +30,30 @@ mod cancel;
 mod info;
 mod reschedule;
 
-/// The nine Retell functions this service answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Function {
-    CheckAvailability,
-    CollectAppointment,
-    BookAppointment,
-    CancelAppointment,
-    RescheduleAppointment,
-    GetAlternatives,
-    FindNextAvailable,
-    GetOpeningHours,
-    ListServices,
-}
-
-impl Function {
-    /// Every function, in the order the README lists them.
-    pub(crate) const ALL: [Function; 9] = [
-        Function::CheckAvailability,
-        Function::CollectAppointment,
-        Function::BookAppointment,
-        Function::CancelAppointment,
-        Function::RescheduleAppointment,
-        Function::GetAlternatives,
-        Function::FindNextAvailable,
-        Function::GetOpeningHours,
-        Function::ListServices,
-    ];
-
-    /// The function's Retell name.
-    pub(crate) const fn name(self) -> &'static str {
-        match self {
-            Function::CheckAvailability => "check_availability",
-            Function::CollectAppointment => "collect_appointment",
-            Function::BookAppointment => "book_appointment",
-            Function::CancelAppointment => "cancel_appointment",
-            Function::RescheduleAppointment => "reschedule_appointment",
-            Function::GetAlternatives => "get_alternatives",
-            Function::FindNextAvailable => "find_next_available",
-            Function::GetOpeningHours => "get_opening_hours",
-            Function::ListServices => "list_services",
-        }
-    }
-
-    /// The function named `name` (a Retell name, without a version suffix).
-    pub(crate) fn from_name(name: &str) -> Option<Function> {
-        Function::ALL.into_iter().find(|f| f.name() == name)
-    }
-}
-
-/// Header naming the tenant.
-pub(crate) const TENANT_HEADER: &str = "x-tenant-id";
-
-/// `POST /api/retell/{function}`: `function` is `function` (dispatch on the
-/// body's `name`) or one of the nine names with dashes.
-/// The envelope of a call without a body: `{"call":{"call_id":<header>},
-/// "args":{<query but tenant>}}`.
-fn bodyless_call(headers: &HeaderMap, query: &HashMap<String, String>) -> Value {
-    let call_id = headers
-        .get(voxcal_call_rate_limiter::CALL_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let args: Map<String, Value> = query
-        .iter()
-        .filter(|(k, _)| k.as_str() != "tenant")
-        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-        .collect();
-    json!({"call": {"call_id": call_id}, "args": args})
-}
-
-pub(crate) async fn handle(
-    State(state): State<AppState>,
-    Path(function): Path<String>,
-    method: Method,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    // Functions configured as GET or DELETE arrive without a body (the
-    // signature covers the empty string): the call id comes from the
-    // `X-Retell-Call-Id` header, the arguments from the query.
-    let parsed = if body.is_empty() && (method == Method::GET || method == Method::DELETE) {
-        Ok(bodyless_call(&headers, &query))
-    } else {
-        serde_json::from_slice::<Value>(&body)
+/// `/api/retell/{function}` behind [`envelope::read`](crate::envelope): one
+/// function call, answered.
+pub(crate) async fn handle(State(state): State<AppState>, read: ReadCall) -> Response {
+    let ReadCall { tenant, envelope } = read;
+    let Envelope {
+        call_id,
+        function,
+        args,
+    } = match envelope {
+        Ok(envelope) => envelope,
+        Err(e) => return e.into_response(),
     };
-    let Ok(mut json) = parsed else {
-        return protocol_error(
-            StatusCode::BAD_REQUEST,
-            "malformed_json",
-            "Die Anfrage war kein gültiges JSON.",
-        );
-    };
-    // The arguments are moved out, not copied.
-    let args = json
-        .as_object_mut()
-        .and_then(|o| o.remove("args"))
-        .unwrap_or_else(|| json!({}));
-    let Some(call_id) = json
-        .get("call")
-        .and_then(|c| c.get("call_id"))
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|id| !is_placeholder_call_id(id))
-    else {
-        return protocol_error(
-            StatusCode::BAD_REQUEST,
-            "missing_call_id",
-            "Die Anfrage enthält keine gültige Anruf-ID (call.call_id).",
-        );
-    };
-    let name = if function == "function" {
-        json.get("name")
-            .and_then(Value::as_str)
-            .map(strip_version_suffix)
-            .unwrap_or_default()
-            .to_owned()
-    } else if function.contains('_') {
-        String::new()
-    } else {
-        function.replace('-', "_")
-    };
-    let Some(function) = Function::from_name(&name) else {
-        return protocol_error(
-            StatusCode::NOT_FOUND,
-            "unknown_function",
-            "Diese Funktion gibt es nicht.",
-        );
-    };
-    let tenant_id = headers
-        .get(TENANT_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| query.get("tenant").cloned());
-    let tenant = match resolve_tenant(&state, tenant_id.as_deref()) {
+    let tenant = match tenant {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
-    // Raw arguments and headers at debug level: the log writer redacts them.
+    // Raw arguments at debug level: the log writer redacts them.
     let name = function.name();
-    tracing::debug!(function = name, call_id, args = %args, headers = ?headers, "function call");
+    tracing::debug!(function = name, call_id, args = %args, "function call");
     let call = Call {
         now: state.now(),
         state: &state,
         tenant: &tenant,
-        call_id,
+        call_id: &call_id,
     };
     let reply = match function {
         Function::CheckAvailability => call.check_availability(&args).await,
@@ -199,49 +74,6 @@ pub(crate) async fn handle(
     .increment(1);
     tracing::info!(function = name, tenant = %tenant.tenant.id(), status = reply.status.as_str(), "function answered");
     reply.into_response()
-}
-
-/// Why no tenant could be chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum TenantError {
-    /// The named tenant does not exist (404).
-    Unknown,
-    /// Several tenants and none named (400).
-    Required,
-}
-
-impl IntoResponse for TenantError {
-    fn into_response(self) -> Response {
-        match self {
-            TenantError::Unknown => protocol_error(
-                StatusCode::NOT_FOUND,
-                "unknown_tenant",
-                "Dieses Unternehmen ist hier nicht eingerichtet.",
-            ),
-            TenantError::Required => protocol_error(
-                StatusCode::BAD_REQUEST,
-                "tenant_required",
-                "Bitte geben Sie das Unternehmen an (X-Tenant-Id oder ?tenant=).",
-            ),
-        }
-    }
-}
-
-/// The tenant named by header or query, else the only one.
-pub(crate) fn resolve_tenant(
-    state: &AppState,
-    id: Option<&str>,
-) -> Result<Arc<TenantRuntime>, TenantError> {
-    let tenants = &state.inner.tenants;
-    match id {
-        Some(id) => tenants.get(id).cloned().ok_or(TenantError::Unknown),
-        None if tenants.len() == 1 => tenants
-            .values()
-            .next()
-            .cloned()
-            .ok_or(TenantError::Required),
-        None => Err(TenantError::Required),
-    }
 }
 
 /// One function call: the state, the tenant, the call id and "now".
@@ -548,8 +380,8 @@ mod testing {
     }
 
     /// The runtime of tenant `id`.
-    pub(super) fn tenant(state: &AppState, id: &str) -> Arc<TenantRuntime> {
-        resolve_tenant(state, Some(id)).expect("a configured tenant")
+    pub(super) fn tenant(state: &AppState, id: &str) -> std::sync::Arc<TenantRuntime> {
+        crate::envelope::resolve_tenant(state, Some(id)).expect("a configured tenant")
     }
 
     /// A call of `call_id` to `tenant`, at the state's time.
@@ -591,6 +423,7 @@ mod testing {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::envelope::{resolve_tenant, TenantError};
 
     #[test]
     fn a_tenant_is_the_named_one_or_the_only_one() {
