@@ -139,7 +139,7 @@ pub use decision::{Decision, DecisionSource, LimitName, LimitStatus, Limits};
 pub use layer::{
     is_placeholder_call_id, strip_version_suffix, CallRateLimit, CallRateLimitFuture,
     CallRateLimitLayer, JsonRejection, KeyExtractor, MissingCallId, OnRejection, Rejection,
-    RejectionKind, RetellExtractor, CALL_ID_HEADER, RATELIMIT, RATELIMIT_POLICY,
+    RejectionKind, RetellEnvelope, RetellExtractor, CALL_ID_HEADER, RATELIMIT, RATELIMIT_POLICY,
 };
 pub use policy::{CallKey, Limit, Period, Policy, PolicyBuilder, PolicyError, Scope};
 pub use store::{

@@ -5,8 +5,10 @@
 //!
 //! 1. resolves the tenant (`X-Tenant-Id`, `?tenant=`, else the only one);
 //! 2. checks `X-Retell-Signature` when that tenant has a Retell key (401);
-//! 3. parses the envelope: `call.call_id`, the function (from the path or
-//!    the body's `name`) and `args`. Functions configured as GET or DELETE
+//! 3. parses the envelope with the limiter's [`RetellEnvelope`]: the call id
+//!    (`call.call_id`, `args.call_id`, `X-Retell-Call-Id`, as the limiter
+//!    counts), the function (from the path or the body's `name`) and
+//!    `args`. Functions configured as GET or DELETE
 //!    arrive without a body: the call id comes from `X-Retell-Call-Id`, the
 //!    arguments from the query;
 //! 4. hands the call rate limiter its [`CallKey`] (call id and function), so
@@ -26,7 +28,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Map, Value};
-use voxcal_call_rate_limiter::{is_placeholder_call_id, strip_version_suffix, CallKey};
+use voxcal_call_rate_limiter::{CallKey, RetellEnvelope};
 
 use crate::reply::protocol_error;
 use crate::signature;
@@ -144,7 +146,7 @@ pub(crate) fn resolve_tenant(
 /// A function call's envelope: who calls, which function, with what.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Envelope {
-    /// `call.call_id`, trimmed, never a placeholder.
+    /// The call id, trimmed, never a placeholder.
     pub(crate) call_id: String,
     pub(crate) function: Function,
     /// `args`, or `{}`.
@@ -184,13 +186,8 @@ impl IntoResponse for EnvelopeError {
     }
 }
 
-/// The envelope of a call without a body: `{"call":{"call_id":<header>},
-/// "args":{<query but tenant>}}`.
-fn bodyless_call(headers: &HeaderMap, uri: &Uri) -> Value {
-    let call_id = headers
-        .get(voxcal_call_rate_limiter::CALL_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+/// The arguments of a call without a body: the query, but `tenant`.
+fn query_args(uri: &Uri) -> Value {
     let query = Query::<HashMap<String, String>>::try_from_uri(uri)
         .map(|Query(q)| q)
         .unwrap_or_default();
@@ -199,12 +196,15 @@ fn bodyless_call(headers: &HeaderMap, uri: &Uri) -> Value {
         .filter(|(k, _)| k.as_str() != "tenant")
         .map(|(k, v)| (k, Value::String(v)))
         .collect();
-    json!({"call": {"call_id": call_id}, "args": args})
+    Value::Object(args)
 }
 
 /// Parses the envelope of a call to `/api/retell/{path_function}`:
 /// `path_function` is `function` (the body's `name` decides, without a
 /// `_vN` suffix) or one of the functions with dashes (`check-availability`).
+/// The call id is the one the rate limiter counts by
+/// ([`RetellEnvelope::call_id`]): `call.call_id`, `args.call_id`, then
+/// `X-Retell-Call-Id`.
 pub(crate) fn parse(
     method: &Method,
     headers: &HeaderMap,
@@ -212,36 +212,32 @@ pub(crate) fn parse(
     path_function: &str,
     body: &[u8],
 ) -> Result<Envelope, EnvelopeError> {
-    let parsed = if body.is_empty() && (method == Method::GET || method == Method::DELETE) {
-        Ok(bodyless_call(headers, uri))
+    let bodyless = body.is_empty() && (method == Method::GET || method == Method::DELETE);
+    let wire = if bodyless {
+        RetellEnvelope::default()
     } else {
-        serde_json::from_slice::<Value>(body)
+        RetellEnvelope::parse(body).ok_or(EnvelopeError::MalformedJson)?
     };
-    let mut json = parsed.map_err(|_| EnvelopeError::MalformedJson)?;
-    // The arguments are moved out, not copied.
-    let args = json
-        .as_object_mut()
-        .and_then(|o| o.remove("args"))
-        .unwrap_or_else(|| json!({}));
-    let call_id = json
-        .get("call")
-        .and_then(|c| c.get("call_id"))
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|id| !is_placeholder_call_id(id))
+    let header = headers
+        .get(voxcal_call_rate_limiter::CALL_ID_HEADER)
+        .and_then(|v| v.to_str().ok());
+    let call_id = wire
+        .call_id(header)
         .ok_or(EnvelopeError::MissingCallId)?
         .to_owned();
     let function = if path_function == "function" {
-        json.get("name")
-            .and_then(Value::as_str)
-            .map(strip_version_suffix)
-            .and_then(Function::from_name)
+        wire.function().and_then(Function::from_name)
     } else if path_function.contains('_') {
         None
     } else {
         Function::from_name(&path_function.replace('-', "_"))
     }
     .ok_or(EnvelopeError::UnknownFunction)?;
+    let args = if bodyless {
+        query_args(uri)
+    } else {
+        wire.args.unwrap_or_else(|| json!({}))
+    };
     Ok(Envelope {
         call_id,
         function,
@@ -349,6 +345,16 @@ mod tests {
         assert_eq!(ok.call_id, "call_1");
         assert_eq!(ok.function, Function::BookAppointment);
         assert_eq!(ok.args, json!({"name": "Anna"}));
+        // The limiter's rule: `args.call_id` when `call.call_id` is unusable,
+        // and a number's digits.
+        let from_args = post(
+            "function",
+            r#"{"call":{"call_id":"undefined"},"name":"list_services","args":{"call_id":"call_args"}}"#,
+        )
+        .unwrap();
+        assert_eq!(from_args.call_id, "call_args");
+        let numeric = post("list-services", r#"{"call":{"call_id":1234567}}"#).unwrap();
+        assert_eq!(numeric.call_id, "1234567");
         let by_path = post("check-availability", r#"{"call":{"call_id":"call_2"}}"#).unwrap();
         assert_eq!(by_path.function, Function::CheckAvailability);
         assert_eq!(by_path.args, json!({}));
@@ -389,6 +395,11 @@ mod tests {
             (
                 "function",
                 r#"{"call":{"call_id":7},"name":"list_services"}"#,
+                EnvelopeError::MissingCallId,
+            ),
+            (
+                "function",
+                r#"{"call":{"call_id":"null"},"args":{"call_id":"None"},"name":"list_services"}"#,
                 EnvelopeError::MissingCallId,
             ),
             // A missing call id is reported before an unknown function.

@@ -35,6 +35,8 @@ pub(crate) struct RetellBody<'a> {
     pub(crate) args_call_id: Option<Cow<'a, str>>,
     /// `name`, when it is a string.
     pub(crate) name: Option<Cow<'a, str>>,
+    /// `args` itself, read only by [`parse_with_args`].
+    pub(crate) args: Option<serde_json::Value>,
 }
 
 impl RetellBody<'_> {
@@ -43,14 +45,25 @@ impl RetellBody<'_> {
             call_call_id: self.call_call_id.map(|c| Cow::Owned(c.into_owned())),
             args_call_id: self.args_call_id.map(|c| Cow::Owned(c.into_owned())),
             name: self.name.map(|c| Cow::Owned(c.into_owned())),
+            args: self.args,
         }
     }
 }
 
 /// The fields of `body`, or `None` when it is not one JSON document.
 pub(crate) fn parse(body: &[u8]) -> Option<RetellBody<'_>> {
+    walk(body, Role::Top)
+}
+
+/// [`parse`], keeping `args` as a `Value` too (as `Value::get("args")` on
+/// the whole document would give it).
+pub(crate) fn parse_with_args(body: &[u8]) -> Option<RetellBody<'_>> {
+    walk(body, Role::TopWithArgs)
+}
+
+fn walk(body: &[u8], top: Role) -> Option<RetellBody<'_>> {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let found = Walk(Role::Top).deserialize(&mut de).ok()?;
+    let found = Walk(top).deserialize(&mut de).ok()?;
     de.end().ok()?;
     match found {
         Found::Body(body) => Some(body),
@@ -79,6 +92,8 @@ pub(crate) fn raw_value_marker_active() -> bool {
 enum Role {
     /// The whole body.
     Top,
+    /// The whole body, `args` kept.
+    TopWithArgs,
     /// The value of `call` or `args`: its `call_id` is wanted.
     IdHolder,
     /// The value of `call.call_id` / `args.call_id`: string or number.
@@ -197,7 +212,7 @@ impl Walk {
     fn text<'de, E: de::Error>(self, text: Cow<'de, str>) -> Result<Found<'de>, E> {
         Ok(match self.0 {
             Role::Id | Role::Name => Found::Text(text),
-            Role::Top => Found::Body(RetellBody::default()),
+            Role::Top | Role::TopWithArgs => Found::Body(RetellBody::default()),
             Role::IdHolder | Role::Skip => Found::Nothing,
         })
     }
@@ -208,14 +223,14 @@ impl Walk {
     ) -> Result<Found<'de>, E> {
         Ok(match (self.0, number) {
             (Role::Id, Some(n)) => Found::Text(Cow::Owned(n.to_string())),
-            (Role::Top, _) => Found::Body(RetellBody::default()),
+            (Role::Top | Role::TopWithArgs, _) => Found::Body(RetellBody::default()),
             _ => Found::Nothing,
         })
     }
 
     fn other<'de, E: de::Error>(self) -> Result<Found<'de>, E> {
         Ok(match self.0 {
-            Role::Top => Found::Body(RetellBody::default()),
+            Role::Top | Role::TopWithArgs => Found::Body(RetellBody::default()),
             _ => Found::Nothing,
         })
     }
@@ -223,8 +238,8 @@ impl Walk {
     /// The role of the value under `key` in an object read for `self`.
     fn child(self, key: Key) -> Role {
         match (self.0, key) {
-            (Role::Top, Key::Call | Key::Args) => Role::IdHolder,
-            (Role::Top, Key::Name) => Role::Name,
+            (Role::Top | Role::TopWithArgs, Key::Call | Key::Args) => Role::IdHolder,
+            (Role::Top | Role::TopWithArgs, Key::Name) => Role::Name,
             (Role::IdHolder, Key::CallId) => Role::Id,
             _ => Role::Skip,
         }
@@ -297,19 +312,31 @@ impl<'de> Visitor<'de> for Walk {
         let mut id = None;
         let mut key = Some(first);
         while let Some(k) = key {
+            if (self.0, k) == (Role::TopWithArgs, Key::Args) {
+                // Read as `Value` reads it; its `call_id` as `IdHolder` would.
+                let args: serde_json::Value = map.next_value()?;
+                body.args_call_id = match args.get("call_id") {
+                    Some(serde_json::Value::String(s)) => Some(Cow::Owned(s.clone())),
+                    Some(serde_json::Value::Number(n)) => Some(Cow::Owned(n.to_string())),
+                    _ => None,
+                };
+                body.args = Some(args);
+                key = map.next_key_seed(KeySeed)?;
+                continue;
+            }
             let role = self.child(k);
             let found = map.next_value_seed(Walk(role))?;
             match (self.0, k) {
-                (Role::Top, Key::Call) => body.call_call_id = found.text(),
+                (Role::Top | Role::TopWithArgs, Key::Call) => body.call_call_id = found.text(),
                 (Role::Top, Key::Args) => body.args_call_id = found.text(),
-                (Role::Top, Key::Name) => body.name = found.text(),
+                (Role::Top | Role::TopWithArgs, Key::Name) => body.name = found.text(),
                 (Role::IdHolder, Key::CallId) => id = found.text(),
                 _ => {}
             }
             key = map.next_key_seed(KeySeed)?;
         }
         Ok(match self.0 {
-            Role::Top => Found::Body(body),
+            Role::Top | Role::TopWithArgs => Found::Body(body),
             Role::IdHolder => id.map_or(Found::Nothing, Found::Text),
             Role::Id | Role::Name | Role::Skip => Found::Nothing,
         })

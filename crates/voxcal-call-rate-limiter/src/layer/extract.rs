@@ -80,31 +80,108 @@ impl KeyExtractor for RetellExtractor {
             ),
             None => (None, None, None),
         };
-        let header = || {
-            parts
-                .headers
-                .get(CALL_ID_HEADER)
-                .and_then(|v| v.to_str().ok())
-        };
-        let call_id = [call, args]
-            .into_iter()
-            .flatten()
-            .map(str::trim)
-            .find(|id| !is_placeholder_call_id(id))
-            .or_else(|| {
-                header()
-                    .map(str::trim)
-                    .filter(|id| !is_placeholder_call_id(id))
-            })?;
-        let function = name
-            .map(strip_version_suffix)
-            .filter(|name| !name.is_empty())
-            .or_else(|| parts.uri.path().rsplit('/').find(|s| !s.is_empty()));
+        let call_id = pick_call_id(call, args, || call_id_header(&parts.headers))?;
+        let function =
+            function_of(name).or_else(|| parts.uri.path().rsplit('/').find(|s| !s.is_empty()));
         let key = CallKey::new(call_id);
         Some(match function {
             Some(f) => key.with_function(f),
             None => key,
         })
+    }
+}
+
+/// `X-Retell-Call-Id`, when it is text.
+fn call_id_header(headers: &http::HeaderMap) -> Option<&str> {
+    headers.get(CALL_ID_HEADER).and_then(|v| v.to_str().ok())
+}
+
+/// The first usable call id: `call.call_id`, `args.call_id`, the header;
+/// trimmed, placeholders skipped.
+fn pick_call_id<'a>(
+    call: Option<&'a str>,
+    args: Option<&'a str>,
+    header: impl FnOnce() -> Option<&'a str>,
+) -> Option<&'a str> {
+    [call, args]
+        .into_iter()
+        .flatten()
+        .map(str::trim)
+        .find(|id| !is_placeholder_call_id(id))
+        .or_else(|| {
+            header()
+                .map(str::trim)
+                .filter(|id| !is_placeholder_call_id(id))
+        })
+}
+
+/// `name` without its `_vN` suffix, unless that leaves nothing.
+fn function_of(name: Option<&str>) -> Option<&str> {
+    name.map(strip_version_suffix)
+        .filter(|name| !name.is_empty())
+}
+
+/// A Retell function call's envelope, read in one pass: the fields
+/// [`RetellExtractor`] reads, and `args`. For a service that parses the
+/// body once and hands the layer its [`CallKey`] through the request's
+/// extensions (see the [crate docs](crate)), so both agree on the call id.
+///
+/// A body is accepted or refused exactly as `serde_json::Value` would be;
+/// of `call`, only `call_id` is kept (a Retell `call` object carries the
+/// transcript, which is checked and dropped, never copied).
+///
+/// ```
+/// use voxcal_call_rate_limiter::RetellEnvelope;
+///
+/// let body = br#"{"call":{"call_id":"call_5e1d","transcript":"..."},
+///                 "name":"book_appointment_v2","args":{"datum":"morgen"}}"#;
+/// let envelope = RetellEnvelope::parse(body).unwrap();
+/// assert_eq!(envelope.call_id(None), Some("call_5e1d"));
+/// assert_eq!(envelope.function(), Some("book_appointment"));
+/// assert_eq!(envelope.args.unwrap()["datum"], "morgen");
+/// assert!(RetellEnvelope::parse(b"{nope").is_none());
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct RetellEnvelope {
+    /// `call.call_id` as text (a string, or a number's digits), untrimmed.
+    pub call_call_id: Option<String>,
+    /// `args.call_id` as text, untrimmed.
+    pub args_call_id: Option<String>,
+    /// `name` as sent (with any `_vN` suffix).
+    pub name: Option<String>,
+    /// `args`, whatever JSON it is; `None` without an `args` key.
+    pub args: Option<serde_json::Value>,
+}
+
+impl RetellEnvelope {
+    /// Reads `body`; `None` when it is not one JSON document. A document
+    /// that is not an object reads as an envelope without fields.
+    pub fn parse(body: &[u8]) -> Option<RetellEnvelope> {
+        let body = super::body::parse_with_args(body)?;
+        Some(RetellEnvelope {
+            call_call_id: body.call_call_id.map(std::borrow::Cow::into_owned),
+            args_call_id: body.args_call_id.map(std::borrow::Cow::into_owned),
+            name: body.name.map(std::borrow::Cow::into_owned),
+            args: body.args,
+        })
+    }
+
+    /// The call id [`RetellExtractor`] counts by: `call.call_id`, then
+    /// `args.call_id`, then `header` (`X-Retell-Call-Id`); trimmed, and
+    /// never a placeholder ([`is_placeholder_call_id`]).
+    pub fn call_id<'a>(&'a self, header: Option<&'a str>) -> Option<&'a str> {
+        pick_call_id(
+            self.call_call_id.as_deref(),
+            self.args_call_id.as_deref(),
+            || header,
+        )
+    }
+
+    /// `name` without its version suffix ([`strip_version_suffix`]), unless
+    /// empty.
+    pub fn function(&self) -> Option<&str> {
+        function_of(self.name.as_deref())
     }
 }
 
@@ -475,6 +552,28 @@ mod tests {
                     "{}", String::from_utf8_lossy(&body)
                 );
             }
+        }
+
+        /// The envelope reads `args` and the call id as a `Value` parse
+        /// followed by the extractor's rule would.
+        #[test]
+        fn envelope_agrees_with_value(body in body_bytes()) {
+            let envelope = RetellEnvelope::parse(&body);
+            let value: Option<serde_json::Value> = serde_json::from_slice(&body).ok();
+            prop_assert_eq!(envelope.is_some(), value.is_some(), "{}", String::from_utf8_lossy(&body));
+            let (Some(envelope), Some(value)) = (envelope, value) else {
+                return Ok(());
+            };
+            prop_assert_eq!(envelope.args.as_ref(), value.get("args"));
+            let p = parts("/", Some("hdr_call_7f3a"));
+            let key = extract_via_value(&p, &body);
+            prop_assert_eq!(
+                envelope.call_id(Some("hdr_call_7f3a")),
+                key.as_ref().map(CallKey::call_id),
+                "{}", String::from_utf8_lossy(&body)
+            );
+            let name = value.get("name").and_then(serde_json::Value::as_str).map(strip_version_suffix).filter(|n| !n.is_empty());
+            prop_assert_eq!(envelope.function(), name);
         }
     }
 

@@ -9,7 +9,8 @@ mod response;
 mod service;
 
 pub use extract::{
-    is_placeholder_call_id, strip_version_suffix, KeyExtractor, RetellExtractor, CALL_ID_HEADER,
+    is_placeholder_call_id, strip_version_suffix, KeyExtractor, RetellEnvelope, RetellExtractor,
+    CALL_ID_HEADER,
 };
 pub use future::CallRateLimitFuture;
 pub use layer::{CallRateLimitLayer, MissingCallId};
