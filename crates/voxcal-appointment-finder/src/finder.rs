@@ -619,6 +619,7 @@ impl<S: AvailabilitySource, C: CacheStore> AlternativeFinder<S, C> {
                 let slots = days.get(day).await?;
                 for v in slots
                     .iter()
+                    .filter(|v| v.local >= wished)
                     .filter(|v| pref.is_none_or(|p| p.contains(v.local.time())))
                     .take(want - picked.len())
                 {

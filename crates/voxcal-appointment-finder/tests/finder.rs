@@ -611,3 +611,52 @@ async fn a_window_offers_its_first_free_slots() {
         vec![local(2026, 10, 19, 11, 30), local(2026, 10, 20, 9, 0)]
     );
 }
+
+#[tokio::test]
+async fn a_window_from_a_wished_time_starts_there() {
+    let (calendar, t, clock) = practice();
+    let f = finder(calendar, &clock);
+    // "The next free slot from 14:30 on": nothing earlier that day counts,
+    // and the following days start at their opening.
+    let mut request = FindRequest::window(
+        consult(),
+        date(2026, 10, 19),
+        date(2026, 10, 20),
+        Duration::minutes(30),
+    )
+    .with_max_alternatives(3);
+    request.wished = local(2026, 10, 19, 14, 30);
+    let got: Vec<_> = f
+        .find(&t, &request)
+        .await
+        .alternatives()
+        .iter()
+        .map(|o| o.local())
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            local(2026, 10, 19, 14, 30),
+            local(2026, 10, 19, 15, 0),
+            local(2026, 10, 19, 15, 30)
+        ]
+    );
+    // Late on the first day: the rest comes from the next day's morning.
+    request.wished = local(2026, 10, 19, 17, 30);
+    let got: Vec<_> = f
+        .find(&t, &request)
+        .await
+        .alternatives()
+        .iter()
+        .map(|o| o.local())
+        .collect();
+    assert!(
+        got.iter().all(|l| *l >= local(2026, 10, 19, 17, 30)),
+        "{got:?}"
+    );
+    assert_eq!(
+        got.last().map(|l| l.date()),
+        Some(date(2026, 10, 20)),
+        "{got:?}"
+    );
+}

@@ -284,47 +284,35 @@ impl Call<'_> {
             Err(reply) => return reply,
         };
         let service = &self.tenant.services[index];
-        let hours = self.tenant.tenant.hours();
         // From the wished time (read in the opening hours), else the
         // day's start.
         let wished = match request.wish.time {
             TimeWish::At(_) => self.wished_at(service, &request),
             _ => request.date.and_time(NaiveTime::MIN),
         };
-        let from = self.instant(wished).unwrap_or(self.now).max(self.now);
-        for offset in 0..=self.tenant.finder.config().horizon_days {
-            let day = request.date + Duration::days(i64::from(offset));
-            if !hours.is_open_on(day) {
-                continue;
+        // The finder's window search: the first free slot from the wished
+        // time on, inside the hours and the notice, up to the horizon.
+        let mut find = FindRequest::new(service.event_type.clone(), wished, service.duration)
+            .with_max_alternatives(1);
+        find.window_end = request.date.checked_add_signed(Duration::days(i64::from(
+            self.tenant.finder.config().horizon_days,
+        )));
+        match self.tenant.finder.find(&self.tenant.tenant, &find).await {
+            Outcome::SourceUnavailable { error, .. } => {
+                return source_unavailable(error.user_message(Lang::De));
             }
-            let slots = match self
-                .tenant
-                .finder
-                .cache()
-                .day_slots(
-                    self.tenant.tenant.id(),
-                    &service.event_type,
-                    day,
-                    hours.zone(),
-                )
-                .await
-            {
-                Ok(s) => s,
-                Err(e) => return source_unavailable(e.user_message(Lang::De)),
-            };
-            if let Some(slot) = slots
-                .iter()
-                .find(|s| s.start >= from && hours.contains(s.start, service.duration))
-            {
-                return Reply::ok(
-                    Status::Available,
-                    format!(
-                        "Der nächste freie Termin für {} ist {}.",
-                        service.name,
-                        self.spoken_at(slot.start)
-                    ),
-                    json!({"available": true, "slot": self.slot_json_at(slot.start, service)}),
-                );
+            outcome => {
+                if let Some(first) = outcome.alternatives().first() {
+                    return Reply::ok(
+                        Status::Available,
+                        format!(
+                            "Der nächste freie Termin für {} ist {}.",
+                            service.name,
+                            self.spoken_at(first.start)
+                        ),
+                        json!({"available": true, "slot": self.slot_json_at(first.start, service)}),
+                    );
+                }
             }
         }
         Reply::fail(
