@@ -59,6 +59,7 @@ use tower_http::trace::TraceLayer;
 use voxcal_call_rate_limiter::{CallRateLimitLayer, RejectionKind};
 
 mod admin;
+mod backend;
 mod cap;
 mod config;
 mod envelope;

@@ -16,6 +16,7 @@ use voxcal_calcom_client::{CalcomClient, Credentials, RetryConfig};
 use voxcal_call_rate_limiter::{BoxStore, MemoryStore, Policy, RedisStore, Store};
 use voxcal_circuit_breaker::{BreakerRegistry, CircuitBreaker, Event as BreakerEvent};
 
+use crate::backend::{BookingBackend, CalcomBackend, DemoBackend};
 use crate::config::{CalendarConfig, ServiceConfig, TenantConfig};
 use crate::idempotency::Idempotency;
 
@@ -106,34 +107,10 @@ impl<S: AvailabilitySource> AvailabilitySource for Metered<S> {
     }
 }
 
-/// Where a tenant's bookings are made.
-#[derive(Debug, Clone)]
-pub(crate) enum Backend {
-    Demo(InMemoryCalendar),
-    Calcom {
-        client: CalcomClient,
-        breaker: CircuitBreaker,
-        /// Cal.com event type id per service event type.
-        event_types: HashMap<EventTypeId, u64>,
-    },
-}
-
 impl TenantRuntime {
     /// The tenant's Cal.com breaker, if it is on Cal.com.
     pub(crate) fn breaker(&self) -> Option<&CircuitBreaker> {
-        match &self.backend {
-            Backend::Demo(_) => None,
-            Backend::Calcom { breaker, .. } => Some(breaker),
-        }
-    }
-}
-
-impl Backend {
-    pub(crate) fn label(&self) -> &'static str {
-        match self {
-            Backend::Demo(_) => "demo (in-memory)",
-            Backend::Calcom { .. } => "calcom",
-        }
+        self.backend.breaker()
     }
 }
 
@@ -150,7 +127,7 @@ pub(crate) struct TenantRuntime {
     pub(crate) tenant: Tenant,
     pub(crate) name: String,
     pub(crate) services: Vec<Service>,
-    pub(crate) backend: Backend,
+    pub(crate) backend: Arc<dyn BookingBackend>,
     pub(crate) finder: AlternativeFinder<BoxSource>,
     pub(crate) retell_api_key: Option<String>,
     pub(crate) calcom_webhook_secret: Option<String>,
@@ -181,6 +158,16 @@ pub(crate) enum BookingHandle {
     Calcom(String),
 }
 
+impl BookingHandle {
+    /// The booking id the caller hears.
+    pub(crate) fn public_id(&self) -> String {
+        match self {
+            BookingHandle::Demo(id) => id.to_string(),
+            BookingHandle::Calcom(uid) => uid.clone(),
+        }
+    }
+}
+
 /// Bookings per tenant, and the idempotency index of `book_appointment`.
 #[derive(Debug, Default)]
 pub(crate) struct Bookings {
@@ -208,6 +195,9 @@ pub(crate) struct Inner {
     /// `book_appointment`'s idempotency record (memory, or Redis for all
     /// replicas).
     pub(crate) idempotency: Idempotency,
+    /// The records of calendars no other replica sees (the demo calendar):
+    /// always in this process.
+    pub(crate) local_idempotency: Idempotency,
     pub(crate) request_timeout: std::time::Duration,
 }
 
@@ -447,6 +437,7 @@ impl AppStateBuilder {
                 max_body_bytes: self.config.max_body_bytes,
                 admin_token: self.config.admin.token.clone(),
                 idempotency: self.idempotency.unwrap_or_else(Idempotency::memory),
+                local_idempotency: Idempotency::memory(),
                 request_timeout: self.config.request_timeout,
             }),
         })
@@ -534,7 +525,7 @@ fn build_tenant(
             }
             (
                 BoxSource::new(Metered::new("demo", calendar.clone())),
-                Backend::Demo(calendar.clone()),
+                Arc::new(DemoBackend::new(calendar.clone())) as Arc<dyn BookingBackend>,
             )
         }
         CalendarConfig::Calcom {
@@ -575,15 +566,12 @@ fn build_tenant(
             }
             (
                 BoxSource::new(Metered::new("calcom", source)),
-                Backend::Calcom {
-                    client,
-                    breaker,
-                    event_types,
-                },
+                Arc::new(CalcomBackend::new(client, breaker, event_types))
+                    as Arc<dyn BookingBackend>,
             )
         }
     };
-    let shared = slot_cache.filter(|c| !c.calcom_only || matches!(backend, Backend::Calcom { .. }));
+    let shared = slot_cache.filter(|c| !c.calcom_only || backend.shared());
     let cache = match shared {
         None => SlotCache::memory(source, Arc::clone(clock)),
         Some(c) => SlotCache::new(source, BoxCacheStore::new(c.store.clone()))

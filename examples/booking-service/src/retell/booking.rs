@@ -29,7 +29,7 @@ impl Call<'_> {
                 return single_error("name", ValidationError::Required);
             }
             // Cal.com needs an attendee e-mail address for every booking.
-            if matches!(self.tenant.backend, Backend::Calcom { .. }) && request.email.is_none() {
+            if self.tenant.backend.needs_email() && request.email.is_none() {
                 return single_error("email", ValidationError::Required);
             }
             // Only the wished slot itself is booked: a wish outside the
@@ -120,152 +120,89 @@ impl Call<'_> {
         // when the record's store failed (Redis down), so a retry elsewhere
         // cannot replay it. Reported as `data.idempotency_record`.
         let mut record_ok = true;
-        let booked = match &self.tenant.backend {
-            Backend::Demo(calendar) => {
-                let mut bookings = self.state.inner.bookings.lock();
-                if let Some(existing) = bookings.by_call.get(&call_key) {
-                    Ok((existing.clone(), true))
-                } else {
-                    match calendar.book(&tenant_id, &service.event_type, start) {
-                        Ok(id) => {
-                            let public = id.to_string();
-                            bookings.by_id.insert(
-                                (tenant_id.clone(), public.clone()),
-                                BookingRecord {
-                                    id: BookingHandle::Demo(id),
-                                    service: index,
-                                    start,
-                                },
-                            );
-                            bookings.by_call.insert(call_key, public.clone());
-                            Ok((public, false))
-                        }
-                        Err(e) => Err(e),
-                    }
-                }
+        let backend = &*self.tenant.backend;
+        // Shared by the replicas with Redis when every replica sees the
+        // same calendar: a retry elsewhere replays. A calendar in this
+        // process's memory keeps its record here.
+        let records = if backend.shared() {
+            &self.state.inner.idempotency
+        } else {
+            &self.state.inner.local_idempotency
+        };
+        let existing = self
+            .state
+            .inner
+            .bookings
+            .lock()
+            .by_call
+            .get(&call_key)
+            .cloned();
+        let attempt = AttemptKey {
+            tenant: tenant_id.to_string(),
+            call_id: self.call_id.to_owned(),
+            service: index,
+            start_ms: start.timestamp_millis(),
+        };
+        let claim = match existing {
+            Some(existing) => Ok(Claim::Done(existing)),
+            None => records.claim(&attempt).await,
+        };
+        let claimed = match claim {
+            Ok(Claim::Done(existing)) => Some(existing),
+            Ok(Claim::Won) => None,
+            Err(IdempotencyError::Busy) => {
+                return source_unavailable(
+                    "Ihr Termin wird gerade noch eingetragen. Bitte fragen Sie gleich noch einmal nach.",
+                );
             }
-            Backend::Calcom {
-                client,
-                event_types,
-                ..
-            } => {
-                let existing = self
-                    .state
-                    .inner
-                    .bookings
-                    .lock()
-                    .by_call
-                    .get(&call_key)
-                    .cloned();
-                // Shared by the replicas with Redis: a retry elsewhere replays.
-                let attempt = AttemptKey {
-                    tenant: tenant_id.to_string(),
-                    call_id: self.call_id.to_owned(),
-                    service: index,
-                    start_ms: start.timestamp_millis(),
-                };
-                let records = &self.state.inner.idempotency;
-                let claim = match existing {
-                    Some(existing) => Ok(Claim::Done(existing)),
-                    None => records.claim(&attempt).await,
-                };
-                let claimed = match claim {
-                    Ok(Claim::Done(existing)) => Some(existing),
-                    Ok(Claim::Won) => None,
-                    Err(IdempotencyError::Busy) => {
-                        return source_unavailable(
-                            "Ihr Termin wird gerade noch eingetragen. Bitte fragen Sie gleich noch einmal nach.",
-                        );
-                    }
-                    Err(e) => {
-                        // Booking without the shared record beats not
-                        // booking while Redis is down.
-                        tracing::warn!(error = %e, "booking without the shared idempotency record");
-                        record_ok = false;
-                        None
-                    }
-                };
-                if let Some(existing) = claimed {
-                    Ok((existing, true))
-                } else {
-                    let Some(cal_id) = event_types.get(&service.event_type) else {
-                        records.abandon(&attempt).await;
-                        return source_unavailable(
-                            CalendarError::UnknownEventType(service.event_type.clone())
-                                .user_message(Lang::De),
-                        );
-                    };
-                    let zone = self.tenant.tenant.hours().zone().name();
-                    let name = customer.map_or("Anrufer", |c| c.name.as_str());
-                    let mut attendee = Attendee::new(name, zone).language("de");
-                    if let Some(email) = customer.and_then(|c| c.email.as_deref()) {
-                        attendee = attendee.email(email);
-                    }
-                    if let Some(phone) = customer.and_then(|c| c.phone.as_deref()) {
-                        attendee = attendee.phone_number(phone);
-                    }
-                    let request =
-                        CreateBookingRequest::new(EventTypeTarget::Id(*cal_id), start, attendee)
-                            .metadata("call_id", self.call_id);
-                    let started = std::time::Instant::now();
-                    let result = client.create_booking(&request).await;
-                    record_upstream(self.tenant.tenant.id(), "bookings.create", started);
-                    match result {
-                        Ok(booking) => {
-                            let public = booking.uid.clone();
-                            record_ok &= records.complete(&attempt, &public).await;
-                            let mut bookings = self.state.inner.bookings.lock();
-                            bookings.by_id.insert(
-                                (tenant_id.clone(), public.clone()),
-                                BookingRecord {
-                                    id: BookingHandle::Calcom(booking.uid),
-                                    service: index,
-                                    start,
-                                },
-                            );
-                            bookings.by_call.insert(call_key, public.clone());
-                            Ok((public, false))
-                        }
-                        Err(e)
-                            if matches!(
-                                e.kind(),
-                                CalcomErrorKind::SlotTaken | CalcomErrorKind::Conflict
-                            ) =>
-                        {
-                            // A retry whose first attempt booked while the
-                            // shared record was unreadable: Cal.com knows
-                            // the booking by the call id in its metadata.
-                            let own = crate::recover::own_booking(
-                                client,
-                                self.call_id,
+            Err(e) => {
+                // Booking without the shared record beats not booking
+                // while Redis is down.
+                tracing::warn!(error = %e, "booking without the shared idempotency record");
+                record_ok = false;
+                None
+            }
+        };
+        let booked = match claimed {
+            Some(existing) => Ok((existing, true)),
+            None => {
+                let made = backend
+                    .create(NewBooking {
+                        tenant: &self.tenant.tenant,
+                        service,
+                        start,
+                        customer,
+                        call_id: self.call_id,
+                    })
+                    .await;
+                match made {
+                    Ok(made) => {
+                        let public = made.handle.public_id();
+                        record_ok &= records.complete(&attempt, &public).await;
+                        let mut bookings = self.state.inner.bookings.lock();
+                        bookings.by_id.insert(
+                            (tenant_id.clone(), public.clone()),
+                            BookingRecord {
+                                id: made.handle,
+                                service: index,
                                 start,
-                                service.duration,
-                            )
-                            .await;
-                            match own {
-                                Some(uid) => {
-                                    record_ok &= records.complete(&attempt, &uid).await;
-                                    let mut bookings = self.state.inner.bookings.lock();
-                                    bookings.by_id.insert(
-                                        (tenant_id.clone(), uid.clone()),
-                                        BookingRecord {
-                                            id: BookingHandle::Calcom(uid.clone()),
-                                            service: index,
-                                            start,
-                                        },
-                                    );
-                                    bookings.by_call.insert(call_key, uid.clone());
-                                    Ok((uid, true))
-                                }
-                                None => {
-                                    records.abandon(&attempt).await;
-                                    Err(CalendarError::SlotNotFree)
-                                }
+                            },
+                        );
+                        bookings.by_call.insert(call_key, public.clone());
+                        Ok((public, made.recovered))
+                    }
+                    Err(error) => {
+                        records.abandon(&attempt).await;
+                        match error {
+                            BackendError::SlotTaken => Err(CalendarError::SlotNotFree),
+                            BackendError::NotFound => {
+                                return source_unavailable(
+                                    CalendarError::SlotNotFree.user_message(Lang::De),
+                                )
                             }
-                        }
-                        Err(e) => {
-                            records.abandon(&attempt).await;
-                            return calcom_unavailable(&e);
+                            BackendError::Unavailable(message) => {
+                                return source_unavailable(message)
+                            }
                         }
                     }
                 }
@@ -362,6 +299,48 @@ mod tests {
 
     fn wish(uhrzeit: &str) -> Value {
         json!({"datum": "14.10.2026", "uhrzeit": uhrzeit, "name": "Max Muster"})
+    }
+
+    #[tokio::test]
+    async fn the_demo_backend_books_cancels_and_refuses_what_is_not_its_own() {
+        let state = testing::state(testing::demo_tenants(&["a"]));
+        let a = testing::tenant(&state, "a");
+        let backend = &*a.backend;
+        assert!(!backend.shared(), "the demo calendar lives in one process");
+        assert!(!backend.needs_email());
+        assert!(backend.breaker().is_none());
+        let service = &a.services[0];
+        // 9:00 in Berlin, free in the demo calendar.
+        let start = Utc.with_ymd_and_hms(2026, 10, 14, 7, 0, 0).unwrap();
+        let booking = NewBooking {
+            tenant: &a.tenant,
+            service,
+            start,
+            customer: None,
+            call_id: "call_1",
+        };
+        let made = backend.create(booking).await.expect("a free slot books");
+        assert!(!made.recovered);
+        assert!(matches!(made.handle, BookingHandle::Demo(_)));
+        // The same slot again is taken: the backend knows no idempotency.
+        assert_eq!(
+            backend.create(booking).await.err(),
+            Some(BackendError::SlotTaken)
+        );
+        let tenant = a.tenant.id();
+        let foreign = BookingHandle::Calcom("uid_1".to_owned());
+        assert_eq!(
+            backend.cancel(tenant, &foreign).await,
+            Err(BackendError::NotFound)
+        );
+        assert!(backend.reschedule(tenant, &made.handle, start).is_none());
+        let looked_up = backend
+            .lookup(tenant, &made.handle.public_id(), &a.services)
+            .await;
+        assert!(matches!(looked_up, Ok(None)), "{looked_up:?}");
+        backend.cancel(tenant, &made.handle).await.expect("cancels");
+        // Free again once cancelled.
+        assert!(backend.create(booking).await.is_ok());
     }
 
     #[tokio::test]

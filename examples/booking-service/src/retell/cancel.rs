@@ -7,66 +7,37 @@ impl Call<'_> {
     /// answer when that fails.
     pub(super) async fn cancel_upstream(&self, handle: &BookingHandle) -> Result<(), Reply> {
         let tenant_id = self.tenant.tenant.id();
-        match (&self.tenant.backend, handle) {
-            (Backend::Demo(calendar), BookingHandle::Demo(id)) => calendar
-                .cancel(tenant_id, *id)
-                .map_err(|e| source_unavailable(e.user_message(Lang::De))),
-            (Backend::Calcom { client, .. }, BookingHandle::Calcom(uid)) => {
-                let started = std::time::Instant::now();
-                let result = client
-                    .cancel_booking(
-                        uid,
-                        &CancelBookingRequest::with_reason("Vom Anrufer storniert"),
-                    )
-                    .await;
-                record_upstream(self.tenant.tenant.id(), "bookings.cancel", started);
-                result.map(drop).map_err(|e| calcom_unavailable(&e))
-            }
-            _ => Err(Self::not_found()),
-        }
+        self.tenant
+            .backend
+            .cancel(tenant_id, handle)
+            .await
+            .map_err(Self::backend_failure)
     }
 
     /// The booking `booking_id` of this tenant: from this process's index,
-    /// or, for a Cal.com tenant, from Cal.com itself (a booking made through
-    /// another replica or before a restart). A Cal.com booking counts only
-    /// if it is live and of one of this tenant's event types, so a uid of
-    /// another tenant on the same Cal.com account stays "not found".
+    /// or from the calendar itself ([`BookingBackend::lookup`](crate::backend::BookingBackend::lookup): a booking
+    /// made through another replica or before a restart).
     pub(super) async fn record(&self, booking_id: &str) -> Result<Option<BookingRecord>, Reply> {
         let key = (self.tenant.tenant.id().clone(), booking_id.to_owned());
         if let Some(record) = self.state.inner.bookings.lock().by_id.get(&key).cloned() {
             return Ok(Some(record));
         }
-        let Backend::Calcom {
-            client,
-            event_types,
-            ..
-        } = &self.tenant.backend
-        else {
-            return Ok(None);
-        };
-        let started = std::time::Instant::now();
-        let result = client.booking(booking_id).await;
-        record_upstream(self.tenant.tenant.id(), "bookings.get", started);
-        match result {
-            Ok(booking) => {
-                let live = matches!(
-                    booking.status,
-                    BookingStatus::Accepted | BookingStatus::Pending
-                );
-                let service = booking.event_type_id.and_then(|id| {
-                    self.tenant
-                        .services
-                        .iter()
-                        .position(|s| event_types.get(&s.event_type) == Some(&id))
-                });
-                Ok(service.filter(|_| live).map(|service| BookingRecord {
-                    id: BookingHandle::Calcom(booking.uid),
-                    service,
-                    start: booking.start,
-                }))
+        self.tenant
+            .backend
+            .lookup(self.tenant.tenant.id(), booking_id, &self.tenant.services)
+            .await
+            .map_err(Self::backend_failure)
+    }
+
+    /// What the caller hears when the calendar refused to find, cancel or
+    /// move a booking.
+    pub(super) fn backend_failure(error: BackendError) -> Reply {
+        match error {
+            BackendError::NotFound => Self::not_found(),
+            BackendError::SlotTaken => {
+                source_unavailable(CalendarError::SlotNotFree.user_message(Lang::De))
             }
-            Err(e) if matches!(e.kind(), CalcomErrorKind::NotFound) => Ok(None),
-            Err(e) => Err(calcom_unavailable(&e)),
+            BackendError::Unavailable(message) => source_unavailable(message),
         }
     }
 

@@ -6,11 +6,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, 
 use serde_json::{json, Map, Value};
 use voxcal_appointment_finder::speak::{self, weekday as weekday_de};
 use voxcal_appointment_finder::{
-    CalendarError, FindRequest, Offer, Outcome, TenantId, TimePreference, Unmet,
-};
-use voxcal_calcom_client::{
-    Attendee, BookingStatus, CalcomError, CancelBookingRequest, CreateBookingRequest,
-    ErrorKind as CalcomErrorKind, EventTypeTarget, RescheduleBookingRequest,
+    CalendarError, FindRequest, Offer, Outcome, TimePreference, Unmet,
 };
 use voxcal_core::{Lang, UserMessage};
 use voxcal_request_validation::{
@@ -18,11 +14,12 @@ use voxcal_request_validation::{
     Validate, ValidationContext, ValidationError, ValidationErrors,
 };
 
+use crate::backend::{BackendError, Customer, NewBooking};
 pub(crate) use crate::envelope::Function;
 use crate::envelope::{Envelope, ReadCall};
 use crate::idempotency::{AttemptKey, Claim, IdempotencyError};
 use crate::reply::{clock_hm, date_de, Availability, Reply, SlotOut, Status};
-use crate::state::{AppState, Backend, BookingHandle, BookingRecord, Service, TenantRuntime};
+use crate::state::{AppState, BookingHandle, BookingRecord, Service, TenantRuntime};
 
 mod availability;
 mod booking;
@@ -96,29 +93,6 @@ fn single_error(field: &str, error: ValidationError) -> Reply {
     let mut errors = ValidationErrors::new();
     errors.push(FieldError::new(field, error));
     validation_reply(&errors)
-}
-
-/// Who books (from `collect_appointment` / `book_appointment`).
-struct Customer {
-    name: String,
-    email: Option<String>,
-    phone: Option<String>,
-}
-
-/// A Cal.com failure (or its open breaker) as the agent's sentence.
-fn calcom_unavailable(err: &CalcomError) -> Reply {
-    tracing::warn!(kind = ?err.kind(), "cal.com request failed");
-    source_unavailable(err.user_message(Lang::De))
-}
-
-fn record_upstream(tenant: &TenantId, operation: &'static str, started: std::time::Instant) {
-    metrics::histogram!(
-        "upstream_request_seconds",
-        "tenant" => tenant.to_string(),
-        "source" => "calcom",
-        "operation" => operation
-    )
-    .record(started.elapsed().as_secs_f64());
 }
 
 /// [`Call::slot_json`] as a typed value, serialized without a `Value` tree

@@ -34,8 +34,10 @@ impl Call<'_> {
             let outcome = self.find(service, wished, 3).await;
             return self.not_offered(&outcome, service);
         };
-        let new_id = match &self.tenant.backend {
-            Backend::Demo(_) => {
+        let moved = self.tenant.backend.reschedule(&tenant_id, &old.id, start);
+        let new_id = match moved {
+            // The calendar cannot move bookings: book anew, then cancel.
+            None => {
                 let reply = self.book(old.service, start, wished, None).await;
                 if reply.status != Status::Booked {
                     return reply;
@@ -56,46 +58,34 @@ impl Call<'_> {
                 }
                 new_id
             }
-            Backend::Calcom { client, .. } => {
-                let BookingHandle::Calcom(uid) = &old.id else {
-                    return Self::not_found();
-                };
-                let started = std::time::Instant::now();
-                let result = client
-                    .reschedule_booking(uid, &RescheduleBookingRequest::new(start))
-                    .await;
-                record_upstream(self.tenant.tenant.id(), "bookings.reschedule", started);
-                let booking = match result {
-                    Ok(booking) => booking,
-                    Err(e)
-                        if matches!(
-                            e.kind(),
-                            CalcomErrorKind::SlotTaken | CalcomErrorKind::Conflict
-                        ) =>
-                    {
+            Some(moved) => {
+                let handle = match moved.await {
+                    Ok(handle) => handle,
+                    Err(BackendError::SlotTaken) => {
                         return Reply::fail(
                             Status::SlotTaken,
                             CalendarError::SlotNotFree.user_message(Lang::De),
                             json!({"alternatives": []}),
                         );
                     }
-                    Err(e) => return calcom_unavailable(&e),
+                    Err(e) => return Self::backend_failure(e),
                 };
+                let new_id = handle.public_id();
                 {
                     let mut bookings = self.state.inner.bookings.lock();
                     bookings.by_id.remove(&key);
                     bookings.by_call.retain(|_, v| *v != args.booking_id);
                     bookings.by_id.insert(
-                        (tenant_id.clone(), booking.uid.clone()),
+                        (tenant_id.clone(), new_id.clone()),
                         BookingRecord {
-                            id: BookingHandle::Calcom(booking.uid.clone()),
+                            id: handle,
                             service: old.service,
                             start,
                         },
                     );
                 }
                 self.invalidate(start).await;
-                booking.uid
+                new_id
             }
         };
         self.invalidate(old.start).await;
