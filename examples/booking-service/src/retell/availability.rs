@@ -105,12 +105,8 @@ impl Call<'_> {
     }
 
     pub(super) async fn check_availability(&self, args: &Value) -> Reply {
-        let request = match AppointmentRequest::parse(args, &self.vctx()) {
-            Ok(r) => r,
-            Err(errors) => return validation_reply(&errors),
-        };
-        let index = match self.service(request.service.as_deref()) {
-            Ok(i) => i,
+        let (request, index) = match self.request_and_service(args) {
+            Ok(found) => found,
             Err(reply) => return reply,
         };
         let service = &self.tenant.services[index];
@@ -224,12 +220,8 @@ impl Call<'_> {
     }
 
     pub(super) async fn alternatives(&self, args: &Value) -> Reply {
-        let request = match AppointmentRequest::parse(args, &self.vctx()) {
-            Ok(r) => r,
-            Err(errors) => return validation_reply(&errors),
-        };
-        let index = match self.service(request.service.as_deref()) {
-            Ok(i) => i,
+        let (request, index) = match self.request_and_service(args) {
+            Ok(found) => found,
             Err(reply) => return reply,
         };
         let service = &self.tenant.services[index];
@@ -275,12 +267,8 @@ impl Call<'_> {
         if !has_date {
             args.insert("datum".to_owned(), Value::String("heute".to_owned()));
         }
-        let request = match AppointmentRequest::parse(&Value::Object(args), &self.vctx()) {
-            Ok(r) => r,
-            Err(errors) => return validation_reply(&errors),
-        };
-        let index = match self.service(request.service.as_deref()) {
-            Ok(i) => i,
+        let (request, index) = match self.request_and_service(&Value::Object(args)) {
+            Ok(found) => found,
             Err(reply) => return reply,
         };
         let service = &self.tenant.services[index];

@@ -7,12 +7,8 @@ impl Call<'_> {
     /// `collect_appointment` (`book` false: books only with `bestaetigung`)
     /// and `book_appointment` (`book` true).
     pub(super) async fn collect(&self, args: &Value, book: bool) -> Reply {
-        let request = match AppointmentRequest::parse(args, &self.vctx()) {
-            Ok(r) => r,
-            Err(errors) => return validation_reply(&errors),
-        };
-        let index = match self.service(request.service.as_deref()) {
-            Ok(i) => i,
+        let (request, index) = match self.request_and_service(args) {
+            Ok(found) => found,
             Err(reply) => return reply,
         };
         let service = &self.tenant.services[index];

@@ -153,6 +153,15 @@ impl Call<'_> {
         offers.iter().map(|o| slot_out(o, service, today)).collect()
     }
 
+    /// The validated arguments of an appointment function and the index of
+    /// the service they name; the reply to give when either fails.
+    fn request_and_service(&self, args: &Value) -> Result<(AppointmentRequest, usize), Reply> {
+        let request =
+            AppointmentRequest::parse(args, &self.vctx()).map_err(|e| validation_reply(&e))?;
+        let index = self.service(request.service.as_deref())?;
+        Ok((request, index))
+    }
+
     /// The service named by `dienstleistung` (default: the first one).
     fn service(&self, wanted: Option<&str>) -> Result<usize, Reply> {
         let services = &self.tenant.services;
