@@ -626,13 +626,9 @@ async fn a_window_from_a_wished_time_starts_there() {
     )
     .with_max_alternatives(3);
     request.wished = local(2026, 10, 19, 14, 30);
-    let got: Vec<_> = f
-        .find(&t, &request)
-        .await
-        .alternatives()
-        .iter()
-        .map(|o| o.local())
-        .collect();
+    let offered =
+        |outcome: Outcome| -> Vec<_> { outcome.alternatives().iter().map(|o| o.local()).collect() };
+    let got = offered(f.find(&t, &request).await);
     assert_eq!(
         got,
         vec![
@@ -643,13 +639,7 @@ async fn a_window_from_a_wished_time_starts_there() {
     );
     // Late on the first day: the rest comes from the next day's morning.
     request.wished = local(2026, 10, 19, 17, 30);
-    let got: Vec<_> = f
-        .find(&t, &request)
-        .await
-        .alternatives()
-        .iter()
-        .map(|o| o.local())
-        .collect();
+    let got = offered(f.find(&t, &request).await);
     assert!(
         got.iter().all(|l| *l >= local(2026, 10, 19, 17, 30)),
         "{got:?}"
