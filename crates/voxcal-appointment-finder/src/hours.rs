@@ -145,6 +145,9 @@ fn time_of(minutes: u16) -> NaiveTime {
 /// ambiguous time (no duplicate at the repeated hour), and the first existing
 /// time after a DST gap for a nonexistent one (`true` in the second field).
 pub(crate) fn resolve_local(zone: Tz, local: NaiveDateTime) -> Option<(DateTime<Utc>, bool)> {
+    if let Some(instant) = crate::zone_day::from_local(zone, local) {
+        return Some((instant, false));
+    }
     match zone.from_local_datetime(&local) {
         LocalResult::Single(t) => Some((t.with_timezone(&Utc), false)),
         LocalResult::Ambiguous(a, b) => Some((a.min(b).with_timezone(&Utc), false)),
@@ -435,7 +438,7 @@ impl BusinessHours {
     /// Whether an appointment of `duration` starting at `start` lies wholly
     /// inside one opening interval.
     pub fn contains(&self, start: DateTime<Utc>, duration: Duration) -> bool {
-        let date = start.with_timezone(&self.zone).date_naive();
+        let date = self.local_date(start);
         let Some(end) = start.checked_add_signed(duration) else {
             return false;
         };
@@ -445,12 +448,12 @@ impl BusinessHours {
 
     /// The local date of an instant in this zone.
     pub fn local_date(&self, instant: DateTime<Utc>) -> NaiveDate {
-        instant.with_timezone(&self.zone).date_naive()
+        self.local(instant).date()
     }
 
     /// The local wall time of an instant in this zone.
     pub fn local(&self, instant: DateTime<Utc>) -> NaiveDateTime {
-        instant.with_timezone(&self.zone).naive_local()
+        crate::zone_day::to_local(self.zone, instant)
     }
 
     /// A converter to local wall time for instants in `[first, last]`: when

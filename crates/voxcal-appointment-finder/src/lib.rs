@@ -91,6 +91,7 @@ mod outcome;
 mod source;
 pub mod speak;
 mod tenant;
+mod zone_day;
 
 #[cfg(feature = "redis")]
 pub use cache::RedisCacheStore;
