@@ -7,11 +7,15 @@
 //! - an extracted function name is non-empty and carries no `_vN` suffix
 //!   that the body's `name` had (it equals `strip_version_suffix(name)`);
 //! - with a usable `X-Retell-Call-Id` header a key is always found;
-//! - `strip_version_suffix` returns a part of its trimmed input.
+//! - `strip_version_suffix` returns a part of its trimmed input;
+//! - `RetellEnvelope::parse` accepts exactly the bodies `Value` accepts, its
+//!   `args` is the `Value`'s `args`, and its call id (with the header) is
+//!   the extractor's.
 #![no_main]
 
 use voxcal_call_rate_limiter::{
-    is_placeholder_call_id, strip_version_suffix, KeyExtractor, RetellExtractor, CALL_ID_HEADER,
+    is_placeholder_call_id, strip_version_suffix, KeyExtractor, RetellEnvelope, RetellExtractor,
+    CALL_ID_HEADER,
 };
 use http::request::Parts;
 use libfuzzer_sys::fuzz_target;
@@ -51,6 +55,18 @@ fuzz_target!(|body: &[u8]| {
                 assert_eq!(function, strip_version_suffix(name));
             }
         }
+    }
+
+    let envelope = RetellEnvelope::parse(body);
+    assert_eq!(envelope.is_some(), json.is_some(), "accepted differently from Value");
+    if let (Some(envelope), Some(json)) = (&envelope, &json) {
+        assert_eq!(envelope.args.as_ref(), json.get("args"), "args differ");
+        let key = RetellExtractor.extract(&parts("/", Some(HEADER_ID)), body);
+        assert_eq!(
+            envelope.call_id(Some(HEADER_ID)),
+            key.as_ref().map(|k| k.call_id()),
+            "call id differs from the extractor's"
+        );
     }
 
     if let Ok(text) = std::str::from_utf8(body) {
