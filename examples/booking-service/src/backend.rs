@@ -130,10 +130,15 @@ impl DemoBackend {
     }
 }
 
+/// The calendar failed: its sentence for the caller.
+fn unavailable(error: &impl UserMessage) -> BackendError {
+    BackendError::Unavailable(error.user_message(Lang::De).into_owned())
+}
+
 fn calendar_error(error: &CalendarError) -> BackendError {
     match error {
         CalendarError::SlotNotFree => BackendError::SlotTaken,
-        other => BackendError::Unavailable(other.user_message(Lang::De).into_owned()),
+        other => unavailable(other),
     }
 }
 
@@ -227,7 +232,7 @@ fn calcom_error(error: &CalcomError) -> BackendError {
         CalcomErrorKind::NotFound => BackendError::NotFound,
         kind => {
             tracing::warn!(?kind, "cal.com request failed");
-            BackendError::Unavailable(error.user_message(Lang::De).into_owned())
+            unavailable(error)
         }
     }
 }
@@ -263,11 +268,9 @@ impl BookingBackend for CalcomBackend {
     fn create<'a>(&'a self, booking: NewBooking<'a>) -> BackendFuture<'a, Made> {
         Box::pin(async move {
             let Some(cal_id) = self.event_types.get(&booking.service.event_type) else {
-                return Err(BackendError::Unavailable(
-                    CalendarError::UnknownEventType(booking.service.event_type.clone())
-                        .user_message(Lang::De)
-                        .into_owned(),
-                ));
+                return Err(unavailable(&CalendarError::UnknownEventType(
+                    booking.service.event_type.clone(),
+                )));
             };
             let zone = booking.tenant.hours().zone().name();
             let customer = booking.customer;
@@ -309,9 +312,7 @@ impl BookingBackend for CalcomBackend {
                         .ok_or(BackendError::SlotTaken)
                     }
                     // A 404 on create is no "booking not found".
-                    BackendError::NotFound => Err(BackendError::Unavailable(
-                        e.user_message(Lang::De).into_owned(),
-                    )),
+                    BackendError::NotFound => Err(unavailable(&e)),
                     other => Err(other),
                 },
             }
@@ -339,9 +340,7 @@ impl BookingBackend for CalcomBackend {
             result.map(drop).map_err(|e| match calcom_error(&e) {
                 // Cancelling: whatever Cal.com refused, the caller hears
                 // that it could not be done now.
-                BackendError::SlotTaken | BackendError::NotFound => {
-                    BackendError::Unavailable(e.user_message(Lang::De).into_owned())
-                }
+                BackendError::SlotTaken | BackendError::NotFound => unavailable(&e),
                 other => other,
             })
         })
@@ -366,9 +365,7 @@ impl BookingBackend for CalcomBackend {
             match result {
                 Ok(booking) => Ok(BookingHandle::Calcom(booking.uid)),
                 Err(e) => Err(match calcom_error(&e) {
-                    BackendError::NotFound => {
-                        BackendError::Unavailable(e.user_message(Lang::De).into_owned())
-                    }
+                    BackendError::NotFound => unavailable(&e),
                     other => other,
                 }),
             }
@@ -393,9 +390,7 @@ impl BookingBackend for CalcomBackend {
                 Err(e) => {
                     return match calcom_error(&e) {
                         BackendError::NotFound => Ok(None),
-                        BackendError::SlotTaken => Err(BackendError::Unavailable(
-                            e.user_message(Lang::De).into_owned(),
-                        )),
+                        BackendError::SlotTaken => Err(unavailable(&e)),
                         other => Err(other),
                     }
                 }

@@ -191,14 +191,7 @@ impl Call<'_> {
                         records.abandon(&attempt).await;
                         match error {
                             BackendError::SlotTaken => Err(CalendarError::SlotNotFree),
-                            BackendError::NotFound => {
-                                return source_unavailable(
-                                    CalendarError::SlotNotFree.user_message(Lang::De),
-                                )
-                            }
-                            BackendError::Unavailable(message) => {
-                                return source_unavailable(message)
-                            }
+                            other => return Self::backend_failure(other),
                         }
                     }
                 }
