@@ -54,7 +54,6 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use voxcal_call_rate_limiter::{CallRateLimitLayer, RejectionKind};
 
@@ -62,6 +61,7 @@ mod admin;
 mod backend;
 mod cap;
 mod config;
+mod deadline;
 mod envelope;
 mod health;
 mod idempotency;
@@ -206,8 +206,8 @@ fn outer(routes: Router<AppState>, state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::x_request_id())
                 .layer(TraceLayer::new_for_http())
                 .layer(RequestBodyLimitLayer::new(max_body))
-                .layer(TimeoutLayer::with_status_code(
-                    StatusCode::REQUEST_TIMEOUT,
+                .layer(deadline::DeadlineLayer::new(
+                    Arc::clone(&state.inner.deadlines),
                     timeout,
                 )),
         )

@@ -199,6 +199,8 @@ pub(crate) struct Inner {
     /// always in this process.
     pub(crate) local_idempotency: Idempotency,
     pub(crate) request_timeout: std::time::Duration,
+    /// The deadlines of the requests that are waiting (see [`crate::deadline`]).
+    pub(crate) deadlines: Arc<crate::deadline::Deadlines>,
 }
 
 /// Everything the handlers share. Cheap to clone.
@@ -421,7 +423,7 @@ impl AppStateBuilder {
         Ok(AppState {
             inner: Arc::new(Inner {
                 tenants,
-                clock: self.clock,
+                clock: Arc::clone(&self.clock),
                 limiter: Arc::new(limiter),
                 policy: Arc::new(self.policy),
                 bookings: Mutex::new(Bookings::default()),
@@ -439,6 +441,10 @@ impl AppStateBuilder {
                 idempotency: self.idempotency.unwrap_or_else(Idempotency::memory),
                 local_idempotency: Idempotency::memory(),
                 request_timeout: self.config.request_timeout,
+                deadlines: crate::deadline::Deadlines::swept_every(
+                    Arc::clone(&self.clock),
+                    crate::deadline::Deadlines::resolution_for(self.config.request_timeout),
+                ),
             }),
         })
     }

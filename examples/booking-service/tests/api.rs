@@ -1158,3 +1158,47 @@ async fn bodyless_get_and_delete_functions_are_accepted() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+/// A request whose body never arrives ends with a 408 and a German sentence
+/// once the service clock is past the request timeout (10 s by default), and
+/// not before. The clock is moved; the test only waits for the sweeper
+/// thread, which looks every 100 ms.
+#[tokio::test]
+async fn a_request_whose_body_never_arrives_times_out_on_the_service_clock() {
+    let clock = FakeClock::at(now());
+    let state = AppState::builder(ServiceConfig::demo())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let app = app(state);
+    // A body stream that stays open and sends nothing.
+    let never = futures_util::stream::pending::<Result<bytes::Bytes, std::io::Error>>();
+    let request = Request::post("/api/retell/function")
+        .header("content-type", "application/json")
+        .body(Body::from_stream(never))
+        .unwrap();
+    let mut response = Box::pin(app.oneshot(request));
+    // 9.9 s on the service clock and 300 ms of real time (three sweeps): no
+    // answer yet.
+    assert!(futures_util::poll!(response.as_mut()).is_pending());
+    clock.advance(std::time::Duration::from_millis(9_900));
+    let early =
+        tokio::time::timeout(std::time::Duration::from_millis(300), response.as_mut()).await;
+    assert!(early.is_err(), "answered before the timeout: {early:?}");
+    clock.advance(std::time::Duration::from_millis(100));
+    // Bounded by 10 s of real time: 100 sweeps, room for a loaded machine.
+    let response = tokio::time::timeout(std::time::Duration::from_secs(10), response)
+        .await
+        .expect("no 408 within 10 s after the deadline")
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let json: Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(json["status"], "timeout", "{json}");
+    assert!(
+        json["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("zu lange")),
+        "{json}"
+    );
+}
