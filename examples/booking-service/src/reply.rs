@@ -210,8 +210,9 @@ impl Reply {
     }
 }
 
-/// The wire shape of a [`Reply`], serialized straight from borrowed fields
-/// (no intermediate `Value` map).
+/// The wire shape of a [`Reply`] through `serde_json`: what
+/// [`Reply::write_json`] must write, byte for byte.
+#[cfg(test)]
 #[derive(serde::Serialize)]
 struct Wire<'a> {
     success: bool,
@@ -220,18 +221,188 @@ struct Wire<'a> {
     data: &'a Data,
 }
 
+impl Reply {
+    /// The reply's JSON, appended to `out`: the bytes `serde_json` writes
+    /// for [`Wire`], with the availability shape written by hand (keys as
+    /// literals, one escape pass per text), which is most of a
+    /// `check_availability` answer.
+    pub(crate) fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        out.extend_from_slice(if self.success {
+            b"{\"success\":true,\"status\":"
+        } else {
+            b"{\"success\":false,\"status\":"
+        });
+        push_str(out, self.status.as_str());
+        out.extend_from_slice(b",\"message\":");
+        push_str(out, &self.message);
+        out.extend_from_slice(b",\"data\":");
+        match &self.data {
+            Data::Json(value) => serde_json::to_writer(&mut *out, value)?,
+            Data::Availability(availability) => availability.write_json(out),
+        }
+        out.push(b'}');
+        Ok(())
+    }
+}
+
+impl Availability {
+    /// What `Serialize` writes, by hand (fields in declaration order).
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"alternatives\":[");
+        for (i, slot) in self.alternatives.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            slot.write_json(out);
+        }
+        out.push(b']');
+        let flags = [
+            (&b",\"available\":"[..], self.available),
+            (&b",\"exact\":"[..], self.exact),
+            (&b",\"requested_available\":"[..], self.requested_available),
+        ];
+        for (key, flag) in flags {
+            if let Some(flag) = flag {
+                out.extend_from_slice(key);
+                out.extend_from_slice(if flag { b"true" } else { b"false" });
+            }
+        }
+        if let Some(reason) = self.reason {
+            out.extend_from_slice(b",\"reason\":");
+            push_str(out, reason);
+        }
+        match &self.slot {
+            None => {}
+            Some(None) => out.extend_from_slice(b",\"slot\":null"),
+            Some(Some(slot)) => {
+                out.extend_from_slice(b",\"slot\":");
+                slot.write_json(out);
+            }
+        }
+        out.push(b'}');
+    }
+}
+
+impl SlotOut {
+    /// What `Serialize` writes, by hand. The dates and times are digits and
+    /// separators, written without an escape pass.
+    fn write_json(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"date\":");
+        push_plain(out, write_date_de(&mut [0u8; 10], self.local_date).as_ref());
+        out.extend_from_slice(b",\"end\":");
+        push_plain(out, write_rfc3339(&mut [0u8; 20], self.end).as_ref());
+        out.extend_from_slice(b",\"service\":");
+        push_str(out, &self.service);
+        out.extend_from_slice(b",\"spoken\":");
+        push_str(out, &self.spoken);
+        out.extend_from_slice(b",\"start\":");
+        push_plain(out, write_rfc3339(&mut [0u8; 20], self.start).as_ref());
+        out.extend_from_slice(b",\"time\":");
+        push_plain(out, write_clock_hm(&mut [0u8; 5], self.local_time));
+        out.push(b'}');
+    }
+}
+
+/// A text with nothing to escape (a formatted date or time) in quotes.
+fn push_plain(out: &mut Vec<u8>, text: &str) {
+    debug_assert!(text.bytes().all(|b| escape_of(b).is_none()), "{text:?}");
+    out.push(b'"');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'"');
+}
+
+/// `text` as a JSON string, escaped as `serde_json` escapes it: `"` and `\`
+/// with a backslash, `\b \f \n \r \t` by name, other control characters as
+/// `\u00XX`, everything else (all of UTF-8, DEL included) as it is.
+///
+/// Eight bytes are tested at once for anything to escape, so a clean text
+/// costs a word test per eight bytes and one copy.
+fn push_str(out: &mut Vec<u8>, text: &str) {
+    let bytes = text.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    let mut run = 0;
+    let mut at = 0;
+    while at + 8 <= bytes.len() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&bytes[at..at + 8]);
+        if !needs_escape(u64::from_le_bytes(word)) {
+            at += 8;
+            continue;
+        }
+        for i in at..at + 8 {
+            if let Some(escape) = escape_of(bytes[i]) {
+                out.extend_from_slice(&bytes[run..i]);
+                run = i + 1;
+                escape.push_to(out);
+            }
+        }
+        at += 8;
+    }
+    for i in at..bytes.len() {
+        if let Some(escape) = escape_of(bytes[i]) {
+            out.extend_from_slice(&bytes[run..i]);
+            run = i + 1;
+            escape.push_to(out);
+        }
+    }
+    out.extend_from_slice(&bytes[run..]);
+    out.push(b'"');
+}
+
+/// Whether any of the eight bytes of `word` is a control character, `"` or
+/// `\` (the classic "has a zero byte" word test, applied to "below 0x20"
+/// and to `word` xor each quoted byte). Exact as a yes/no answer.
+fn needs_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0;
+    below_space
+        || has_zero(word ^ (ONES * u64::from(b'"')))
+        || has_zero(word ^ (ONES * u64::from(b'\\')))
+}
+
+/// How one byte is escaped.
+enum Escape {
+    Named(&'static [u8]),
+    Unicode(u8),
+}
+
+impl Escape {
+    fn push_to(self, out: &mut Vec<u8>) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        match self {
+            Escape::Named(text) => out.extend_from_slice(text),
+            Escape::Unicode(byte) => {
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(byte >> 4)]);
+                out.push(HEX[usize::from(byte & 0xf)]);
+            }
+        }
+    }
+}
+
+fn escape_of(byte: u8) -> Option<Escape> {
+    Some(match byte {
+        b'"' => Escape::Named(b"\\\""),
+        b'\\' => Escape::Named(b"\\\\"),
+        b'\n' => Escape::Named(b"\\n"),
+        b'\r' => Escape::Named(b"\\r"),
+        b'\t' => Escape::Named(b"\\t"),
+        0x08 => Escape::Named(b"\\b"),
+        0x0c => Escape::Named(b"\\f"),
+        0x00..=0x1f => Escape::Unicode(byte),
+        _ => return None,
+    })
+}
+
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
-        let wire = Wire {
-            success: self.success,
-            status: self.status.as_str(),
-            message: &self.message,
-            data: &self.data,
-        };
         // One allocation sized for a typical reply (a check_availability
         // answer with three alternatives is ~800 bytes).
         let mut body = Vec::with_capacity(1024);
-        match serde_json::to_writer(&mut body, &wire) {
+        match self.write_json(&mut body) {
             Ok(()) => (
                 StatusCode::OK,
                 [(
@@ -479,6 +650,131 @@ mod tests {
                 serde_json::to_string(&Data::from(typed)).unwrap(),
                 value.to_string()
             );
+        }
+    }
+
+    fn wire(reply: &Reply) -> Vec<u8> {
+        serde_json::to_vec(&Wire {
+            success: reply.success,
+            status: reply.status.as_str(),
+            message: &reply.message,
+            data: &reply.data,
+        })
+        .unwrap()
+    }
+
+    fn written(reply: &Reply) -> Vec<u8> {
+        let mut out = Vec::new();
+        reply.write_json(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn every_control_character_is_escaped_as_serde_json_does() {
+        let text: String = (0u8..0x80)
+            .map(char::from)
+            .chain("äß€😀\u{2028}".chars())
+            .collect();
+        let reply = Reply::ok(Status::Available, text, json!({"k": "v"}));
+        assert_eq!(
+            String::from_utf8(written(&reply)).unwrap(),
+            String::from_utf8(wire(&reply)).unwrap()
+        );
+    }
+
+    mod written_as_serde_json {
+        use super::*;
+        use chrono::TimeZone;
+        use proptest::prelude::*;
+
+        fn text() -> impl Strategy<Value = String> {
+            prop_oneof![
+                "[ -~äöüß]{0,40}",
+                any::<String>(),
+                proptest::collection::vec(0u8..0x20, 0..8)
+                    .prop_map(|b| b.into_iter().map(char::from).collect()),
+            ]
+        }
+
+        fn slot() -> impl Strategy<Value = SlotOut> {
+            // Seconds from year -300 to 12000: outside 0-9999 the slow
+            // paths format the dates.
+            (
+                -71_700_000_000i64..316_500_000_000,
+                0i64..600,
+                text(),
+                text(),
+            )
+                .prop_map(|(secs, minutes, spoken, service)| {
+                    let start = Utc.timestamp_opt(secs, 0).unwrap();
+                    SlotOut {
+                        start,
+                        end: start + chrono::Duration::minutes(minutes),
+                        local_date: start.date_naive(),
+                        local_time: start.time(),
+                        spoken,
+                        service,
+                    }
+                })
+        }
+
+        fn availability() -> impl Strategy<Value = Availability> {
+            (
+                proptest::collection::vec(slot(), 0..4),
+                any::<Option<bool>>(),
+                any::<Option<bool>>(),
+                any::<Option<bool>>(),
+                proptest::option::of(prop_oneof![Just("closed"), Just("taken"), Just("past")]),
+                proptest::option::of(proptest::option::of(slot())),
+            )
+                .prop_map(
+                    |(alternatives, available, exact, requested_available, reason, slot)| {
+                        Availability {
+                            alternatives,
+                            available,
+                            exact,
+                            requested_available,
+                            reason,
+                            slot,
+                        }
+                    },
+                )
+        }
+
+        fn data() -> impl Strategy<Value = Data> {
+            prop_oneof![
+                availability().prop_map(Data::from),
+                (text(), any::<i64>(), any::<bool>()).prop_map(|(t, n, b)| Data::Json(
+                    json!({"text": t, "n": n, "b": b, "list": [t, null]})
+                )),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn the_word_test_answers_as_the_byte_test(word in prop_oneof![
+                any::<[u8; 8]>(),
+                proptest::collection::vec(prop_oneof![Just(b'"'), Just(b'\\'), 0u8..0x21, 0x7fu8..0x82, 0x5bu8..0x5e], 8)
+                    .prop_map(|v| <[u8; 8]>::try_from(v).unwrap()),
+            ]) {
+                let by_byte = word.iter().any(|&b| escape_of(b).is_some());
+                prop_assert_eq!(needs_escape(u64::from_le_bytes(word)), by_byte, "{:?}", word);
+            }
+
+            #[test]
+            fn byte_for_byte(
+                success in any::<bool>(),
+                status in proptest::sample::select(Status::ALL.to_vec()),
+                message in text(),
+                data in data(),
+            ) {
+                let reply = Reply { success, status, message, data };
+                let written = written(&reply);
+                prop_assert_eq!(
+                    String::from_utf8(written).unwrap(),
+                    String::from_utf8(wire(&reply)).unwrap()
+                );
+            }
         }
     }
 }
