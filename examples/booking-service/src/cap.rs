@@ -15,7 +15,8 @@ pub(crate) const MAX_REPLY_CHARS: usize = 15_000;
 /// is at least one byte); larger ones are read to be measured.
 const READ_LIMIT: usize = 4 * 1024 * 1024;
 
-/// The response layer: passes small replies untouched, shortens long ones.
+/// The handler's last step: passes small replies untouched, shortens long
+/// ones.
 pub(crate) async fn cap_reply(response: Response) -> Response {
     match response.body().size_hint().exact() {
         Some(n) if usize::try_from(n).is_ok_and(|n| n <= MAX_REPLY_CHARS) => return response,

@@ -317,7 +317,8 @@ pub(crate) async fn read(
         Err(_) => Body::from(bytes),
     };
     parts.extensions.insert(ReadCall { tenant, envelope });
-    next.run(Request::from_parts(parts, body)).await
+    // The limiter's 429s are counted here, by the limit that refused them.
+    crate::count_rejections(next.run(Request::from_parts(parts, body)).await)
 }
 
 #[cfg(test)]
@@ -358,7 +359,8 @@ mod tests {
         let by_path = post("check-availability", r#"{"call":{"call_id":"call_2"}}"#).unwrap();
         assert_eq!(by_path.function, Function::CheckAvailability);
         assert_eq!(by_path.args, json!({}));
-        for function in Function::ALL {
+        for (i, function) in Function::ALL.into_iter().enumerate() {
+            assert_eq!(function as usize, i, "ALL lists {function:?} in its place");
             let dashed = function.name().replace('_', "-");
             let body = r#"{"call":{"call_id":"call_3"}}"#;
             assert_eq!(post(&dashed, body).unwrap().function, function, "{dashed}");

@@ -44,8 +44,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use axum::http::{Request, StatusCode};
-use axum::middleware::{from_fn_with_state, map_response};
+use axum::http::{HeaderValue, Request, StatusCode};
+use axum::middleware::from_fn_with_state;
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
@@ -92,13 +92,37 @@ struct CountingRequestId {
 impl MakeRequestId for CountingRequestId {
     fn make_request_id<B>(&mut self, _request: &Request<B>) -> Option<RequestId> {
         let n = self.next.fetch_add(1, Ordering::Relaxed) + 1;
-        format!("req-{n}").parse().ok().map(RequestId::new)
+        let mut buf = [0u8; 24];
+        HeaderValue::from_bytes(request_id_text(n, &mut buf))
+            .ok()
+            .map(RequestId::new)
     }
+}
+
+/// `req-<n>` into `buf` (4 + at most 20 digits), without a format string.
+fn request_id_text(mut n: u64, buf: &mut [u8; 24]) -> &[u8] {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        // A remainder below 10 always fits a byte.
+        #[allow(clippy::cast_possible_truncation)]
+        let digit = (n % 10) as u8;
+        digits[at] = b'0' + digit;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let len = 4 + digits.len() - at;
+    buf[..4].copy_from_slice(b"req-");
+    buf[4..len].copy_from_slice(&digits[at..]);
+    &buf[..len]
 }
 
 /// Counts 429s by the limit that refused them (`cooldown`, or the policy's
 /// limit names from the limiter's [`Decision`](voxcal_call_rate_limiter::Decision)).
-async fn count_rejections(response: Response) -> Response {
+pub(crate) fn count_rejections(response: Response) -> Response {
     if response.extensions().get::<RejectionKind>() == Some(&RejectionKind::RateLimited) {
         let mut limits: Vec<String> = Vec::new();
         if let Some(decision) = response
@@ -157,9 +181,7 @@ pub fn app(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(from_fn_with_state(state.clone(), envelope::read))
-                .layer(map_response(count_rejections))
-                .layer(limiter)
-                .layer(map_response(cap::cap_reply)),
+                .layer(limiter),
         );
     let mut public = Router::new()
         .route("/api/health", get(health::live))
@@ -212,4 +234,36 @@ fn outer(routes: Router<AppState>, state: AppState) -> Router {
                 )),
         )
         .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_req_and_the_count() {
+        for n in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            12_345,
+            u64::from(u32::MAX),
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            let mut buf = [0u8; 24];
+            assert_eq!(request_id_text(n, &mut buf), format!("req-{n}").as_bytes());
+        }
+        let mut make = CountingRequestId::default();
+        let request = Request::new(());
+        let ids: Vec<String> = (0..3)
+            .map(|_| {
+                let id = make.make_request_id(&request).expect("an id");
+                id.header_value().to_str().unwrap().to_owned()
+            })
+            .collect();
+        assert_eq!(ids, ["req-1", "req-2", "req-3"]);
+    }
 }

@@ -45,11 +45,14 @@ pub(crate) enum Status {
 }
 
 impl Status {
+    /// How many statuses there are (the last one's index + 1).
+    pub(crate) const COUNT: usize = Status::Services as usize + 1;
+
     /// Every status, in declaration order (a new one goes here and in
     /// `as_str`; tests check that the words are distinct and that the
     /// README names each).
     #[cfg(test)]
-    pub(crate) const ALL: [Status; 15] = [
+    pub(crate) const ALL: [Status; Status::COUNT] = [
         Status::Available,
         Status::Unavailable,
         Status::NoAvailability,
@@ -519,6 +522,13 @@ pub(crate) fn write_rfc3339(buf: &mut [u8; 20], at: DateTime<Utc>) -> Formatted<
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_status_indexes_its_place_in_all() {
+        for (i, status) in Status::ALL.iter().enumerate() {
+            assert_eq!(*status as usize, i, "{status:?}");
+        }
+    }
+
     #[test]
     fn statuses_are_distinct_snake_case_words() {
         let all = Status::ALL;

@@ -1,5 +1,7 @@
 //! The nine Retell functions.
 
+use std::sync::OnceLock;
+
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike, Utc};
@@ -26,6 +28,22 @@ mod booking;
 mod cancel;
 mod info;
 mod reschedule;
+
+/// `booking_requests_total{function, status}`, registered once per pair: a
+/// labelled `counter!` builds and hashes its key at every call. (The handle
+/// is taken after [`app`](crate::app) has installed the recorder.)
+fn requests_counter(function: Function, status: Status) -> &'static metrics::Counter {
+    const STATUSES: usize = Status::COUNT;
+    static COUNTERS: [[OnceLock<metrics::Counter>; STATUSES]; Function::ALL.len()] =
+        [const { [const { OnceLock::new() }; STATUSES] }; Function::ALL.len()];
+    COUNTERS[function as usize][status as usize].get_or_init(|| {
+        metrics::counter!(
+            "booking_requests_total",
+            "function" => function.name(),
+            "status" => status.as_str()
+        )
+    })
+}
 
 /// `/api/retell/{function}` behind [`envelope::read`](crate::envelope): one
 /// function call, answered.
@@ -63,14 +81,9 @@ pub(crate) async fn handle(State(state): State<AppState>, read: ReadCall) -> Res
         Function::GetOpeningHours => call.opening_hours(),
         Function::ListServices => call.list_services(),
     };
-    metrics::counter!(
-        "booking_requests_total",
-        "function" => name,
-        "status" => reply.status.as_str()
-    )
-    .increment(1);
+    requests_counter(function, reply.status).increment(1);
     tracing::info!(function = name, tenant = %tenant.tenant.id(), status = reply.status.as_str(), "function answered");
-    reply.into_response()
+    crate::cap::cap_reply(reply.into_response()).await
 }
 
 /// One function call: the state, the tenant, the call id and "now".
