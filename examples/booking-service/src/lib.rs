@@ -100,23 +100,12 @@ impl MakeRequestId for CountingRequestId {
 }
 
 /// `req-<n>` into `buf` (4 + at most 20 digits), without a format string.
-fn request_id_text(mut n: u64, buf: &mut [u8; 24]) -> &[u8] {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        // A remainder below 10 always fits a byte.
-        #[allow(clippy::cast_possible_truncation)]
-        let digit = (n % 10) as u8;
-        digits[at] = b'0' + digit;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    let len = 4 + digits.len() - at;
+fn request_id_text(n: u64, buf: &mut [u8; 24]) -> &[u8] {
+    let mut digits = itoa::Buffer::new();
+    let digits = digits.format(n).as_bytes();
+    let len = 4 + digits.len();
     buf[..4].copy_from_slice(b"req-");
-    buf[4..len].copy_from_slice(&digits[at..]);
+    buf[4..len].copy_from_slice(digits);
     &buf[..len]
 }
 

@@ -27,6 +27,16 @@ fn demo() -> Router {
     app(demo_state())
 }
 
+/// The demo on a clock the test moves.
+fn demo_on_a_clock() -> (FakeClock, Router) {
+    let clock = FakeClock::at(now());
+    let state = AppState::builder(ServiceConfig::demo())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    (clock, app(state))
+}
+
 fn body(call_id: &str, name: &str, args: Value) -> String {
     json!({"call": {"call_id": call_id, "agent_id": "agent_1"}, "name": name, "args": args})
         .to_string()
@@ -778,12 +788,7 @@ async fn admin_routes_on_the_public_port_need_the_token() {
 #[tokio::test]
 async fn cooldown_ends_after_five_minutes_on_the_service_clock() {
     // The one clock of the service is the in-memory limiter's clock too.
-    let clock = FakeClock::at(now());
-    let state = AppState::builder(ServiceConfig::demo())
-        .clock(clock.clone())
-        .build()
-        .unwrap();
-    let app = app(state);
+    let (clock, app) = demo_on_a_clock();
     let list = || body("call_cool", "list_services", json!({}));
     for _ in 0..10 {
         assert_eq!(
@@ -1165,12 +1170,7 @@ async fn bodyless_get_and_delete_functions_are_accepted() {
 /// thread, which looks every 100 ms.
 #[tokio::test]
 async fn a_request_whose_body_never_arrives_times_out_on_the_service_clock() {
-    let clock = FakeClock::at(now());
-    let state = AppState::builder(ServiceConfig::demo())
-        .clock(clock.clone())
-        .build()
-        .unwrap();
-    let app = app(state);
+    let (clock, app) = demo_on_a_clock();
     // A body stream that stays open and sends nothing.
     let never = futures_util::stream::pending::<Result<bytes::Bytes, std::io::Error>>();
     let request = Request::post("/api/retell/function")
