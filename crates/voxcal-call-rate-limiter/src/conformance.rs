@@ -693,7 +693,7 @@ pub async fn bad_keys(h: &Harness) {
         "{}",
         "{{x}}",
         "a}b{c",
-        "rl:{call}:m",
+        "rl:{call}:s",
         "übermorgen-日本-😀",
         "\0\n\t\r",
         "   ",

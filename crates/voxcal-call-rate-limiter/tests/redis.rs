@@ -15,6 +15,7 @@ use voxcal_call_rate_limiter::{
     RedisStore, Store, UserMessage,
 };
 use voxcal_core::redis::{ConnectOptions, RedisConnection};
+use voxcal_core::Clock;
 
 async fn test_redis() -> TestRedis {
     tokio::task::spawn_blocking(TestRedis::new).await.unwrap()
@@ -113,10 +114,10 @@ async fn cluster_200_concurrent_exact_on_every_master() {
     for c in 0..6 {
         let one = format!("call_one_{c}");
         let twenty = format!("call_twenty_{c}");
-        masters.insert(cluster.master_for_key(&format!("rl:{{{one}}}:m")).unwrap());
+        masters.insert(cluster.master_for_key(&format!("rl:{{{one}}}:s")).unwrap());
         masters.insert(
             cluster
-                .master_for_key(&format!("rl:{{{twenty}}}:m"))
+                .master_for_key(&format!("rl:{{{twenty}}}:s"))
                 .unwrap(),
         );
         assert_eq!(storm(&stores, &one, 200, 1).await, 10, "{one}");
@@ -128,12 +129,24 @@ async fn cluster_200_concurrent_exact_on_every_master() {
     );
 }
 
+/// A 6-byte big-endian stamp of a window log, as the script writes it.
+fn stamps(log: &[u8]) -> Vec<u64> {
+    assert_eq!(log.len() % 6, 0, "a log of whole stamps: {log:?}");
+    log.chunks_exact(6)
+        .map(|c| c.iter().fold(0_u64, |acc, &b| acc << 8 | u64::from(b)))
+        .collect()
+}
+
 #[tokio::test]
 async fn one_hash_tagged_key_per_call_with_a_ttl() {
     let redis = test_redis().await;
-    let store = standalone(redis.url(), redis.prefix()).await;
+    let clock = FakeClock::new();
+    let store = standalone(redis.url(), redis.prefix())
+        .await
+        .with_clock(clock.clone());
     let policy = Arc::new(Policy::default());
     let key = CallKey::new("call_ttl").with_function("book");
+    let first = clock.now_utc().timestamp_millis() as u64;
     assert!(store.decide(&policy, &key).await.unwrap().admitted);
     let client = redis::Client::open(redis.url()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
@@ -141,16 +154,54 @@ async fn one_hash_tagged_key_per_call_with_a_ttl() {
     keys.sort();
     let stem = format!("{}:{{call_ttl}}", redis.prefix());
     // One hash per call, with one field per limit bucket.
-    assert_eq!(keys, vec![format!("{stem}:m")]);
-    let fields: std::collections::HashMap<String, String> =
-        conn.hgetall(format!("{stem}:m")).await.unwrap();
-    assert_eq!(fields["l:total"], "1");
-    assert_eq!(fields["l:per_function:book"], "1");
-    assert_eq!(fields["l:per_minute"].split(' ').count(), 1);
-    for k in &keys {
-        let ttl: i64 = conn.pttl(k).await.unwrap();
-        assert!((1_700_000..=1_800_000).contains(&ttl), "{k}: {ttl}");
+    assert_eq!(keys, vec![format!("{stem}:s")]);
+    let hash = format!("{stem}:s");
+    let fields: std::collections::HashMap<String, Vec<u8>> = conn.hgetall(&hash).await.unwrap();
+    let text = |f: &str| String::from_utf8(fields[f].clone()).unwrap();
+    assert_eq!(text("l:total"), "1");
+    assert_eq!(text("l:per_function:book"), "1");
+    assert_eq!(stamps(&fields["l:per_minute"]), vec![first]);
+    // The state expires after the idle TTL (30 min); the key's own TTL is
+    // half an idle TTL longer, so later decisions need not extend it.
+    assert_eq!(text("exp"), (first + 1_800_000).to_string());
+    assert_eq!(text("gc"), (first + 2_700_000).to_string());
+    let ttl: i64 = conn.pttl(&hash).await.unwrap();
+    assert!((2_600_000..=2_700_000).contains(&ttl), "{hash}: {ttl}");
+
+    // Nine more, one second apart: the state's expiry moves, the key's TTL
+    // is left alone, and ten stamps keep the hash a listpack.
+    for step in 1..10_u64 {
+        clock.advance(Duration::from_secs(1));
+        assert!(
+            store.decide(&policy, &key).await.unwrap().admitted,
+            "step {step}"
+        );
     }
+    let fields: std::collections::HashMap<String, Vec<u8>> = conn.hgetall(&hash).await.unwrap();
+    let text = |f: &str| String::from_utf8(fields[f].clone()).unwrap();
+    let last = first + 9_000;
+    assert_eq!(
+        stamps(&fields["l:per_minute"]),
+        (0..10).map(|s| first + s * 1_000).collect::<Vec<_>>()
+    );
+    assert_eq!(text("exp"), (last + 1_800_000).to_string());
+    assert_eq!(text("gc"), (first + 2_700_000).to_string());
+    assert_eq!(text("l:total"), "10");
+    let encoding: String = redis::cmd("OBJECT")
+        .arg("ENCODING")
+        .arg(&hash)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(encoding, "listpack");
+
+    // Once the state would outlive the key, the next write extends the key
+    // (another function: `book` has used its ten).
+    clock.advance(Duration::from_millis(900_001));
+    let other = CallKey::new("call_ttl").with_function("check");
+    assert!(store.decide(&policy, &other).await.unwrap().admitted);
+    let gc: String = conn.hget(&hash, "gc").await.unwrap();
+    assert_eq!(gc, (last + 900_001 + 2_700_000).to_string());
 }
 
 #[tokio::test]
@@ -175,8 +226,31 @@ async fn script_is_reloaded_after_noscript() {
     assert_eq!(again.limits[0].used, 2);
 }
 
+/// A policy from drawn numbers: per limit (kind, quota, window in ms), with
+/// kind 0 a lifetime limit per call, 1 a window per call, 2 a lifetime
+/// limit per function, 3 a window per value of the key part `room`.
+fn drawn_policy(limits: &[(u8, u32, u64)], cooldown_ms: u64, ttl_ms: u64) -> Policy {
+    use voxcal_call_rate_limiter::Scope;
+    let mut builder = Policy::builder()
+        .cooldown((cooldown_ms > 0).then(|| Duration::from_millis(cooldown_ms)))
+        .idle_ttl(Duration::from_millis(ttl_ms));
+    for (i, &(kind, quota, window)) in limits.iter().enumerate() {
+        let name = format!("l{i}");
+        let window = Duration::from_millis(window);
+        builder = builder.limit(match kind {
+            0 => Limit::lifetime(name, quota),
+            1 => Limit::per_window(name, quota, window),
+            2 => Limit::lifetime(name, quota).scoped(Scope::CallAndFunction),
+            _ => Limit::per_window(name, quota, window).scoped(Scope::Part("room".into())),
+        });
+    }
+    builder.build().unwrap()
+}
+
 /// The Lua script and the in-memory decision agree on every step of a
-/// random schedule (client time from a shared fake clock).
+/// random schedule under a random policy (client time from a shared fake
+/// clock): each policy gets its own generated script, and requests without
+/// a function or the `room` part leave those limits out.
 #[test]
 fn lua_matches_memory_on_random_schedules() {
     use proptest::prelude::*;
@@ -187,25 +261,24 @@ fn lua_matches_memory_on_random_schedules() {
         .unwrap();
     let conn = rt.block_on(RedisConnection::connect(redis.url())).unwrap();
     let case = AtomicUsize::new(0);
-    let policy = Arc::new(
-        Policy::builder()
-            .limit(Limit::lifetime("total", 12))
-            .limit(Limit::per_window("per_10s", 4, Duration::from_secs(10)))
-            .limit(
-                Limit::lifetime("per_function", 3)
-                    .scoped(voxcal_call_rate_limiter::Scope::CallAndFunction),
-            )
-            .cooldown(Some(Duration::from_secs(7)))
-            .idle_ttl(Duration::from_secs(40))
-            .build()
-            .unwrap(),
-    );
     let config = ProptestConfig {
-        cases: 64,
+        cases: 96,
         failure_persistence: None,
         ..ProptestConfig::default()
     };
-    proptest!(config, |(steps in proptest::collection::vec((0u64..6_000, 0u8..4), 1..60))| {
+    // Windows, TTLs, cooldowns and steps on a 250 ms grid, so a request
+    // often lands exactly where a window, cooldown or state ends.
+    let limits =
+        proptest::collection::vec((0u8..4, 1u32..6, (2u64..60).prop_map(|q| q * 250)), 1..5);
+    let steps =
+        proptest::collection::vec(((0u64..25).prop_map(|q| q * 250), 0u8..5, 0u8..3), 1..60);
+    proptest!(config, |(
+        limits in limits,
+        cooldown_ms in prop_oneof![Just(0u64), (1u64..32).prop_map(|q| q * 250)],
+        ttl_ms in (4u64..160).prop_map(|q| q * 250),
+        steps in steps,
+    )| {
+        let policy = Arc::new(drawn_policy(&limits, cooldown_ms, ttl_ms));
         let clock = FakeClock::new();
         let store = RedisStore::new(conn.clone())
             .with_prefix(redis.prefix())
@@ -213,9 +286,15 @@ fn lua_matches_memory_on_random_schedules() {
             .with_clock(clock.clone());
         let memory = MemoryStore::new().with_clock(clock.clone());
         let call = format!("call_case_{}", case.fetch_add(1, Ordering::SeqCst));
-        for (delta, f) in steps {
+        for (delta, f, room) in steps {
             clock.advance(Duration::from_millis(delta));
-            let key = CallKey::new(call.as_str()).with_function(format!("f{f}"));
+            let mut key = CallKey::new(call.as_str());
+            if f < 4 {
+                key = key.with_function(format!("f{f}"));
+            }
+            if room < 2 {
+                key = key.with_part("room", format!("r{room}"));
+            }
             let from_redis = rt.block_on(store.decide(&policy, &key)).unwrap();
             let mut from_memory = memory.decide_now(&policy, &key);
             prop_assert_eq!(from_redis.source, DecisionSource::Redis);
@@ -567,7 +646,7 @@ async fn cluster_node_down_skips_only_its_slots_and_warns_once() {
     let call_on = |master: usize| {
         (0..)
             .map(|i| format!("call_node_{i}"))
-            .find(|c| cluster.master_for_key(&format!("rl:{{{c}}}:m")).unwrap() == master)
+            .find(|c| cluster.master_for_key(&format!("rl:{{{c}}}:s")).unwrap() == master)
             .unwrap()
     };
     let (down, up) = (call_on(0), [call_on(1), call_on(2)]);

@@ -14,6 +14,8 @@ use crate::decision::{Decision, DecisionSource};
 use crate::policy::{CallKey, Policy};
 
 mod boxed;
+#[cfg(feature = "redis")]
+mod lua;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;

@@ -7,17 +7,57 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use voxcal_core::redis::{LuaScript, RedisConnection};
+use parking_lot::RwLock;
+use redis::Script;
+use voxcal_core::redis::RedisConnection;
 use voxcal_core::OutageGate;
 use voxcal_core::{Clock, SystemClock};
 
 use crate::core::{conclude, After, Observed};
 use crate::decision::{Decision, DecisionSource};
 use crate::policy::{CallKey, Policy};
+use crate::store::lua;
 use crate::store::{MemoryStore, ReleaseFuture, Store, StoreError};
 
-/// One decision: reads the call's hash, applies the limits, writes it back.
-static DECIDE: LuaScript = LuaScript::new(include_str!("decide.lua"));
+/// The last part of a call's key: `{prefix}:{<call_id>}:s`. (Up to 0.x the
+/// hash was `…:m`, with text window logs; the new name keeps an old and a
+/// new replica from reading each other's layout during a rolling upgrade.)
+const KEY_SUFFIX: &str = ":s";
+
+/// The decision scripts of the policies a store has decided under, each
+/// generated once ([`lua::source`]) and kept with its policy.
+#[derive(Default)]
+struct Scripts {
+    known: RwLock<Vec<(Arc<Policy>, Arc<Script>)>>,
+}
+
+/// The most policies whose scripts a store keeps; one more drops the oldest.
+const MAX_SCRIPTS: usize = 8;
+
+impl Scripts {
+    fn find(known: &[(Arc<Policy>, Arc<Script>)], policy: &Arc<Policy>) -> Option<Arc<Script>> {
+        known
+            .iter()
+            .find(|(p, _)| Arc::ptr_eq(p, policy) || **p == **policy)
+            .map(|(_, script)| Arc::clone(script))
+    }
+
+    fn for_policy(&self, policy: &Arc<Policy>) -> Arc<Script> {
+        if let Some(script) = Self::find(&self.known.read(), policy) {
+            return script;
+        }
+        let script = Arc::new(Script::new(&lua::source(policy)));
+        let mut known = self.known.write();
+        if let Some(script) = Self::find(&known, policy) {
+            return script;
+        }
+        if known.len() >= MAX_SCRIPTS {
+            known.remove(0);
+        }
+        known.push((Arc::clone(policy), Arc::clone(&script)));
+        script
+    }
+}
 
 /// What a [`RedisStore`] does while Redis cannot answer in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -37,13 +77,17 @@ pub enum OutagePolicy {
 ///
 /// Made from a [`RedisConnection`] (standalone or Cluster; clones share it)
 /// and `with_*` builders. Each decision is one `EVALSHA` of one Lua script
-/// (loaded again after a `NOSCRIPT`), using the server's `TIME`. A call's
-/// state is one hash, `{prefix}:{<call_id>}:m`, holding the expiry, the
-/// cooldown and one field per limit bucket (`l:<limit>[:<part>]`: a count,
-/// or the admitted times still in the window), so one read and one write
-/// decide. Its key carries the hash tag `{<call_id>}`, so the script runs
-/// unchanged on Redis Cluster (and any further key of a call would land in
-/// the same slot); every write refreshes its `PEXPIRE`. If Redis does not
+/// (loaded again after a `NOSCRIPT`), using the server's `TIME`; the script
+/// is written for the policy, with its windows and quotas as literals, once
+/// per policy and store. A call's state is one hash, `{prefix}:{<call_id>}:s`,
+/// holding the expiry, the cooldown and one field per limit bucket
+/// (`l:<limit>[:<part>]`: a count, or the admitted times still in the
+/// window as 6-byte stamps), so one read and one write decide. Its key
+/// carries the hash tag `{<call_id>}`, so the script runs unchanged on Redis
+/// Cluster (and any further key of a call would land in the same slot). The
+/// key's own TTL is set to one and a half idle TTLs whenever the state
+/// would outlive it (so most decisions send no `PEXPIRE`); the state itself
+/// expires after one idle TTL, as in every store. If Redis does not
 /// answer within the timeout (50 ms by default), the [`OutagePolicy`]
 /// decides (a local fallback by default). After a failure, the calls of the
 /// same key slot ([`RedisConnection::slot`]) skip Redis for
@@ -76,6 +120,7 @@ pub struct RedisStore {
     client_time: bool,
     fallback: Arc<MemoryStore>,
     gate: Arc<OutageGate>,
+    scripts: Arc<Scripts>,
 }
 
 /// The gate's label in its log lines.
@@ -95,6 +140,7 @@ impl RedisStore {
             client_time: false,
             fallback: Arc::new(MemoryStore::new()),
             gate: Arc::new(OutageGate::new(BACKEND, Duration::from_secs(1))),
+            scripts: Arc::default(),
         }
     }
 
@@ -195,36 +241,14 @@ impl Store for RedisStore {
     fn decide(&self, policy: &Arc<Policy>, key: &CallKey) -> Self::Future {
         // The invocation is built here, writing numbers straight into the
         // command (no intermediate strings), and owned by the future.
-        let redis_key = self.stem(key.call_id()) + ":m";
+        let redis_key = self.stem(key.call_id()) + KEY_SUFFIX;
         let slot = self.conn.slot(redis_key.as_bytes());
-        let mut invocation = DECIDE.key(redis_key);
-        if self.client_time {
-            invocation.arg(self.clock.now_utc().timestamp_millis().max(0));
-        } else {
-            invocation.arg("");
-        }
-        invocation
-            .arg(policy.idle_ttl_millis())
-            .arg(policy.cooldown_millis());
-        let mut applicable = Vec::with_capacity(policy.limits().len());
-        let mut field = String::with_capacity(64);
-        for (index, limit) in policy.limits().iter().enumerate() {
-            let Some(part) = key.bucket_for(limit.scope()) else {
-                continue;
-            };
-            field.clear();
-            field.push_str("l:");
-            field.push_str(limit.name());
-            if let Some(part) = part {
-                field.push(':');
-                field.push_str(part);
-            }
-            invocation
-                .arg(limit.window_millis().unwrap_or(0))
-                .arg(limit.quota())
-                .arg(field.as_str());
-            applicable.push(index);
-        }
+        let script = self.scripts.for_policy(policy);
+        // The time is read now, when the request is decided, not when the
+        // future is first polled.
+        let client_now = self
+            .client_time
+            .then(|| self.clock.now_utc().timestamp_millis().max(0));
         let store = self.clone();
         let policy = Arc::clone(policy);
         let key = key.clone();
@@ -233,10 +257,33 @@ impl Store for RedisStore {
             let error = if store.gate.skips(slot, now) {
                 None
             } else {
+                let mut invocation = script.key(redis_key);
+                match client_now {
+                    Some(ms) => invocation.arg(ms),
+                    None => invocation.arg(""),
+                };
+                // Bit `i`: limit `i` applies to this request (at most 16).
+                let mut applicable = 0_u32;
+                let mut field = String::with_capacity(64);
+                for (index, limit) in policy.limits().iter().enumerate() {
+                    let Some(part) = key.bucket_for(limit.scope()) else {
+                        invocation.arg("");
+                        continue;
+                    };
+                    field.clear();
+                    field.push_str("l:");
+                    field.push_str(limit.name());
+                    if let Some(part) = part {
+                        field.push(':');
+                        field.push_str(part);
+                    }
+                    invocation.arg(field.as_str());
+                    applicable |= 1 << index;
+                }
                 let mut conn = store.conn.clone();
                 let run = invocation.invoke_async::<Vec<i64>>(&mut conn);
                 let error = match tokio::time::timeout(store.timeout, run).await {
-                    Ok(Ok(reply)) => match parse(&policy, &applicable, &reply) {
+                    Ok(Ok(reply)) => match parse(&policy, applicable, &reply) {
                         Some(decision) => {
                             store.gate.record_success(slot, now);
                             return Ok(decision);
@@ -273,10 +320,10 @@ impl Store for RedisStore {
         "redis"
     }
 
-    /// Deletes the call's hash (`{prefix}:{<call_id>}:m`) with the store's
+    /// Deletes the call's hash (`{prefix}:{<call_id>}:s`) with the store's
     /// timeout. While Redis is down the state stays until its TTL.
     fn release(&self, call_id: &str) -> ReleaseFuture {
-        let key = self.stem(call_id) + ":m";
+        let key = self.stem(call_id) + KEY_SUFFIX;
         let mut conn = self.conn.clone();
         let timeout = self.timeout;
         Box::pin(async move {
@@ -292,18 +339,21 @@ impl Store for RedisStore {
     }
 }
 
-fn parse(policy: &Policy, applicable: &[usize], reply: &[i64]) -> Option<Decision> {
+/// The script's reply as a decision; `applicable` has bit `i` set for each
+/// limit `i` that applies to the request.
+fn parse(policy: &Policy, applicable: u32, reply: &[i64]) -> Option<Decision> {
     let [admitted, in_cooldown, cooldown_until, expires_at, now, rest @ ..] = reply else {
         return None;
     };
-    if rest.len() != applicable.len() * 2 {
+    if rest.len() != policy.limits().len() * 2 {
         return None;
     }
     let unsigned = |v: i64| u64::try_from(v).unwrap_or(0);
-    let observed: Vec<Observed> = applicable
-        .iter()
-        .zip(rest.chunks_exact(2))
-        .map(|(&limit, pair)| Observed {
+    let observed: Vec<Observed> = rest
+        .chunks_exact(2)
+        .enumerate()
+        .filter(|&(limit, _)| applicable & (1 << limit) != 0)
+        .map(|(limit, pair)| Observed {
             limit,
             used: unsigned(pair[0]),
             oldest: u64::try_from(pair[1]).ok(),
