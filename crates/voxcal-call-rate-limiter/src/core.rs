@@ -6,16 +6,16 @@ use std::time::Duration;
 
 #[cfg(any(feature = "redis", test))]
 use crate::decision::DecisionSource;
-#[cfg(feature = "redis")]
-use crate::decision::Limits;
-use crate::decision::{Decision, LimitStatus};
+use crate::decision::{Decision, Limits};
 use crate::inline::{eq_bytes, InlineStr};
 use crate::policy::{CallKey, Policy, Rule, MAX_LIMITS};
 
 /// What a store saw for one applicable limit before deciding.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Observed {
-    /// Index of the limit in the policy.
+    /// Index of the limit in the policy (read where a store's reply is
+    /// concluded; the memory store has the rule at hand).
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
     pub(crate) limit: usize,
     /// Admitted requests it counts now (before this one).
     pub(crate) used: u64,
@@ -46,9 +46,8 @@ pub(crate) fn conclude(
     let mut decision = start(&after, source);
     let mut retry = 0;
     for &o in observed {
-        decision
-            .limits
-            .push(status(&policy.rules()[o.limit], o, &after, now, &mut retry));
+        let rule = &policy.rules()[o.limit];
+        push_status(&mut decision.limits, rule, o, &after, now, &mut retry);
     }
     finish(&mut decision, &after, now, retry);
     decision
@@ -67,11 +66,21 @@ fn start(after: &After, source: DecisionSource) -> Decision {
     }
 }
 
-/// Where one observed limit stands after the decision; raises `retry` to
-/// its reset if it was full. The name, quota and window come ready from the
-/// policy's rule.
+/// Appends where one observed limit stands after the decision to `limits`,
+/// and raises `retry` to its reset if it was full. The name, quota and
+/// window come ready from the policy's rule: its template is copied into
+/// place and the figures written there, so no status is built on the stack
+/// and copied (that copy stalled on store forwarding: a quarter of the
+/// memory store's samples).
 #[inline(always)]
-fn status(rule: &Rule, o: Observed, after: &After, now: u64, retry: &mut u64) -> LimitStatus {
+fn push_status(
+    limits: &mut Limits,
+    rule: &Rule,
+    o: Observed,
+    after: &After,
+    now: u64,
+    retry: &mut u64,
+) {
     let exceeded = o.used >= rule.quota;
     let used = if after.admitted {
         o.used.saturating_add(1)
@@ -91,12 +100,11 @@ fn status(rule: &Rule, o: Observed, after: &After, now: u64, retry: &mut u64) ->
     if exceeded {
         *retry = (*retry).max(reset);
     }
-    let mut status = rule.template;
+    let status = limits.push_template(&rule.template);
     status.used = u32::try_from(used).unwrap_or(u32::MAX);
     status.remaining = u32::try_from(rule.quota.saturating_sub(used)).unwrap_or(0);
     status.reset = Duration::from_millis(reset);
     status.exceeded = exceeded;
-    status
 }
 
 /// Sets `Retry-After` on a refusal: the later of the limits' resets and the
@@ -650,9 +658,14 @@ impl CallState {
                 used,
                 oldest,
             };
-            decision
-                .limits
-                .push(status(rule, observed, &after, now, &mut retry));
+            push_status(
+                &mut decision.limits,
+                rule,
+                observed,
+                &after,
+                now,
+                &mut retry,
+            );
         }
         finish(decision, &after, now, retry);
     }

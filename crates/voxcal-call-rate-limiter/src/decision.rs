@@ -264,6 +264,19 @@ impl Limits {
 }
 
 impl Limits {
+    /// Appends a copy of `template` and returns it, to be filled in place.
+    #[inline(always)]
+    pub(crate) fn push_template(&mut self, template: &LimitStatus) -> &mut LimitStatus {
+        self.push(*template);
+        match &mut self.0 {
+            LimitsRepr::Inline { len, items } => &mut items[usize::from(*len) - 1],
+            LimitsRepr::Heap(heap) => {
+                let last = heap.len() - 1;
+                &mut heap[last]
+            }
+        }
+    }
+
     /// No limits (a constant, so it is written straight into place).
     pub(crate) const EMPTY: Limits = Limits(LimitsRepr::Inline {
         len: 0,

@@ -187,10 +187,12 @@ impl Policy {
         &self.rules
     }
 
+    #[inline]
     pub(crate) fn cooldown_millis(&self) -> u64 {
         self.cooldown.map_or(0, millis)
     }
 
+    #[inline]
     pub(crate) fn idle_ttl_millis(&self) -> u64 {
         millis(self.idle_ttl).max(1)
     }

@@ -1,5 +1,6 @@
 //! In-process store: sharded maps, bounded by a key cap, idle keys evicted.
 
+use std::any::Any;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
@@ -7,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use hashbrown::HashTable;
 use parking_lot::Mutex;
-use voxcal_core::{Clock, SystemClock};
+use voxcal_core::{Clock, FakeClock, SystemClock};
 
 use crate::core::CallState;
 use crate::decision::{Decision, DecisionSource};
@@ -70,23 +71,71 @@ pub struct MemoryStore {
     per_shard_cap: usize,
     max_keys: usize,
     hasher: SeededState,
-    clock: Arc<dyn Clock>,
-    /// The clock's reading when the store was made: decisions count
-    /// milliseconds from here.
-    origin: Instant,
+    timeline: Timeline,
+}
+
+/// A store's time: milliseconds on its clock since the store was made. The
+/// system clock and a [`FakeClock`] are read directly (no virtual call, no
+/// `Instant` sums: a tenth of a decision on the fake clock); any other
+/// [`Clock`] through the trait.
+enum Timeline {
+    System(Instant),
+    /// The fake clock and its reading at the start, in nanoseconds.
+    Fake(FakeClock, u64),
+    Other(Arc<dyn Clock>, Instant),
+}
+
+impl Timeline {
+    /// Starts at `clock`'s reading now.
+    fn start<C: Clock>(clock: C) -> Self {
+        let any: &dyn Any = &clock;
+        if any.is::<SystemClock>() {
+            Timeline::System(Instant::now())
+        } else if let Some(fake) = any.downcast_ref::<FakeClock>() {
+            Timeline::Fake(fake.clone(), fake.elapsed_nanos())
+        } else {
+            let origin = clock.now();
+            Timeline::Other(Arc::new(clock), origin)
+        }
+    }
+
+    /// A fresh start on the same clock.
+    fn restart(&self) -> Self {
+        match self {
+            Timeline::System(_) => Timeline::start(SystemClock),
+            Timeline::Fake(fake, _) => Timeline::start(fake.clone()),
+            Timeline::Other(clock, _) => Timeline::Other(Arc::clone(clock), clock.now()),
+        }
+    }
+
+    #[inline(always)]
+    fn millis(&self) -> u64 {
+        match self {
+            Timeline::System(origin) => millis(origin.elapsed()),
+            Timeline::Fake(fake, origin) => {
+                fake.elapsed_nanos().saturating_sub(*origin) / 1_000_000
+            }
+            Timeline::Other(clock, origin) => {
+                millis(clock.now().saturating_duration_since(*origin))
+            }
+        }
+    }
 }
 
 impl MemoryStore {
     /// A store with the system clock, 64 shards and a cap of 100 000 calls.
     pub fn new() -> Self {
-        Self::build(DEFAULT_SHARDS, DEFAULT_MAX_KEYS, Arc::new(SystemClock))
+        Self::build(
+            DEFAULT_SHARDS,
+            DEFAULT_MAX_KEYS,
+            Timeline::start(SystemClock),
+        )
     }
 
-    fn build(shards: usize, max_keys: usize, clock: Arc<dyn Clock>) -> Self {
+    fn build(shards: usize, max_keys: usize, timeline: Timeline) -> Self {
         let shards = shards.clamp(1, 4096).next_power_of_two();
         let max_keys = max_keys.max(1);
         let hasher = SeededState::random();
-        let origin = clock.now();
         MemoryStore {
             shards: (0..shards)
                 .map(|_| Shard(Mutex::new(HashTable::new())))
@@ -94,30 +143,29 @@ impl MemoryStore {
             per_shard_cap: max_keys.div_ceil(shards).max(1),
             max_keys,
             hasher,
-            clock,
-            origin,
+            timeline,
         }
     }
 
     /// Milliseconds on the store's clock since the store was made.
     #[inline]
     fn now_millis(&self) -> u64 {
-        millis(self.clock.now().saturating_duration_since(self.origin))
+        self.timeline.millis()
     }
 
     /// Uses `clock` instead of the system clock (a [`FakeClock`](crate::FakeClock) in tests).
     pub fn with_clock(self, clock: impl Clock) -> Self {
-        Self::build(self.shards.len(), self.max_keys, Arc::new(clock))
+        Self::build(self.shards.len(), self.max_keys, Timeline::start(clock))
     }
 
     /// Caps the number of calls remembered (spread evenly over the shards).
     pub fn with_max_keys(self, max_keys: usize) -> Self {
-        Self::build(self.shards.len(), max_keys, self.clock)
+        Self::build(self.shards.len(), max_keys, self.timeline.restart())
     }
 
     /// Sets the number of shards (rounded up to a power of two, at most 4096).
     pub fn with_shards(self, shards: usize) -> Self {
-        Self::build(shards, self.max_keys, self.clock)
+        Self::build(shards, self.max_keys, self.timeline.restart())
     }
 
     /// The number of calls currently remembered.
@@ -488,6 +536,43 @@ mod tests {
             MemoryStore::new().hasher.hash_one(b"call_1".as_slice()),
             "every store has its own key"
         );
+    }
+
+    /// The store counts on whatever clock it is given: the fake clock read
+    /// directly, any other `Clock` through the trait (here a fake clock in
+    /// an `Arc`), and a rebuilt store keeps its clock.
+    #[test]
+    fn windows_move_on_every_kind_of_clock() {
+        let policy = Policy::builder()
+            .limit(crate::Limit::per_window("w", 1, Duration::from_secs(10)))
+            .build()
+            .unwrap();
+        let key = CallKey::new("call_clock");
+        let fake = FakeClock::new();
+        let stores = [
+            MemoryStore::new().with_clock(fake.clone()),
+            MemoryStore::new().with_clock(Arc::new(fake.clone())),
+            MemoryStore::new()
+                .with_clock(fake.clone())
+                .with_max_keys(10)
+                .with_shards(2),
+            MemoryStore::new()
+                .with_clock(Arc::new(fake.clone()))
+                .with_max_keys(10),
+        ];
+        for (i, store) in stores.iter().enumerate() {
+            assert!(store.decide_now(&policy, &key).admitted, "store {i}");
+        }
+        fake.advance(Duration::from_millis(9_999));
+        for (i, store) in stores.iter().enumerate() {
+            let d = store.decide_now(&policy, &key);
+            assert!(!d.admitted, "store {i}: {d:?}");
+            assert_eq!(d.limits[0].reset, Duration::from_millis(1), "store {i}");
+        }
+        fake.advance(Duration::from_millis(1));
+        for (i, store) in stores.iter().enumerate() {
+            assert!(store.decide_now(&policy, &key).admitted, "store {i}");
+        }
     }
 
     #[test]
