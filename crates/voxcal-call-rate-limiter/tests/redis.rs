@@ -304,6 +304,34 @@ fn lua_matches_memory_on_random_schedules() {
     });
 }
 
+/// The largest policy (16 limits, every kind) makes a script Redis runs
+/// (Lua caps a function's locals and registers) and decides as memory does.
+#[tokio::test]
+async fn the_largest_policy_runs_on_redis() {
+    let redis = test_redis().await;
+    let clock = FakeClock::new();
+    let store = standalone(redis.url(), redis.prefix())
+        .await
+        .with_clock(clock.clone());
+    let memory = MemoryStore::new().with_clock(clock.clone());
+    let limits: Vec<(u8, u32, u64)> = (0..16_u32)
+        .map(|i| ((i % 4) as u8, 3 + i % 5, 1_000 + 500 * u64::from(i)))
+        .collect();
+    let policy = Arc::new(drawn_policy(&limits, 2_000, 30_000));
+    assert_eq!(policy.limits().len(), 16);
+    for step in 0..40_u64 {
+        clock.advance(Duration::from_millis(250 * (step % 5)));
+        let key = CallKey::new("call_sixteen")
+            .with_function(format!("f{}", step % 3))
+            .with_part("room", format!("r{}", step % 2));
+        let from_redis = store.decide(&policy, &key).await.unwrap();
+        let mut from_memory = memory.decide_now(&policy, &key);
+        assert_eq!(from_redis.source, DecisionSource::Redis, "step {step}");
+        from_memory.source = DecisionSource::Redis;
+        assert_eq!(from_redis, from_memory, "step {step}");
+    }
+}
+
 #[tokio::test]
 async fn sliding_window_on_redis_with_a_fake_clock() {
     let redis = test_redis().await;
