@@ -106,6 +106,36 @@ fn phone_positives() {
             "Tel [PHONE_REDACTED] 2025-10-01",
         ),
         ("030 / 1234567", "[PHONE_REDACTED]"),
+        // Decided by the phonenumber metadata (issue #19).
+        (
+            "Rückruf (415) 555-0132 bitte",
+            "Rückruf [PHONE_REDACTED] bitte",
+        ),
+        ("caller 415-555-0132", "caller [PHONE_REDACTED]"),
+        ("caller 415.555.0132.", "caller [PHONE_REDACTED]."),
+        ("caller 1-415-555-0132", "caller [PHONE_REDACTED]"),
+        ("caller 1 (415) 555-0132", "caller [PHONE_REDACTED]"),
+        ("mobil 0171.234.5678", "mobil [PHONE_REDACTED]"),
+        ("mobil +49/171/2345678", "mobil [PHONE_REDACTED]"),
+        ("mobil +49.171.234.5678", "mobil [PHONE_REDACTED]"),
+        ("Tel +49 89 12 34 56 7", "Tel [PHONE_REDACTED]"),
+        ("Tel 0 30 12 34 56 7 bitte", "Tel [PHONE_REDACTED] bitte"),
+    ]);
+}
+
+#[test]
+fn phone_shapes_the_metadata_refuses() {
+    unchanged(&[
+        "Termin am 05.10.2025 um 14:00",
+        "count 123-456-7890 rows",
+        "ids 100-200-3000",
+        "range 415-555 ok",
+        "took 123 456 ms",
+        "stats 200.300.4000 bytes",
+        "lat 123.456.7890",
+        "version 0.9.143",
+        "order 1 415 555 items",
+        "ratio 415-555-0132.5",
     ]);
 }
 

@@ -77,10 +77,68 @@ fn phone() -> impl Strategy<Value = String> {
         });
     let us =
         (200u16..999, 200u16..999, 1000u16..9999).prop_map(|(a, b, c)| format!("+1 ({a}) {b}-{c}"));
+    // Without `+1`, as Americans write them: real area codes (the metadata
+    // decides), exchanges 200-999 without N11.
+    let us_national = (
+        prop::sample::select(&["212", "305", "312", "415", "617", "646", "206", "303"][..]),
+        (200u16..999).prop_filter("N11 exchange", |e| e % 100 != 11),
+        0u16..10_000,
+        prop::sample::select(
+            &[
+                "({a}) {b}-{c}",
+                "{a}-{b}-{c}",
+                "{a}.{b}.{c}",
+                "1-{a}-{b}-{c}",
+                "{a} {b} {c}",
+            ][..],
+        ),
+    )
+        .prop_map(|(a, b, c, form)| {
+            form.replace("{a}", a)
+                .replace("{b}", &b.to_string())
+                .replace("{c}", &format!("{c:04}"))
+        });
+    // Dots, slashes and a `(0)` between groups; pairs with a lone last digit.
+    // Mobile blocks with their real subscriber lengths (0151: eight digits).
+    let separated = (
+        prop::sample::select(&[("151", 8), ("160", 7), ("170", 7), ("176", 8)][..])
+            .prop_flat_map(|(pre, len)| (Just(pre), digit_string(len))),
+        prop::sample::select(
+            &[
+                "0{p}.{r3}.{r4}",
+                "+49/{p}/{r}",
+                "+49.{p}.{r3}.{r4}",
+                "+49 (0){p}.{r}",
+                "0049.{p}.{r}",
+            ][..],
+        ),
+    )
+        .prop_map(|((pre, rest), form)| {
+            let r: String = rest.iter().map(|x| char::from(b'0' + x)).collect();
+            form.replace("{p}", pre)
+                .replace("{r3}", &r[..3])
+                .replace("{r4}", &r[3..])
+                .replace("{r}", &r)
+        });
+    let pairs = (
+        prop::sample::select(&["89", "30", "40"][..]),
+        digit_string(7),
+    )
+        .prop_map(|(area, d)| format!("+49 {area} {}", grouped(&d, &[2, 2, 2, 1], " ")));
     let at = digit_string(7).prop_map(|d| format!("+43 1 {}", grouped(&d, &[3, 4], " ")));
     let ch = digit_string(7).prop_map(|d| format!("+41 44 {}", grouped(&d, &[3, 2, 2], " ")));
     let uk = digit_string(8).prop_map(|d| format!("+44 20 {}", grouped(&d, &[4, 4], " ")));
-    prop_oneof![mobile, landline, us, at, ch, uk]
+    prop_oneof![
+        mobile,
+        landline,
+        us,
+        us_national,
+        separated,
+        pairs,
+        at,
+        ch,
+        uk
+    ]
 }
 
 fn luhn_complete(mut d: Vec<u8>) -> Vec<u8> {

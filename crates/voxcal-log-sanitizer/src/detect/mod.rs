@@ -6,6 +6,7 @@ use std::net::Ipv6Addr;
 
 pub(crate) mod address;
 pub(crate) mod ids;
+pub(crate) mod phone_meta;
 pub(crate) mod secrets;
 pub(crate) mod spoken;
 
@@ -259,9 +260,9 @@ pub(crate) fn phone_end(b: &[u8], start: usize) -> Option<usize> {
             break;
         }
         // A lone digit after a space is a count, not part of the number
-        // ("0171 1234567 2 Personen"), except in DIN 5008 pairs.
+        // ("0171 1234567 2 Personen"), except after pairs ("0 30 12 34 56 7").
         let next_len = b[q..].iter().take_while(|c| c.is_ascii_digit()).count();
-        if spaced && next_len == 1 && digits >= 7 {
+        if spaced && next_len == 1 && digits >= 7 && p - gs != 2 {
             break;
         }
         p = q;

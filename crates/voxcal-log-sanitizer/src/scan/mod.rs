@@ -18,6 +18,7 @@ use std::borrow::Cow;
 use crate::config::Inner;
 use crate::detect::address::{address_at, postcode_city_end, street_at};
 use crate::detect::ids::{sv_end, sv_shape, tax_id_end};
+use crate::detect::phone_meta::{nanp_end, separated_end};
 use crate::detect::secrets::{credential_after, private_key_end, secret_prefix_end};
 use crate::detect::spoken::{
     is_spoken_at, spoken_email, spoken_email_from, spoken_phone_end, starts_spoken_number,
@@ -460,6 +461,24 @@ impl Scan<'_, '_> {
                 if let Some(e) = phone_end(b, i) {
                     return self.redact_kind(i, e, Kind::Phone);
                 }
+                // `0171.234.5678`: dotted groups, decided by the metadata.
+                if matches!(after, b'.' | b'/') {
+                    if let Some(e) = separated_end(b, i) {
+                        return self.redact_kind(i, e, Kind::Phone);
+                    }
+                }
+            }
+            // `415-555-0132`, `1-415-555-0132`: North American numbers
+            // without `+1`, decided by the metadata.
+            if (glen == 3 || (glen == 1 && first == b'1'))
+                && first != b'0'
+                && matches!(after, b'-' | b'.' | b' ')
+                && (i == 0 || !is_word(b[i - 1]))
+                && self.on(Kind::Phone)
+            {
+                if let Some(e) = nanp_end(b, i) {
+                    return self.redact_kind(i, e, Kind::Phone);
+                }
             }
             // `0160 vier fünf sechs …`: digits, then spoken digits.
             if glen <= 5
@@ -488,6 +507,9 @@ impl Scan<'_, '_> {
             if let Some(e) = phone_end(b, i) {
                 return self.redact_kind(i, e, Kind::Phone);
             }
+            if let Some(e) = separated_end(b, i) {
+                return self.redact_kind(i, e, Kind::Phone);
+            }
         }
         i + 1
     }
@@ -496,6 +518,12 @@ impl Scan<'_, '_> {
         let b = self.b;
         if self.on(Kind::Phone) && matches!(b.get(i + 1), Some(b'0' | b'+')) {
             if let Some(e) = phone_end(b, i) {
+                return self.redact_kind(i, e, Kind::Phone);
+            }
+        }
+        // `(415) 555-0132`.
+        if self.on(Kind::Phone) && b.get(i + 4) == Some(&b')') && (i == 0 || !is_word(b[i - 1])) {
+            if let Some(e) = nanp_end(b, i) {
                 return self.redact_kind(i, e, Kind::Phone);
             }
         }

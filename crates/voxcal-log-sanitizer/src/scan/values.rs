@@ -139,6 +139,20 @@ pub(super) fn number_groups_end(b: &[u8], v: usize, e: usize) -> usize {
                 c.is_ascii_digit() || matches!(c, b'+' | b'(' | b')' | b'-' | b'/' | b'.')
             })
     };
+    // `(0)` or `(415)` opens a group; plain_end stops at `)`.
+    let past_paren = |t: usize, te: usize| {
+        if b.get(t) == Some(&b'(') && b.get(te) == Some(&b')') {
+            let close = te + 1;
+            close
+                + b[close..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_digit() || matches!(c, b'-' | b'/' | b'.'))
+                    .count()
+        } else {
+            te
+        }
+    };
+    let e = past_paren(v, e);
     // An IBAN starts with its country and check digits (`DE89 3704 …`);
     // its later groups of up to four may hold letters (`GB29 NWBK 6016 …`).
     let lead = &b[v..e];
@@ -159,18 +173,7 @@ pub(super) fn number_groups_end(b: &[u8], v: usize, e: usize) -> usize {
     while b.get(end) == Some(&b' ') {
         let t = end + 1;
         let te = plain_end(b, t);
-        let token = &b[t..te];
-        // `(0)` or `(415)` opens a group; plain_end stops at `)`.
-        let te = if token.first() == Some(&b'(') && b.get(te) == Some(&b')') {
-            let close = te + 1;
-            close
-                + b[close..]
-                    .iter()
-                    .take_while(|c| c.is_ascii_digit() || matches!(c, b'-' | b'/' | b'.'))
-                    .count()
-        } else {
-            te
-        };
+        let te = past_paren(t, te);
         let token = &b[t..te];
         let group = iban_group(token)
             || (numeric(token)
