@@ -383,9 +383,22 @@ fn written_birth_dates_next_to_a_birth_date_word() {
             "Geburtsdatum: 12. Mai 1980 ok",
             "Geburtsdatum: [DOB_REDACTED] ok",
         ),
+        // The date before the birth word, and a label after a caller's
+        // label (it read as a surname before).
+        (
+            "Anrufer: ich bin am 12. Mai 1980 geboren",
+            "Anrufer: ich bin am [DOB_REDACTED] geboren",
+        ),
+        ("12.05.1980 geboren, ok", "[DOB_REDACTED] geboren, ok"),
+        (
+            "Anrufer: Geburtsdatum 12. Mai 1980",
+            "Anrufer: Geburtsdatum [DOB_REDACTED]",
+        ),
         // Keep: a booking date is not a birth date, and a word that only
         // looks like a month is not one.
         ("am 7. Juli 2026 um 9:30", "am 7. Juli 2026 um 9:30"),
+        ("am 7. Juli 2026 gebucht", "am 7. Juli 2026 gebucht"),
+        ("Kunde: Termin am 7. Juli", "Kunde: Termin am 7. Juli"),
         ("geboren in 12 Maierhof 1980", "geboren in 12 Maierhof 1980"),
     ] {
         assert_eq!(s.sanitize(input), want, "input {input:?}");
@@ -680,6 +693,15 @@ fn spoken_phone_numbers() {
             "telefon: null eins sieben eins eins zwei drei",
             "telefon: [PHONE_REDACTED]",
         ),
+        // Hundreds, and a keyed value too short for free text: whole.
+        (
+            "Rückruf null einhundertfünfzig, dreiundzwanzig, vierundfünfzig bitte",
+            "Rückruf [PHONE_REDACTED] bitte",
+        ),
+        (
+            "Telefonnummer: null einhundertfünfzig, dreiundzwanzig",
+            "Telefonnummer: [PHONE_REDACTED]",
+        ),
     ]);
     unchanged(&[
         "um halb zehn",
@@ -689,6 +711,7 @@ fn spoken_phone_numbers() {
         "zwei Personen um zehn Uhr am elften",
         "eins zwei drei",
         "vierzehn Uhr dreißig",
+        "dreihundert Euro",
         "port 6379 pid 12345 eins",
     ]);
 }

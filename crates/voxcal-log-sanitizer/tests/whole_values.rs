@@ -432,8 +432,16 @@ fn spoken_phone() -> impl Strategy<Value = String> {
                 match style {
                     1 => out.push_str("doppel "),
                     2 => {
-                        // A teen or a compound stands for two digits.
-                        out.push_str(["zwölf", "siebzehn", "einundzwanzig", "vierzig"][digit % 4]);
+                        // A teen or a compound stands for two digits, a hundred for three.
+                        out.push_str(
+                            [
+                                "zwölf",
+                                "siebzehn",
+                                "einundzwanzig",
+                                "vierzig",
+                                "einhundertfünfzig",
+                            ][digit % 5],
+                        );
                         continue;
                     }
                     _ => {}

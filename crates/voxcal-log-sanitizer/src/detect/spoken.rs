@@ -45,10 +45,10 @@ fn one_of(list: &[&str], w: &[u8]) -> bool {
 /// `einundzwanzig` 2), or `None`. The first letter may be upper case.
 pub(crate) fn number_word_digits(w: &[u8]) -> Option<usize> {
     let n = w.len();
-    if !(3..=20).contains(&n) {
+    if !(3..=32).contains(&n) {
         return None;
     }
-    let mut buf = [0u8; 20];
+    let mut buf = [0u8; 32];
     buf[..n].copy_from_slice(w);
     buf[0] = buf[0].to_ascii_lowercase();
     // A match on the whole word compiles to a switch on its length and a
@@ -67,6 +67,7 @@ pub(crate) fn number_word_digits(w: &[u8]) -> Option<usize> {
         {
             Some(2)
         }
+        w if w.windows(7).any(|x| x == b"hundert") => hundreds(w),
         w if n >= 13 => {
             let und = w.windows(3).position(|x| x == b"und")?;
             (one_of(COMPOUND_UNITS, &w[..und])
@@ -75,6 +76,19 @@ pub(crate) fn number_word_digits(w: &[u8]) -> Option<usize> {
         }
         _ => None,
     }
+}
+
+/// `hundert`, `einhundert`, `zweihundertfünfzig`, `hundertdreiundzwanzig`:
+/// three digits (a count of hundreds of one unit, then nothing or a number
+/// word of one or two digits).
+fn hundreds(w: &[u8]) -> Option<usize> {
+    let at = w.windows(7).position(|x| x == b"hundert")?;
+    let (count, rest) = (&w[..at], &w[at + 7..]);
+    let count_ok = count.is_empty() || one_of(COMPOUND_UNITS, count);
+    let rest_ok = rest.is_empty()
+        || (rest.len() >= 3 && number_word_digits(rest).is_some_and(|d| d <= 2))
+        || (rest.len() >= 3 && (rest == b"eins" || one_of(COMPOUND_UNITS, rest)));
+    (count_ok && rest_ok).then_some(3)
 }
 
 /// Whether a word may start a spoken number (the prefilter of the scanner
@@ -143,6 +157,24 @@ fn separator_end(b: &[u8], p: usize) -> Option<usize> {
 /// that stands for at least six digits, at least three of them spoken.
 /// `um halb zehn`, `zwei Personen`, `Termin um neun Uhr` stay.
 pub(crate) fn spoken_phone_end(b: &[u8], start: usize) -> Option<usize> {
+    spoken_digits_end(b, start, 6, 3)
+}
+
+/// The end of the run of number words and digit groups from `start` that
+/// holds at least one spoken digit, however short: the whole value after a
+/// phone-named key (`Telefonnummer: null einhundertfünfzig, dreiundzwanzig`).
+pub(crate) fn spoken_value_end(b: &[u8], start: usize) -> Option<usize> {
+    spoken_digits_end(b, start, 1, 1)
+}
+
+/// [`spoken_phone_end`] with its thresholds: the run must stand for at
+/// least `min_digits` digits, `min_spoken` of them spoken.
+fn spoken_digits_end(
+    b: &[u8],
+    start: usize,
+    min_digits: usize,
+    min_spoken: usize,
+) -> Option<usize> {
     let mut p = start;
     let mut digits = 0usize;
     let mut spoken = 0usize;
@@ -186,7 +218,7 @@ pub(crate) fn spoken_phone_end(b: &[u8], start: usize) -> Option<usize> {
         if b.get(te).is_some_and(|&c| is_word(c)) {
             break;
         }
-        if digits >= 6 && spoken >= 3 {
+        if digits >= min_digits && spoken >= min_spoken {
             end = Some(te);
         }
         // A bound on runaway lists, far above any phone number (15 digits

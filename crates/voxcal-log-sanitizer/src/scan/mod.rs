@@ -21,11 +21,12 @@ use crate::detect::ids::{sv_end, sv_shape, tax_id_end};
 use crate::detect::phone_meta::{nanp_end, separated_end};
 use crate::detect::secrets::{credential_after, private_key_end, secret_prefix_end};
 use crate::detect::spoken::{
-    is_spoken_at, spoken_email, spoken_email_from, spoken_phone_end, starts_spoken_number,
+    is_spoken_at, spoken_email, spoken_email_from, spoken_phone_end, spoken_value_end,
+    starts_spoken_number,
 };
 use crate::detect::{
-    card_end, email_domain_end, email_local_start, find, iban_end, ipv4_end, ipv6_end, is_key_byte,
-    is_marker, is_word, key_start, marker_len, phone_end, word_end,
+    card_end, date_end, email_domain_end, email_local_start, find, iban_end, ipv4_end, ipv6_end,
+    is_key_byte, is_marker, is_word, key_start, marker_len, phone_end, word_end, written_date_end,
 };
 use crate::keys::{classify_key, KeyRule, ValueStyle};
 use crate::kind::Kind;
@@ -39,7 +40,7 @@ use json_str::{
     json_number_quote, string_end,
 };
 use names::{
-    date_after_label, is_dob_label, is_particle, is_stopword, looks_like_identifier,
+    born_after, date_after_label, is_dob_label, is_particle, is_stopword, looks_like_identifier,
     name_phrase_end, name_word_end, starts_upper,
 };
 use values::{
@@ -396,6 +397,15 @@ impl Scan<'_, '_> {
         let after_dot = digit_before && b[i - 1] == b'.';
         let glen = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
         let after = b.get(i + glen).copied().unwrap_or(0);
+        // `am 12. Mai 1980 geboren`, `12.05.1980 geboren`: a date before a
+        // birth word (a booking date `am 7. Juli 2026 um 9:30` stays).
+        if glen <= 2 && matches!(after, b'.' | b'/') && self.on(Kind::Dob) {
+            if let Some(e) = date_end(b, i).or_else(|| written_date_end(b, i)) {
+                if born_after(b, e) {
+                    return self.redact_kind(i, e, Kind::Dob);
+                }
+            }
+        }
         if !after_dot && self.on(Kind::Ip) {
             if after == b'.' && glen <= 3 {
                 if let Some(e) = ipv4_end(b, i) {
@@ -765,7 +775,7 @@ impl Scan<'_, '_> {
                 // Spoken and lettered forms fill the value as a whole:
                 // `phone: null eins sieben …`, `svnr=65 170839 J 00 3`.
                 let whole = match rule.kind {
-                    Kind::Phone => spoken_phone_end(b, v),
+                    Kind::Phone => spoken_value_end(b, v),
                     Kind::Email => spoken_email_from(b, v),
                     Kind::SvNumber => sv_shape(b, v).map(|(e, _)| e),
                     _ => None,
@@ -805,6 +815,11 @@ impl Scan<'_, '_> {
                 }
                 if rule.bare_name && looks_like_identifier(&b[v..e]) {
                     return Some(e);
+                }
+                // `Anrufer: Geburtsdatum 12. Mai 1980`, `Kunde: Termin …`: a
+                // label or a noun in free text, not a name.
+                if self.b[v - 1] == b' ' && is_stopword(&b[v..e]) {
+                    return None;
                 }
                 // Continue over following capitalised words: `name=Max Müller`.
                 if b.get(e) == Some(&b' ') {

@@ -52,6 +52,10 @@ pub(super) fn is_particle(w: &[u8]) -> bool {
 }
 
 pub(super) fn is_stopword(w: &[u8]) -> bool {
+    // `Anrufer: Geburtsdatum 12. Mai 1980`: the label, not a surname.
+    if is_dob_label(w) {
+        return true;
+    }
     const STOP: &[&str] = &[
         "Termin",
         "Termine",
@@ -157,6 +161,24 @@ pub(super) fn is_dob_label(w: &[u8]) -> bool {
     ]
     .iter()
     .any(|l| w.eq_ignore_ascii_case(l.as_bytes()))
+}
+
+/// The end of `geboren`/`born` (the first in either case) after a blank at
+/// `p`, the date before it being a birth date: `am 12. Mai 1980 geboren`,
+/// `12.05.1980 geboren`.
+pub(super) fn born_after(b: &[u8], p: usize) -> bool {
+    if b.get(p) != Some(&b' ') {
+        return false;
+    }
+    let rest = &b[p + 1..];
+    let word = |w: &[u8]| {
+        rest.len() >= w.len()
+            && rest[..w.len()].eq_ignore_ascii_case(w)
+            && !rest
+                .get(w.len())
+                .is_some_and(|&c| c.is_ascii_alphanumeric() || c >= 0x80)
+    };
+    word(b"geboren") || word(b"born")
 }
 
 /// A date shortly after a date-of-birth label: `geb. 12.03.1980`,
