@@ -67,7 +67,7 @@ pub(crate) fn number_word_digits(w: &[u8]) -> Option<usize> {
         {
             Some(2)
         }
-        w if w.windows(7).any(|x| x == b"hundert") => hundreds(w),
+        w if n >= 7 && hundert_at(w).is_some() => hundreds(w),
         w if n >= 13 => {
             let und = w.windows(3).position(|x| x == b"und")?;
             (one_of(COMPOUND_UNITS, &w[..und])
@@ -78,11 +78,19 @@ pub(crate) fn number_word_digits(w: &[u8]) -> Option<usize> {
     }
 }
 
+/// Where `hundert` stands in `w`: first, or after a unit of three to six
+/// bytes (`ein`, `zwei`, `fünf`, `sieben`); no search through other words.
+fn hundert_at(w: &[u8]) -> Option<usize> {
+    [0, 3, 4, 5, 6]
+        .into_iter()
+        .find(|&k| w.get(k..k + 7) == Some(&b"hundert"[..]))
+}
+
 /// `hundert`, `einhundert`, `zweihundertfünfzig`, `hundertdreiundzwanzig`:
 /// three digits (a count of hundreds of one unit, then nothing or a number
 /// word of one or two digits).
 fn hundreds(w: &[u8]) -> Option<usize> {
-    let at = w.windows(7).position(|x| x == b"hundert")?;
+    let at = hundert_at(w)?;
     let (count, rest) = (&w[..at], &w[at + 7..]);
     let count_ok = count.is_empty() || one_of(COMPOUND_UNITS, count);
     let rest_ok = rest.is_empty()

@@ -53,7 +53,7 @@ pub(super) fn is_particle(w: &[u8]) -> bool {
 
 pub(super) fn is_stopword(w: &[u8]) -> bool {
     // `Anrufer: Geburtsdatum 12. Mai 1980`: the label, not a surname.
-    if is_dob_label(w) {
+    if matches!(w.first(), Some(b'G' | b'B' | b'D')) && w.len() <= 12 && is_dob_label(w) {
         return true;
     }
     const STOP: &[&str] = &[
