@@ -356,6 +356,8 @@ fn build_table() -> HashMap<&'static [u8], KeyRule, BuildFnv> {
                 "kundin",
                 "anrufer",
                 "anruferin",
+                "patient",
+                "patientin",
                 "caller",
                 "username",
                 "displayname",

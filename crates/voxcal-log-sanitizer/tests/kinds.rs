@@ -106,6 +106,8 @@ fn phone_positives() {
             "Tel [PHONE_REDACTED] 2025-10-01",
         ),
         ("030 / 1234567", "[PHONE_REDACTED]"),
+        ("Telefon: 030 - 123 45 67", "Telefon: [PHONE_REDACTED]"),
+        ("tel=030 / 123 45 67 x=1", "tel=[PHONE_REDACTED] x=1"),
         // Decided by the phonenumber metadata (issue #19).
         (
             "Rückruf (415) 555-0132 bitte",
@@ -270,6 +272,15 @@ fn name_positives() {
             "Kunde: [NAME_REDACTED], Termin 14:00",
         ),
         ("Name: Max Mustermann", "Name: [NAME_REDACTED]"),
+        // Surname first, an apostrophe in the first word, a patient label.
+        (
+            "Kunde: Schmidt, Anna hat gebucht",
+            "Kunde: [NAME_REDACTED] hat gebucht",
+        ),
+        ("Kunde: O'Connor, Sean", "Kunde: [NAME_REDACTED]"),
+        ("Patient: Sean O'Connor", "Patient: [NAME_REDACTED]"),
+        ("Patientin: Maria Schmidt", "Patientin: [NAME_REDACTED]"),
+        ("name=Weiß, Jürgen&x=1", "name=[NAME_REDACTED]&x=1"),
         (
             "customer_name=Max first_name=Erika",
             "customer_name=[NAME_REDACTED] first_name=[NAME_REDACTED]",
@@ -314,6 +325,8 @@ fn name_negatives() {
         "Dr Who",
         "der Name ist nicht bekannt",
         "event_name=Beratung",
+        "patient_id=12345 ok",
+        "Patient: hat angerufen",
     ]);
 }
 

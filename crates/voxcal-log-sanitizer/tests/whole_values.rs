@@ -194,7 +194,14 @@ fn name() -> impl Strategy<Value = String> {
     let first = prop::sample::select(&["Max", "Anna-Lena", "Łukasz", "María", "Sean", "Jörg"][..]);
     let particle = prop::sample::select(&["", "von ", "van der ", "zu ", "de la "][..]);
     let last = prop::sample::select(&["Bülow", "Berg", "O'Brien", "Żółć", "Cruz", "Müller"][..]);
-    (first, particle, last).prop_map(|(f, p, l)| format!("{f} {p}{l}"))
+    // Also surname first, as forms and lists write it: `O'Brien, Sean`.
+    (first, particle, last, any::<bool>()).prop_map(|(f, p, l, reversed)| {
+        if reversed {
+            format!("{l}, {f}")
+        } else {
+            format!("{f} {p}{l}")
+        }
+    })
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -539,7 +546,7 @@ proptest! {
     fn names_leave_no_parts(
         value in name(),
         t in template(),
-        key in prop::sample::select(&["name", "customer_name", "Kunde", "attendee_name"][..]),
+        key in prop::sample::select(&["name", "customer_name", "Kunde", "attendee_name", "Patientin"][..]),
         spoken in prop::sample::select(&["Herr", "Frau", "Name ist", "ich heiße", "my name is"][..]),
         ctx in context(),
     ) {
@@ -548,10 +555,16 @@ proptest! {
         // name. (`Kunde Max` without a colon is not a label: `Kunde Termin
         // verschoben` must stay, so the bare word is left out here.)
         let key = if matches!(t, Template::Plain) { spoken } else { key };
+        // Surname first is a field's or a label's form; after `Herr` or
+        // `ich heiße` a name comes given name first.
+        let value = match value.split_once(", ") {
+            Some((last, first)) if matches!(t, Template::Plain) => format!("{first} {last}"),
+            _ => value,
+        };
         let input = line(t, key, &value, &ctx);
         let out = s.sanitize(&input);
         let rest = without_context(&out, &ctx)?;
-        for part in value.split([' ', '-']).filter(|p| p.chars().count() >= 3) {
+        for part in value.split([' ', '-', ',']).filter(|p| p.chars().count() >= 3) {
             if matches!(part, "von" | "van" | "der") {
                 continue;
             }

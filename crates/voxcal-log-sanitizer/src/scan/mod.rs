@@ -756,12 +756,21 @@ impl Scan<'_, '_> {
             return Some(e);
         }
         if query && rule.style != ValueStyle::Auth {
-            let e = v + b[v..]
-                .iter()
-                .take_while(|&&c| {
-                    !(c <= b' ' || matches!(c, b'&' | b'#' | b'"' | b'\'' | b'\\' | b'<' | b'>'))
-                })
-                .count();
+            // An apostrophe between letters is part of the value (`O'Brien`),
+            // elsewhere it closes a quoted URL.
+            let mut e = v;
+            while let Some(&c) = b.get(e) {
+                let inner_quote = c == b'\''
+                    && e > v
+                    && b[e - 1].is_ascii_alphabetic()
+                    && b.get(e + 1).is_some_and(u8::is_ascii_alphabetic);
+                if !inner_quote
+                    && (c <= b' ' || matches!(c, b'&' | b'#' | b'"' | b'\'' | b'\\' | b'<' | b'>'))
+                {
+                    break;
+                }
+                e += 1;
+            }
             if e == v || (rule.bare_name && looks_like_identifier(&b[v..e])) {
                 return Some(e);
             }
@@ -809,7 +818,8 @@ impl Scan<'_, '_> {
                 if self.b[v - 1] == b' ' && !starts_upper(&self.s[v..]) {
                     return None;
                 }
-                let e = plain_end(b, v);
+                // `O'Connor`: an apostrophe inside a name does not end it.
+                let e = plain_end(b, v).max(name_word_end(b, v));
                 if e == v {
                     return None;
                 }
@@ -822,8 +832,14 @@ impl Scan<'_, '_> {
                     return None;
                 }
                 // Continue over following capitalised words: `name=Max Müller`.
-                if b.get(e) == Some(&b' ') {
+                let e = if b.get(e) == Some(&b' ') {
                     self.name_words(e + 1, 3, true).unwrap_or(e)
+                } else {
+                    e
+                };
+                // `Kunde: Schmidt, Anna`: surname first, then the given names.
+                if b[e..].starts_with(b", ") {
+                    self.name_words(e + 2, 2, false).unwrap_or(e)
                 } else {
                     e
                 }

@@ -172,8 +172,14 @@ pub(super) fn number_groups_end(b: &[u8], v: usize, e: usize) -> usize {
     let mut end = e;
     while b.get(end) == Some(&b' ') {
         let t = end + 1;
-        let te = plain_end(b, t);
-        let te = past_paren(t, te);
+        let te = past_paren(t, plain_end(b, t));
+        // `030 - 123 45 67`, `030 / 1234567`: a dash or slash standing alone
+        // between groups joins them.
+        let (t, te) = if matches!(&b[t..te], b"-" | b"/") && b.get(te) == Some(&b' ') {
+            (te + 1, past_paren(te + 1, plain_end(b, te + 1)))
+        } else {
+            (t, te)
+        };
         let token = &b[t..te];
         let group = iban_group(token)
             || (numeric(token)
