@@ -413,6 +413,7 @@ fn build_table() -> HashMap<&'static [u8], KeyRule, BuildFnv> {
                 "svnr",
                 "versicherungsnummer",
                 "rvnr",
+                "rvnummer",
                 "sozialversicherungsnummer",
                 "rentenversicherungsnummer",
             ],

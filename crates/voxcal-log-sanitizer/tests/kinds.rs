@@ -63,6 +63,18 @@ fn email_positives() {
         ),
         (r#"{"to":"a.b@c.de"}"#, r#"{"to":"[EMAIL_REDACTED]"}"#),
         ("user@xn--bcher-kva.example", "[EMAIL_REDACTED]"),
+        // The `@` and dots written out in brackets.
+        ("Mail max(at)gmx.de bitte", "Mail [EMAIL_REDACTED] bitte"),
+        (
+            "schreib an max (at) gmx (dot) de bitte",
+            "schreib an [EMAIL_REDACTED] bitte",
+        ),
+        ("E-Mail: max [at] gmx [dot] de", "E-Mail: [EMAIL_REDACTED]"),
+        ("E-Mail: max(at)gmx.de", "E-Mail: [EMAIL_REDACTED]"),
+        (
+            "mail=anna.weber{at}praxis-weber[punkt]de;",
+            "mail=[EMAIL_REDACTED];",
+        ),
     ]);
 }
 
@@ -75,6 +87,10 @@ fn email_negatives() {
         "price 5 @ 3 EUR",
         "git@github:org/repo",
         "a@b.c",
+        "f(at)x",
+        "list [at] 5 items",
+        "see [AT] docs",
+        "(at) the office",
     ]);
 }
 
@@ -169,6 +185,14 @@ fn iban_and_card_positives() {
         (
             "IBAN DE89 3704 0044 0532 0130 00 ok",
             "IBAN [IBAN_REDACTED] ok",
+        ),
+        (
+            "Konto DE89-3704-0044-0532-0130-00 ok",
+            "Konto [IBAN_REDACTED] ok",
+        ),
+        (
+            "iban=de89 3704 0044 0532 0130 00 ok",
+            "iban=[IBAN_REDACTED] ok",
         ),
         ("iban: DE89370400440532013000", "iban: [IBAN_REDACTED]"),
         ("GB82WEST12345698765432", "[IBAN_REDACTED]"),
@@ -392,6 +416,8 @@ fn written_birth_dates_next_to_a_birth_date_word() {
         ),
         ("geb. 1. Jan. 1990 ok", "geb. [DOB_REDACTED] ok"),
         ("born on 12 May 1980", "born on [DOB_REDACTED]"),
+        ("DOB: April 3, 1985", "DOB: [DOB_REDACTED]"),
+        ("birthday: May 12 1980 ok", "birthday: [DOB_REDACTED] ok"),
         (
             "Geburtsdatum: 12. Mai 1980 ok",
             "Geburtsdatum: [DOB_REDACTED] ok",

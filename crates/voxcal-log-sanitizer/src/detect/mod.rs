@@ -178,6 +178,72 @@ pub(crate) fn email_domain_end(b: &[u8], p: usize) -> Option<usize> {
     end
 }
 
+/// The end of a bracketed word at `p`: `(at)`, `[dot]`, `{punkt}`, the word
+/// one of `words` in any case.
+fn bracket_word_end(b: &[u8], p: usize, words: &[&[u8]]) -> Option<usize> {
+    let close = match b.get(p)? {
+        b'(' => b')',
+        b'[' => b']',
+        b'{' => b'}',
+        _ => return None,
+    };
+    let w = word_end(b, p + 1);
+    let inner = &b[p + 1..w];
+    (b.get(w) == Some(&close) && words.iter().any(|x| inner.eq_ignore_ascii_case(x)))
+        .then_some(w + 1)
+}
+
+/// One blank, if there is one at `p`.
+fn blank(b: &[u8], p: usize) -> usize {
+    p + usize::from(b.get(p) == Some(&b' '))
+}
+
+/// `max(at)gmx.de`, `max [at] gmx [dot] de`, `max(at)gmx(dot)de`: an address
+/// with its `@` written out in brackets, the dots as `.` or a bracketed
+/// `dot`/`punkt`. `open` is the index of the `@` word's opening bracket;
+/// returns the address's span, not reaching before `floor`.
+pub(crate) fn bracketed_email(b: &[u8], open: usize, floor: usize) -> Option<(usize, usize)> {
+    let after_at = bracket_word_end(b, open, &[b"at"])?;
+    let local_end = if open > floor && b[open - 1] == b' ' {
+        open - 1
+    } else {
+        open
+    };
+    let mut start = local_end;
+    while start > floor && is_local(b[start - 1]) {
+        start -= 1;
+    }
+    if start == local_end || (start > 0 && is_word(b[start - 1]) && start > floor) {
+        return None;
+    }
+    let mut p = blank(b, after_at);
+    let mut labels = 0;
+    let mut end = None;
+    loop {
+        let label_end = p + b[p..].iter().take_while(|&&c| is_label(c)).count();
+        if label_end == p {
+            break;
+        }
+        labels += 1;
+        let label = &b[p..label_end];
+        if labels >= 2 && label.len() >= 2 && label.iter().all(u8::is_ascii_alphabetic) {
+            end = Some(label_end);
+        }
+        // The next dot: `.`, or `(dot)`/`[punkt]` with a blank on either side.
+        p = if b.get(label_end) == Some(&b'.') && b.get(label_end + 1).is_some_and(|&c| is_label(c))
+        {
+            label_end + 1
+        } else {
+            let q = blank(b, label_end);
+            match bracket_word_end(b, q, &[b"dot", b"punkt"]) {
+                Some(e) => blank(b, e),
+                None => break,
+            }
+        };
+    }
+    Some((start, end?))
+}
+
 // ---------------------------------------------------------------- phone
 
 /// A German or international phone number starting at `start` (a digit, `+`
@@ -405,7 +471,7 @@ fn issuer_ok(d: &[u8]) -> bool {
 
 // ---------------------------------------------------------------- IBAN
 
-fn iban_length(cc: &[u8]) -> Option<usize> {
+pub(crate) fn iban_length(cc: &[u8]) -> Option<usize> {
     let len = match cc {
         b"NO" => 15,
         b"BE" => 16,
@@ -437,13 +503,17 @@ pub(crate) fn iban_end(b: &[u8], start: usize) -> Option<(usize, bool)> {
     let mut chars = [0u8; 34];
     let mut count = 0;
     let mut p = start;
+    // Groups of four joined by blanks or dashes, one kind throughout.
+    let mut sep = None;
     while count < len {
         let c = *b.get(p)?;
-        if c == b' '
+        if matches!(c, b' ' | b'-')
+            && sep.is_none_or(|s| s == c)
             && count % 4 == 0
             && count > 0
             && b.get(p + 1).is_some_and(u8::is_ascii_alphanumeric)
         {
+            sep = Some(c);
             p += 1;
             continue;
         }
@@ -653,11 +723,51 @@ const MONTHS: &[&str] = &[
 ];
 
 /// The end of a written-out date starting at the digit `start`: `12. Mai 1980`,
+/// `April 3, 1985`, `May 12 1980`, `Mai 3. 1985`: the month first (as
+/// English writes it), a day of one or two digits, an optional `.` or `,`,
+/// one blank and a four-digit year.
+fn month_first_date_end(b: &[u8], start: usize) -> Option<usize> {
+    let w = word_end(b, start);
+    let month = &b[start..w];
+    if !MONTHS
+        .iter()
+        .any(|m| m.len() == month.len() && month.to_ascii_lowercase() == m.as_bytes())
+    {
+        return None;
+    }
+    let mut p = w;
+    if b.get(p) == Some(&b'.') {
+        p += 1;
+    }
+    if b.get(p) != Some(&b' ') {
+        return None;
+    }
+    p += 1;
+    let d = b[p..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if !(1..=2).contains(&d) {
+        return None;
+    }
+    p += d;
+    if matches!(b.get(p), Some(b'.' | b',')) {
+        p += 1;
+    }
+    if b.get(p) != Some(&b' ') {
+        return None;
+    }
+    p += 1;
+    let y = b[p..].iter().take_while(|c| c.is_ascii_digit()).count();
+    let end = p + y;
+    (y == 4 && !b.get(end).is_some_and(|&c| is_word(c))).then_some(end)
+}
+
 /// `12 May 1980`, `3. März 1975` (day of one or two digits, an optional dot,
 /// one blank, a month name with an optional dot, one blank, a four-digit
 /// year). Only called next to a date-of-birth word, so a booking date
 /// (`am 7. Juli 2026 um 9:30`) elsewhere in a line is not touched.
 pub(crate) fn written_date_end(b: &[u8], start: usize) -> Option<usize> {
+    if b.get(start).is_some_and(u8::is_ascii_alphabetic) {
+        return month_first_date_end(b, start);
+    }
     let run = |p: usize| {
         b[p.min(b.len())..]
             .iter()

@@ -25,8 +25,9 @@ use crate::detect::spoken::{
     starts_spoken_number,
 };
 use crate::detect::{
-    card_end, date_end, email_domain_end, email_local_start, find, iban_end, ipv4_end, ipv6_end,
-    is_key_byte, is_marker, is_word, key_start, marker_len, phone_end, word_end, written_date_end,
+    bracketed_email, card_end, date_end, email_domain_end, email_local_start, find, iban_end,
+    ipv4_end, ipv6_end, is_key_byte, is_marker, is_word, key_start, marker_len, phone_end,
+    word_end, written_date_end,
 };
 use crate::keys::{classify_key, KeyRule, ValueStyle};
 use crate::kind::Kind;
@@ -164,7 +165,10 @@ impl Scan<'_, '_> {
             PLUS => self.plus(i),
             LPAREN => self.paren(i),
             SEP => self.key_sep(i),
-            LBRACKET => i + marker_len(b, i).unwrap_or(1),
+            LBRACKET => match marker_len(b, i) {
+                Some(len) => i + len,
+                None => self.bracketed_at(i).unwrap_or(i + 1),
+            },
             _ => i + 1,
         }
     }
@@ -526,6 +530,9 @@ impl Scan<'_, '_> {
 
     fn paren(&mut self, i: usize) -> usize {
         let b = self.b;
+        if let Some(e) = self.bracketed_at(i) {
+            return e;
+        }
         if self.on(Kind::Phone) && matches!(b.get(i + 1), Some(b'0' | b'+')) {
             if let Some(e) = phone_end(b, i) {
                 return self.redact_kind(i, e, Kind::Phone);
@@ -541,6 +548,17 @@ impl Scan<'_, '_> {
     }
 
     // ------------------------------------------------------------ e-mail
+
+    /// `max(at)gmx.de`, `max [at] gmx [dot] de` with the bracket at `i`:
+    /// redacted, and the scan goes on after it.
+    fn bracketed_at(&mut self, i: usize) -> Option<usize> {
+        let b = self.b;
+        if !(self.on(Kind::Email) && b.get(i + 1).is_some_and(|&c| c | 0x20 == b'a')) {
+            return None;
+        }
+        let (s, e) = bracketed_email(b, i, self.copied)?;
+        Some(self.redact_kind(s, e, Kind::Email))
+    }
 
     /// `at` is the index of `@` (or `%40`), `domain` where the domain starts.
     fn at(&mut self, at: usize, domain: usize) -> usize {
@@ -785,8 +803,23 @@ impl Scan<'_, '_> {
                 // `phone: null eins sieben …`, `svnr=65 170839 J 00 3`.
                 let whole = match rule.kind {
                     Kind::Phone => spoken_value_end(b, v),
-                    Kind::Email => spoken_email_from(b, v),
+                    Kind::Email => spoken_email_from(b, v).or_else(|| {
+                        // `max(at)gmx.de`, `max [at] gmx [dot] de`.
+                        let local = v + b[v..]
+                            .iter()
+                            .take_while(|&&c| {
+                                c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'+')
+                            })
+                            .count();
+                        let open = if b.get(local) == Some(&b' ') {
+                            local + 1
+                        } else {
+                            local
+                        };
+                        bracketed_email(b, open, v).map(|(_, e)| e)
+                    }),
                     Kind::SvNumber => sv_shape(b, v).map(|(e, _)| e),
+                    Kind::Dob => date_end(b, v).or_else(|| written_date_end(b, v)),
                     _ => None,
                 };
                 whole.unwrap_or_else(|| number_groups_end(b, v, plain_end(b, v)))

@@ -2,7 +2,7 @@
 //! groups, addresses, and the numeric shapes the scanner steps over
 //! (timestamps, IPv6 groups, a card further along a digit run).
 
-use crate::detect::{card_end, is_key_byte, is_word};
+use crate::detect::{card_end, iban_length, is_key_byte, is_word};
 
 /// `start` follows `scheme://user:`.
 pub(super) fn url_password(b: &[u8], start: usize, floor: usize) -> bool {
@@ -156,14 +156,20 @@ pub(super) fn number_groups_end(b: &[u8], v: usize, e: usize) -> usize {
     // An IBAN starts with its country and check digits (`DE89 3704 …`);
     // its later groups of up to four may hold letters (`GB29 NWBK 6016 …`).
     let lead = &b[v..e];
-    let iban = lead.len() >= 4
-        && lead[..2].iter().all(u8::is_ascii_uppercase)
+    // In either case after a key (`iban=de89 3704 …`); no further than the
+    // country's length, so a short word after it stays.
+    let iban_len = (lead.len() >= 4
+        && lead[..2].iter().all(u8::is_ascii_alphabetic)
         && lead[2..4].iter().all(u8::is_ascii_digit)
-        && lead.iter().all(u8::is_ascii_alphanumeric);
-    let iban_group = |t: &[u8]| {
-        iban && t.len() <= 4
-            && t.iter()
-                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        && lead.iter().all(u8::is_ascii_alphanumeric))
+    .then(|| iban_length(&lead[..2].to_ascii_uppercase()))
+    .flatten();
+    let iban = iban_len.is_some();
+    let mut iban_chars = lead.len();
+    let iban_group = |t: &[u8], so_far: usize| {
+        iban_len.is_some_and(|len| so_far < len)
+            && t.len() <= 4
+            && t.iter().all(u8::is_ascii_alphanumeric)
     };
     if e == v || !(iban || numeric(lead)) {
         return e;
@@ -181,7 +187,7 @@ pub(super) fn number_groups_end(b: &[u8], v: usize, e: usize) -> usize {
             (t, te)
         };
         let token = &b[t..te];
-        let group = iban_group(token)
+        let group = iban_group(token, iban_chars)
             || (numeric(token)
                 && token
                     .iter()
@@ -191,6 +197,7 @@ pub(super) fn number_groups_end(b: &[u8], v: usize, e: usize) -> usize {
             break;
         }
         digits += token.iter().filter(|c| c.is_ascii_digit()).count();
+        iban_chars += token.len();
         if digits > 40 {
             break;
         }
