@@ -323,6 +323,45 @@ fn name_positives() {
             "caller: my name is [NAME_REDACTED] and",
         ),
         ("ich heiße Jürgen Weiß", "ich heiße [NAME_REDACTED]"),
+        // What callers say in transcripts.
+        (
+            "User: Ja hallo, hier spricht Thomas Müller.",
+            "User: Ja hallo, hier spricht [NAME_REDACTED].",
+        ),
+        (
+            "User: Hier ist Anna Schmidt, ich wollte einen Termin.",
+            "User: Hier ist [NAME_REDACTED], ich wollte einen Termin.",
+        ),
+        (
+            "User: Schneider mein Name, ich hätte gern einen Termin",
+            "User: [NAME_REDACTED] mein Name, ich hätte gern einen Termin",
+        ),
+        (
+            "User: Weber ist mein Name",
+            "User: [NAME_REDACTED] ist mein Name",
+        ),
+        (
+            "User: mein Name ist Thomas, Thomas Müller",
+            "User: mein Name ist [NAME_REDACTED]",
+        ),
+        (
+            "User: Das ist für meine Tochter, Lena Weber.",
+            "User: Das ist für meine Tochter, [NAME_REDACTED].",
+        ),
+        ("User: Ja, Weber, W-E-B-E-R.", "User: Ja, [NAME_REDACTED]."),
+        (
+            "Mein Nachname ist Schmidt",
+            "Mein Nachname ist [NAME_REDACTED]",
+        ),
+        (
+            "mein Vorname lautet Anna",
+            "mein Vorname lautet [NAME_REDACTED]",
+        ),
+        (
+            "mein Sohn Paul hat Fieber",
+            "mein Sohn [NAME_REDACTED] hat Fieber",
+        ),
+        ("es spricht Dr. Weber", "es spricht Dr. [NAME_REDACTED]"),
         (
             "address: Hauptstr. 5, 10115 Berlin; ok",
             "address: [ADDRESS_REDACTED]; ok",
@@ -351,6 +390,13 @@ fn name_negatives() {
         "event_name=Beratung",
         "patient_id=12345 ok",
         "Patient: hat angerufen",
+        "meine Tochter hat Fieber",
+        "hier ist der Termin",
+        "Hier ist Montag gut",
+        "spricht nichts dagegen",
+        "T-Shirt A-Z",
+        "the span was hit",
+        "mein Name ist nicht bekannt",
     ]);
 }
 
@@ -417,6 +463,10 @@ fn written_birth_dates_next_to_a_birth_date_word() {
         ("geb. 1. Jan. 1990 ok", "geb. [DOB_REDACTED] ok"),
         ("born on 12 May 1980", "born on [DOB_REDACTED]"),
         ("DOB: April 3, 1985", "DOB: [DOB_REDACTED]"),
+        (
+            "geboren bin ich am 3.4.1985",
+            "geboren bin ich am [DOB_REDACTED]",
+        ),
         ("birthday: May 12 1980 ok", "birthday: [DOB_REDACTED] ok"),
         (
             "Geburtsdatum: 12. Mai 1980 ok",
@@ -657,6 +707,12 @@ fn postal_addresses() {
         ("in 60311 Frankfurt am Main ok", "in [ADDRESS_REDACTED] ok"),
         ("An der Alster 5 20099 Hamburg", "[ADDRESS_REDACTED]"),
         ("Goethestr. 8 im 2. OG", "[ADDRESS_REDACTED] im 2. OG"),
+        // A house number said in words, in a transcript.
+        (
+            "meine Adresse ist Hauptstraße zwölf in Berlin",
+            "meine Adresse ist [ADDRESS_REDACTED] in Berlin",
+        ),
+        ("Goethestraße dreiundzwanzig", "[ADDRESS_REDACTED]"),
         ("Kaiser-Wilhelm-Ring 20", "[ADDRESS_REDACTED]"),
         ("Zum Hafen 4", "[ADDRESS_REDACTED]"),
         ("Mainufer 2, 01067 Dresden", "[ADDRESS_REDACTED]"),
@@ -702,6 +758,8 @@ fn postal_addresses() {
         "Zur Zeit 5 Anrufe",
         "Im Jahr 2026",
         "Fehlercode 40401 Timeout",
+        "Am Montag drei Termine",
+        "Hauptstraße null",
     ]);
 }
 

@@ -547,7 +547,7 @@ proptest! {
         value in name(),
         t in template(),
         key in prop::sample::select(&["name", "customer_name", "Kunde", "attendee_name", "Patientin"][..]),
-        spoken in prop::sample::select(&["Herr", "Frau", "Name ist", "ich heiße", "my name is"][..]),
+        spoken in prop::sample::select(&["Herr", "Frau", "Name ist", "ich heiße", "my name is", "hier spricht", "mein Nachname ist", "Vorname lautet", "meine Tochter,", "es spricht Dr."][..]),
         ctx in context(),
     ) {
         let s = Sanitizer::default();

@@ -224,6 +224,19 @@ fn house_number_end(b: &[u8], p: usize) -> Option<usize> {
             .count()
     };
     let n = run(p);
+    if n == 0 {
+        // Said in words in a transcript: `Hauptstraße zwölf`.
+        let we = p + b[p.min(b.len())..]
+            .iter()
+            .take_while(|&&c| c.is_ascii_alphabetic() || c >= 0x80)
+            .count();
+        let word = &b[p.min(b.len())..we];
+        let spoken = !word.is_empty()
+            && word[0].is_ascii_lowercase()
+            && word != b"null"
+            && super::spoken::number_word_digits(word).is_some_and(|d| d <= 3);
+        return (spoken && !b.get(we).is_some_and(|&c| is_word(c))).then_some(we);
+    }
     if !(1..=3).contains(&n) || b[p] == b'0' {
         return None;
     }

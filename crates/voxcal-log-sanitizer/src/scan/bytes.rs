@@ -99,7 +99,13 @@ static WORD_PAIRS: [u64; 1024] = {
         b"Am",
         b"Im",
         b"Zu",
-        b"Au", // `ät`, `fünf`
+        b"Au", // family words before a name: `Tochter`, `Sohn`, `Ehemann`, …
+        b"To",
+        b"So",
+        b"Eh",
+        b"Mu",
+        b"Va",
+        b"En", // `ät`, `fünf`
         b"\xC3\xA4",
         b"f\xC3",
         b"F\xC3",
@@ -108,6 +114,8 @@ static WORD_PAIRS: [u64; 1024] = {
     let any_case: &[&[u8; 2]] = &[
         b"be", b"ba", b"na", b"he", b"ge", b"bi", b"do", b"bo", b"nu", b"ei", b"zw", b"dr", b"vi",
         b"fu", b"se", b"si", b"ac", b"ne", b"ze", b"el", b"pl", b"at", b"kl",
+        // `Vorname`/`Familienname ist …`, `spricht …`, `hier ist …`.
+        b"vo", b"fa", b"sp", b"hi",
     ];
     let mut k = 0;
     while k < exact.len() {
@@ -153,7 +161,8 @@ pub(super) fn word_may_match(b: &[u8], i: usize, end: usize) -> bool {
         return true;
     }
     if len < 2 {
-        return false;
+        // `W-E-B-E-R`: a name spelled letter by letter.
+        return first.is_ascii_uppercase() && b.get(end) == Some(&b'-');
     }
     let p = usize::from(first) << 8 | usize::from(b[i + 1]);
     if WORD_PAIRS[p >> 6] & (1 << (p & 63)) != 0 {

@@ -42,7 +42,8 @@ use json_str::{
 };
 use names::{
     born_after, date_after_label, is_dob_label, is_particle, is_stopword, looks_like_identifier,
-    name_phrase_end, name_word_end, starts_upper,
+    name_phrase_end, name_word_end, name_words_before, skip_titles, spelled_end,
+    spelled_word_before, starts_upper,
 };
 use values::{
     address_end, hex_group_then_colon, later_card, number_groups_end, plain_end, timestamp_end,
@@ -279,12 +280,39 @@ impl Scan<'_, '_> {
                     return self.redact_kind(s, e, Kind::Name);
                 }
             }
-            let spoken = matches!(first | 0x20, b'n' | b'h')
+            let phrase_word = w.len() <= 12
+                && matches!(
+                    first | 0x20,
+                    b'n' | b'h' | b'v' | b'f' | b'z' | b's' | b't' | b'e' | b'm'
+                );
+            let spoken = phrase_word
                 .then(|| name_phrase_end(b, w, end))
                 .flatten()
+                .map(|p| skip_titles(b, p))
                 .and_then(|p| Some((p, self.name_words(p, 3, false)?)));
             if let Some((p, e)) = spoken {
+                // `mein Name ist Thomas, Thomas Müller`: said again in full.
+                let e = if b[e..].starts_with(b", ") {
+                    self.name_words(e + 2, 3, false).unwrap_or(e)
+                } else {
+                    e
+                };
                 return self.redact_kind(p, e, Kind::Name);
+            }
+            // `Schneider mein Name`, `Weber ist mein Name`: the name before.
+            if w == b"Name" || w == b"name" {
+                if let Some((s, e)) = self.name_before_mein(i) {
+                    self.redact_kind(s, e, Kind::Name);
+                    return end;
+                }
+            }
+            // `W-E-B-E-R`: spelled letter by letter.
+            if w.len() == 1 && next == b'-' {
+                if let Some(e) = spelled_end(b, i) {
+                    // `Weber, W-E-B-E-R`: the word it spells goes too.
+                    let s = spelled_word_before(b, i, e, self.copied).unwrap_or(i);
+                    return self.redact_kind(s, e, Kind::Name);
+                }
             }
         }
         if matches!(first | 0x20, b'g' | b'b' | b'd')
@@ -297,6 +325,27 @@ impl Scan<'_, '_> {
             }
         }
         end
+    }
+
+    /// The start of the name before `mein Name`/`ist mein Name` whose
+    /// `Name` starts at `i`.
+    fn name_before_mein(&self, i: usize) -> Option<(usize, usize)> {
+        let b = self.b;
+        let floor = self.copied;
+        let mut p = i;
+        let mein = p >= floor + 5 && b[p - 5..p].eq_ignore_ascii_case(b"mein ");
+        if !mein {
+            return None;
+        }
+        p -= 5;
+        if p >= floor + 4 && &b[p - 4..p] == b"ist " {
+            p -= 4;
+        }
+        if p < floor + 2 || b[p - 1] != b' ' {
+            return None;
+        }
+        let start = name_words_before(b, p - 1, floor, 3)?;
+        Some((start, p - 1))
     }
 
     /// `Herr Max Müller`, `Frau Dr. Anna Schmidt`, `Dr. Klaus`.

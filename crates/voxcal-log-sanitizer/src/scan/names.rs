@@ -1,7 +1,7 @@
 //! Name heuristics (German and English): name words, particles, stopwords,
 //! spoken name labels, and date-of-birth labels.
 
-use crate::detect::{date_end, written_date_end};
+use crate::detect::{date_end, is_word, written_date_end};
 
 pub(super) fn looks_like_identifier(v: &[u8]) -> bool {
     !v.iter().any(|&c| c == b' ' || c.is_ascii_uppercase())
@@ -133,19 +133,138 @@ pub(super) fn is_stopword(w: &[u8]) -> bool {
 }
 
 /// Where a name starts after a spoken label: `Name ist Max`, `my name is
-/// Max`, `ich heiße Max`.
+/// Max`, `ich heiße Max`, `mein Nachname ist Weber`, `Vorname lautet Anna`,
+/// `hier spricht Anna Weber`, `es spricht …`, `hier ist Anna Weber`, `meine
+/// Tochter, Lena Weber`, `mein Sohn Paul`.
 pub(super) fn name_phrase_end(b: &[u8], w: &[u8], end: usize) -> Option<usize> {
     let rest = &b[end..];
-    if w.eq_ignore_ascii_case(b"name") {
-        for filler in [&b" ist "[..], b" is "] {
-            if rest.starts_with(filler) {
-                return Some(end + filler.len());
-            }
+    let after = |fillers: &[&[u8]]| {
+        fillers
+            .iter()
+            .find(|f| rest.len() > f.len() && rest[..f.len()].eq_ignore_ascii_case(f))
+            .map(|f| end + f.len())
+    };
+    let lower = |x: &[u8]| w.eq_ignore_ascii_case(x);
+    if lower(b"name")
+        || lower(b"nachname")
+        || lower(b"vorname")
+        || lower(b"familienname")
+        || lower(b"zuname")
+    {
+        return after(&[b" ist ", b" is ", b" lautet "]);
+    }
+    if lower("heiße".as_bytes()) || lower(b"heisse") || lower(b"spricht") {
+        return (rest.first() == Some(&b' ')).then_some(end + 1);
+    }
+    if lower(b"hier") {
+        return after(&[b" ist ", b" spricht "]);
+    }
+    // Family: the word must be a noun (capitalised), a comma may follow.
+    if matches!(
+        w,
+        b"Tochter"
+            | b"Sohn"
+            | b"Ehemann"
+            | b"Ehefrau"
+            | b"Mutter"
+            | b"Vater"
+            | b"Enkel"
+            | b"Enkelin"
+    ) {
+        return after(&[b", ", b" "]);
+    }
+    None
+}
+
+/// The start of the capitalised name words (at most `max`) that end right
+/// before the blank at `end`, not reaching before `floor`: `Schneider` in
+/// `Schneider mein Name`.
+pub(super) fn name_words_before(b: &[u8], end: usize, floor: usize, max: usize) -> Option<usize> {
+    let mut start = None;
+    let mut p = end;
+    for _ in 0..max {
+        if p <= floor + 1 || b[p - 1] == b' ' {
+            break;
         }
+        let mut s = p;
+        while s > floor && (b[s - 1].is_ascii_alphabetic() || b[s - 1] >= 0x80 || b[s - 1] == b'-')
+        {
+            s -= 1;
+        }
+        let word = &b[s..p];
+        if s == p
+            || (s > floor && !matches!(b[s - 1], b' ' | b',' | b'.' | b':' | b'"' | b'\n'))
+            || !word[0].is_ascii_uppercase()
+            || is_stopword(word)
+        {
+            break;
+        }
+        start = Some(s);
+        if s < floor + 2 || b[s - 1] != b' ' {
+            break;
+        }
+        p = s - 1;
+    }
+    start
+}
+
+/// Past academic titles from `p`: `Dr. `, `Prof. Dr. `, `Dr. med. `.
+pub(super) fn skip_titles(b: &[u8], mut p: usize) -> usize {
+    loop {
+        let mut we = p;
+        while we < b.len() && b[we].is_ascii_alphabetic() {
+            we += 1;
+        }
+        let title = matches!(
+            &b[p..we],
+            b"Dr" | b"Prof" | b"med" | b"rer" | b"nat" | b"phil" | b"jur" | b"dent"
+        );
+        if title && b.get(we) == Some(&b'.') && b.get(we + 1) == Some(&b' ') {
+            p = we + 2;
+        } else {
+            return p;
+        }
+    }
+}
+
+/// The start of the word that the spelled letters `b[s..e]` (`W-E-B-E-R`)
+/// spell, right before them after `, ` or a blank: `Weber, W-E-B-E-R`.
+pub(super) fn spelled_word_before(b: &[u8], s: usize, e: usize, floor: usize) -> Option<usize> {
+    let letters: Vec<u8> = b[s..e].iter().copied().filter(|&c| c != b'-').collect();
+    let mut p = s;
+    if p >= floor + 2 && &b[p - 2..p] == b", " {
+        p -= 2;
+    } else if p > floor && b[p - 1] == b' ' {
+        p -= 1;
+    } else {
         return None;
     }
-    let heisse = w.eq_ignore_ascii_case("heiße".as_bytes()) || w.eq_ignore_ascii_case(b"heisse");
-    (heisse && rest.first() == Some(&b' ')).then_some(end + 1)
+    let start = p.checked_sub(letters.len())?;
+    (start >= floor
+        && b[start..p].eq_ignore_ascii_case(&letters)
+        && (start == 0 || !is_word(b[start - 1])))
+    .then_some(start)
+}
+
+/// `W-E-B-E-R`: a name spelled letter by letter, three letters or more,
+/// capitals joined by `-`. Returns the end.
+pub(super) fn spelled_end(b: &[u8], i: usize) -> Option<usize> {
+    let mut p = i;
+    let mut letters = 0;
+    loop {
+        let upper = b.get(p).is_some_and(u8::is_ascii_uppercase);
+        if !upper || b.get(p + 1).is_some_and(|&c| is_word(c)) {
+            return None;
+        }
+        letters += 1;
+        p += 1;
+        if b.get(p) == Some(&b'-') && b.get(p + 1).is_some_and(u8::is_ascii_uppercase) {
+            p += 1;
+            continue;
+        }
+        break;
+    }
+    (letters >= 3).then_some(p)
 }
 
 pub(super) fn is_dob_label(w: &[u8]) -> bool {
@@ -190,9 +309,14 @@ pub(super) fn date_after_label(b: &[u8], end: usize) -> Option<(usize, usize)> {
         p += 1;
         skipped += 1;
     }
-    for filler in [&b"am "[..], b"on "] {
-        if b[p..].starts_with(filler) {
-            p += filler.len();
+    // `geboren am`, `born on`, `geboren bin ich am`, `geboren wurde sie am`.
+    const FILLERS: [&[u8]; 8] = [
+        b"am ", b"on ", b"bin ", b"ich ", b"ist ", b"wurde ", b"er ", b"sie ",
+    ];
+    for _ in 0..3 {
+        match FILLERS.iter().find(|f| b[p..].starts_with(f)) {
+            Some(f) => p += f.len(),
+            None => break,
         }
     }
     let e = date_end(b, p).or_else(|| written_date_end(b, p))?;
