@@ -93,7 +93,7 @@ fn word_bytes(v: u64) -> u64 {
         | in_range(low, b'_', b'_')
 }
 
-fn digit_at(b: &[u8], p: usize) -> bool {
+pub(crate) fn digit_at(b: &[u8], p: usize) -> bool {
     b.get(p).is_some_and(u8::is_ascii_digit)
 }
 
@@ -337,7 +337,7 @@ pub(crate) fn phone_end(b: &[u8], start: usize) -> Option<usize> {
 }
 
 /// `2025-10-01` starts at `p`.
-fn iso_date_at(b: &[u8], p: usize) -> bool {
+pub(crate) fn iso_date_at(b: &[u8], p: usize) -> bool {
     let d = |k: usize| digit_at(b, p + k);
     d(0) && d(1)
         && d(2)

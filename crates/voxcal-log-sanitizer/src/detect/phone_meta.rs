@@ -34,15 +34,27 @@ fn digit_run(b: &[u8], p: usize) -> usize {
     })
 }
 
-/// Whether a number may end at `p`: no digit, word byte or `.5`/`-5`/`/5`
-/// continuation follows.
+/// Whether a number may end at `p`: no digit, word byte, `%`, `:` or
+/// `.5`/`-5`/`/5`/`,5` continuation follows.
 fn ends_at(b: &[u8], p: usize) -> bool {
     match b.get(p) {
         None => true,
         Some(&c) if super::is_word(c) => false,
-        Some(b'.' | b'-' | b'/' | b':' | b',') => !super::digit_at(b, p + 1),
+        Some(b'%' | b':') => false,
+        Some(b'.' | b'-' | b'/' | b',') => !super::digit_at(b, p + 1),
         Some(_) => true,
     }
+}
+
+/// The digits at `p` start a date, a time or an IPv4 address.
+fn not_a_group(b: &[u8], p: usize) -> bool {
+    super::iso_date_at(b, p)
+        || super::date_end(b, p).is_some()
+        || super::ipv4_end(b, p).is_some()
+        || {
+            let run = digit_run(b, p);
+            b.get(p + run) == Some(&b':') && super::digit_at(b, p + run + 1)
+        }
 }
 
 /// A North American number starting at `start` (a digit, or the `(` of the
@@ -127,7 +139,9 @@ pub(crate) fn separated_end(b: &[u8], start: usize) -> Option<usize> {
     let mut dotted_short_first = false;
     loop {
         let run = digit_run(b, p);
-        if run == 0 || n + run > MAX_DIGITS {
+        // A date, a time or an address is never a group of a number:
+        // `+1 2025-10-01`, `+1 01.10.2025`, `+1 127.0.0.1`.
+        if run == 0 || n + run > MAX_DIGITS || (groups > 0 && not_a_group(b, p)) {
             break;
         }
         digits[n..n + run].copy_from_slice(&b[p..p + run]);
@@ -221,6 +235,11 @@ mod tests {
             );
         }
         for text in [
+            "+1 2025-10-01 99%",
+            "+1 01.10.2025",
+            "+1 127.0.0.1:8080",
+            "+1 14:00",
+            "+49 171 2345678%",
             "05.10.2025",
             "01.10.2025 10:00",
             "0.9.143",
