@@ -154,3 +154,18 @@ fn a_json_value_after_a_line_break_is_redacted() {
         assert_eq!(out.matches('\n').count(), text.matches('\n').count());
     }
 }
+
+/// `\b::24` inside a JSON string read as the IPv6 address `b::24`: the
+/// redaction took the `b` of the escape `\b` and left `\[`, no JSON.
+#[test]
+fn an_escape_letter_does_not_start_an_ipv6_address() {
+    for s in both() {
+        let value: Value =
+            serde_json::from_str(r#"{"me\"email\"::24)l\b::24)5":{"dbo":"`0902.1dob"}}"#)
+                .expect("the fuzzer's input is JSON");
+        let out = s.sanitize_json_value(value);
+        let text = out.to_string();
+        let line = s.sanitize(&text);
+        serde_json::from_str::<Value>(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    }
+}

@@ -639,7 +639,12 @@ impl Scan<'_, '_> {
             while j > self.copied && i - j < 4 && b[j - 1].is_ascii_hexdigit() {
                 j -= 1;
             }
-            if j < i && b[j].is_ascii_alphabetic() && (j == 0 || !is_word(b[j - 1])) {
+            // Not after a backslash: `\b::24` inside a JSON string is the
+            // escape `\b`, and a redaction from its `b` would break it.
+            if j < i
+                && b[j].is_ascii_alphabetic()
+                && (j == 0 || !(is_word(b[j - 1]) || b[j - 1] == b'\\'))
+            {
                 if let Some(e) = ipv6_end(b, j) {
                     self.redact(j, e, Kind::Ip, Quote::None);
                     return e;
