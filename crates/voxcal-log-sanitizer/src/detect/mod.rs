@@ -244,6 +244,14 @@ pub(crate) fn bracketed_email(b: &[u8], open: usize, floor: usize) -> Option<(us
     Some((start, end?))
 }
 
+/// A keyed value from `v` that is a [`bracketed_email`] (`max(at)gmx.de`,
+/// `max [at] gmx [dot] de`); returns its end.
+pub(crate) fn bracketed_email_from(b: &[u8], v: usize) -> Option<usize> {
+    let local = v + b[v..].iter().take_while(|&&c| is_local(c)).count();
+    let open = blank(b, local);
+    bracketed_email(b, open, v).map(|(_, e)| e)
+}
+
 // ---------------------------------------------------------------- phone
 
 /// A German or international phone number starting at `start` (a digit, `+`

@@ -34,16 +34,11 @@ fn digit_run(b: &[u8], p: usize) -> usize {
     })
 }
 
-/// Whether a number may end at `p`: no digit, word byte, `%`, `:` or
-/// `.5`/`-5`/`/5`/`,5` continuation follows.
+/// Whether a number may end at `p`: the scanner's rule (no word byte, `%`,
+/// `:`, `.5` or `,5` follows), and no `-5` or `/5` either.
 fn ends_at(b: &[u8], p: usize) -> bool {
-    match b.get(p) {
-        None => true,
-        Some(&c) if super::is_word(c) => false,
-        Some(b'%' | b':') => false,
-        Some(b'.' | b'-' | b'/' | b',') => !super::digit_at(b, p + 1),
-        Some(_) => true,
-    }
+    let glued = matches!(b.get(p), Some(b'-' | b'/')) && super::digit_at(b, p + 1);
+    !(glued || super::numeric_continues(b, p))
 }
 
 /// The digits at `p` start a date, a time or an IPv4 address.
@@ -136,7 +131,6 @@ pub(crate) fn separated_end(b: &[u8], start: usize) -> Option<usize> {
     }
     let mut groups = 0;
     let mut best = None;
-    let mut dotted_short_first = false;
     loop {
         let run = digit_run(b, p);
         // A date, a time or an address is never a group of a number:
@@ -149,9 +143,6 @@ pub(crate) fn separated_end(b: &[u8], start: usize) -> Option<usize> {
         p += run;
         groups += 1;
         if groups == 1 && run < 3 && b.get(p) == Some(&b'.') && digits[0] != b'+' {
-            dotted_short_first = true;
-        }
-        if dotted_short_first {
             return None;
         }
         if groups >= 2 && ends_at(b, p) && valid(&digits[..n], Id::DE) {

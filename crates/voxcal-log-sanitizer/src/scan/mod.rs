@@ -25,9 +25,9 @@ use crate::detect::spoken::{
     starts_spoken_number,
 };
 use crate::detect::{
-    bracketed_email, card_end, date_end, email_domain_end, email_local_start, find, iban_end,
-    ipv4_end, ipv6_end, is_key_byte, is_marker, is_word, key_start, marker_len, phone_end,
-    word_end, written_date_end,
+    bracketed_email, bracketed_email_from, card_end, date_end, email_domain_end, email_local_start,
+    find, iban_end, ipv4_end, ipv6_end, is_key_byte, is_marker, is_word, key_start, marker_len,
+    phone_end, word_end, written_date_end,
 };
 use crate::keys::{classify_key, KeyRule, ValueStyle};
 use crate::kind::Kind;
@@ -41,9 +41,9 @@ use json_str::{
     json_number_quote, string_end,
 };
 use names::{
-    born_after, date_after_label, is_dob_label, is_particle, is_stopword, looks_like_identifier,
-    name_phrase_end, name_word_end, name_words_before, skip_titles, spelled_end,
-    spelled_word_before, starts_upper,
+    born_after, date_after_label, is_dob_label, is_particle, is_stopword, is_title,
+    looks_like_identifier, name_phrase_end, name_word_end, name_words_before, skip_titles,
+    spelled_end, spelled_word_before, starts_upper,
 };
 use values::{
     address_end, hex_group_then_colon, later_card, number_groups_end, plain_end, timestamp_end,
@@ -292,11 +292,7 @@ impl Scan<'_, '_> {
                 .and_then(|p| Some((p, self.name_words(p, 3, false)?)));
             if let Some((p, e)) = spoken {
                 // `mein Name ist Thomas, Thomas Müller`: said again in full.
-                let e = if b[e..].starts_with(b", ") {
-                    self.name_words(e + 2, 3, false).unwrap_or(e)
-                } else {
-                    e
-                };
+                let e = self.after_comma(e, 3);
                 return self.redact_kind(p, e, Kind::Name);
             }
             // `Schneider mein Name`, `Weber ist mein Name`: the name before.
@@ -325,6 +321,16 @@ impl Scan<'_, '_> {
             }
         }
         end
+    }
+
+    /// The end of a name that ends at `e`, taking along up to `max` name
+    /// words after `, ` (`Schmidt, Anna`; `Thomas, Thomas Müller`).
+    fn after_comma(&self, e: usize, max: usize) -> usize {
+        if self.b[e..].starts_with(b", ") {
+            self.name_words(e + 2, max, false).unwrap_or(e)
+        } else {
+            e
+        }
     }
 
     /// The start of the name before `mein Name`/`ist mein Name` whose
@@ -376,11 +382,7 @@ impl Scan<'_, '_> {
             p += 1;
             let we = word_end(b, p);
             let title = &b[p..we];
-            if matches!(
-                title,
-                b"Dr" | b"Prof" | b"med" | b"rer" | b"nat" | b"phil" | b"jur"
-            ) && b.get(we) == Some(&b'.')
-            {
+            if is_title(title) && b.get(we) == Some(&b'.') {
                 p = we + 1;
                 continue;
             }
@@ -857,21 +859,7 @@ impl Scan<'_, '_> {
                 // `phone: null eins sieben …`, `svnr=65 170839 J 00 3`.
                 let whole = match rule.kind {
                     Kind::Phone => spoken_value_end(b, v),
-                    Kind::Email => spoken_email_from(b, v).or_else(|| {
-                        // `max(at)gmx.de`, `max [at] gmx [dot] de`.
-                        let local = v + b[v..]
-                            .iter()
-                            .take_while(|&&c| {
-                                c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'+')
-                            })
-                            .count();
-                        let open = if b.get(local) == Some(&b' ') {
-                            local + 1
-                        } else {
-                            local
-                        };
-                        bracketed_email(b, open, v).map(|(_, e)| e)
-                    }),
+                    Kind::Email => spoken_email_from(b, v).or_else(|| bracketed_email_from(b, v)),
                     Kind::SvNumber => sv_shape(b, v).map(|(e, _)| e),
                     Kind::Dob => date_end(b, v).or_else(|| written_date_end(b, v)),
                     _ => None,
@@ -925,11 +913,7 @@ impl Scan<'_, '_> {
                     e
                 };
                 // `Kunde: Schmidt, Anna`: surname first, then the given names.
-                if b[e..].starts_with(b", ") {
-                    self.name_words(e + 2, 2, false).unwrap_or(e)
-                } else {
-                    e
-                }
+                self.after_comma(e, 2)
             }
             ValueStyle::Address => address_at(b, v).unwrap_or_else(|| address_end(b, v)),
         };

@@ -208,6 +208,14 @@ pub(super) fn name_words_before(b: &[u8], end: usize, floor: usize, max: usize) 
     start
 }
 
+/// An academic title (before its `.`): `Dr`, `Prof`, `med`, `rer`, …
+pub(super) fn is_title(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"Dr" | b"Prof" | b"med" | b"rer" | b"nat" | b"phil" | b"jur" | b"dent"
+    )
+}
+
 /// Past academic titles from `p`: `Dr. `, `Prof. Dr. `, `Dr. med. `.
 pub(super) fn skip_titles(b: &[u8], mut p: usize) -> usize {
     loop {
@@ -215,11 +223,7 @@ pub(super) fn skip_titles(b: &[u8], mut p: usize) -> usize {
         while we < b.len() && b[we].is_ascii_alphabetic() {
             we += 1;
         }
-        let title = matches!(
-            &b[p..we],
-            b"Dr" | b"Prof" | b"med" | b"rer" | b"nat" | b"phil" | b"jur" | b"dent"
-        );
-        if title && b.get(we) == Some(&b'.') && b.get(we + 1) == Some(&b' ') {
+        if is_title(&b[p..we]) && b.get(we) == Some(&b'.') && b.get(we + 1) == Some(&b' ') {
             p = we + 2;
         } else {
             return p;
@@ -230,7 +234,8 @@ pub(super) fn skip_titles(b: &[u8], mut p: usize) -> usize {
 /// The start of the word that the spelled letters `b[s..e]` (`W-E-B-E-R`)
 /// spell, right before them after `, ` or a blank: `Weber, W-E-B-E-R`.
 pub(super) fn spelled_word_before(b: &[u8], s: usize, e: usize, floor: usize) -> Option<usize> {
-    let letters: Vec<u8> = b[s..e].iter().copied().filter(|&c| c != b'-').collect();
+    // The letters stand at every other byte: `W-E-B-E-R`.
+    let letters = (e - s).div_ceil(2);
     let mut p = s;
     if p >= floor + 2 && &b[p - 2..p] == b", " {
         p -= 2;
@@ -239,9 +244,9 @@ pub(super) fn spelled_word_before(b: &[u8], s: usize, e: usize, floor: usize) ->
     } else {
         return None;
     }
-    let start = p.checked_sub(letters.len())?;
+    let start = p.checked_sub(letters)?;
     (start >= floor
-        && b[start..p].eq_ignore_ascii_case(&letters)
+        && (0..letters).all(|k| b[start + k].eq_ignore_ascii_case(&b[s + 2 * k]))
         && (start == 0 || !is_word(b[start - 1])))
     .then_some(start)
 }

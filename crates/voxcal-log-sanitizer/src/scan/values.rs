@@ -162,7 +162,7 @@ pub(super) fn number_groups_end(b: &[u8], v: usize, e: usize) -> usize {
         && lead[..2].iter().all(u8::is_ascii_alphabetic)
         && lead[2..4].iter().all(u8::is_ascii_digit)
         && lead.iter().all(u8::is_ascii_alphanumeric))
-    .then(|| iban_length(&lead[..2].to_ascii_uppercase()))
+    .then(|| iban_length(&[lead[0].to_ascii_uppercase(), lead[1].to_ascii_uppercase()]))
     .flatten();
     let iban = iban_len.is_some();
     let mut iban_chars = lead.len();
