@@ -527,6 +527,100 @@ fn bare_names_after_a_customer_word() {
     ]);
 }
 
+#[test]
+fn bare_names_answering_the_agent() {
+    check(&[
+        (
+            "Agent: Wie ist Ihr Name?\nUser: Peter Klein.",
+            "Agent: Wie ist Ihr Name?\nUser: [NAME_REDACTED].",
+        ),
+        (
+            "Agent: Wie ist Ihr Name?\nUser: Peter Klein.\nAgent: Danke.",
+            "Agent: Wie ist Ihr Name?\nUser: [NAME_REDACTED].\nAgent: Danke.",
+        ),
+        (
+            "Agent: Darf ich Ihren Nachnamen haben?\nUser: Schmidt",
+            "Agent: Darf ich Ihren Nachnamen haben?\nUser: [NAME_REDACTED]",
+        ),
+        (
+            "Agent: Gerne. Wie heißen Sie bitte?\nUser: Ja, das ist Anna von Bülow.",
+            "Agent: Gerne. Wie heißen Sie bitte?\nUser: Ja, das ist [NAME_REDACTED].",
+        ),
+        (
+            "Agent: Bitte nennen Sie mir Ihren Namen.\nUser: Klein, Peter.",
+            "Agent: Bitte nennen Sie mir Ihren Namen.\nUser: [NAME_REDACTED].",
+        ),
+        (
+            "Agent: May I have your name, please?\nUser: Sean O'Connor",
+            "Agent: May I have your name, please?\nUser: [NAME_REDACTED]",
+        ),
+        (
+            "Agent: Wie ist Ihr Name? User: Genau, Özlem Yılmaz.",
+            "Agent: Wie ist Ihr Name? User: Genau, [NAME_REDACTED].",
+        ),
+        // Retell's transcript inside a JSON body, line breaks escaped.
+        (
+            r#"{"transcript":"Agent: Wie ist Ihr Name?\nUser: Anna Weber\nAgent: Danke"}"#,
+            r#"{"transcript":"Agent: Wie ist Ihr Name?\nUser: [NAME_REDACTED]\nAgent: Danke"}"#,
+        ),
+        // A name and the word `hier`, whatever came before.
+        (
+            "User: Müller hier, ich wollte den Termin verschieben.",
+            "User: [NAME_REDACTED] hier, ich wollte den Termin verschieben.",
+        ),
+        (
+            "Agent: Praxis Dr. Weber, guten Tag.\nUser: Ja, Thomas Schmidt hier.",
+            "Agent: Praxis Dr. [NAME_REDACTED], guten Tag.\nUser: Ja, [NAME_REDACTED] hier.",
+        ),
+    ]);
+    unchanged(&[
+        // No question for a name before the answer.
+        "Agent: Wann möchten Sie kommen?\nUser: Zahnreinigung bitte.",
+        "User: Zahnreinigung bitte.",
+        // The question was asked and answered before: this turn is another.
+        "Agent: Wie ist Ihr Name?\nUser: Moment.\nAgent: Und wann?\nUser: Freitag Vormittag.",
+        // Answers that are no name.
+        "Agent: Wie ist Ihr Name?\nUser: Moment, ich schaue.",
+        "Agent: Wie ist Ihr Name?\nUser: Wie bitte?",
+        "Agent: Wie ist Ihr Name?\nUser: ja klar",
+        "Agent: Wie ist Ihr Name?\nUser: Termin bitte.",
+        "User: Termin hier?",
+        "user_id: 42 hier",
+    ]);
+    check(&[
+        // The agent's own name is no question for the caller's.
+        (
+            "Agent: Mein Name ist Lisa, wie kann ich helfen?\nUser: Zahnreinigung bitte.",
+            "Agent: Mein Name ist [NAME_REDACTED], wie kann ich helfen?\nUser: Zahnreinigung bitte.",
+        ),
+        // The answer's phrase is read by the phrase rules, as before.
+        (
+        "Agent: Wie ist Ihr Name?\nUser: Ich heiße Peter Klein.",
+        "Agent: Wie ist Ihr Name?\nUser: Ich heiße [NAME_REDACTED].",
+        ),
+    ]);
+}
+
+#[test]
+fn keys_right_after_a_json_escape() {
+    check(&[
+        (
+            r#"{"t":"x\nKunde: Max Müller"}"#,
+            r#"{"t":"x\nKunde: [NAME_REDACTED]"}"#,
+        ),
+        (
+            r#"{"t":"ok\tpassword=hunter22"}"#,
+            r#"{"t":"ok\tpassword=[REDACTED]"}"#,
+        ),
+        (
+            r#"{"t":"a\r\nemail: max@web.de"}"#,
+            r#"{"t":"a\r\nemail: [EMAIL_REDACTED]"}"#,
+        ),
+    ]);
+    // `\\n`: an escaped backslash, then the key `nname`, no name key.
+    unchanged(&[r#"{"t":"C:\\nname=x"}"#]);
+}
+
 /// ISO 7064 MOD 11,10 over the first ten digits.
 fn tax_check(d: &[u8]) -> u8 {
     let mut product = 10;

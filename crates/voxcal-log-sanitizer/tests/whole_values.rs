@@ -576,6 +576,44 @@ proptest! {
         }
         prop_assert_eq!(s.sanitize(&out), out.clone(), "not idempotent");
     }
+    /// A transcript where the agent asks for the name and the caller says
+    /// it bare, after fillers: as text, and escaped inside a JSON body.
+    #[test]
+    fn names_answering_the_agent_leave_no_parts(
+        value in name(),
+        question in prop::sample::select(&[
+            "Wie ist Ihr Name?",
+            "Gerne. Darf ich Ihren vollständigen Namen haben?",
+            "Und Ihr Nachname, bitte?",
+            "Wie heißen Sie?",
+            "Mit wem spreche ich?",
+            "May I have your name, please?",
+        ][..]),
+        filler in prop::sample::select(&["", "Ja, ", "Genau, ", "Ja, das ist ", "Ich bin ", "Äh, "][..]),
+        json in any::<bool>(),
+        ctx in context(),
+    ) {
+        let s = Sanitizer::default();
+        let transcript = format!(
+            "Agent: Hallo {}.\nAgent: {question}\nUser: {filler}{value}.\nAgent: Danke, {}.",
+            ctx[0], ctx[1]
+        );
+        let input = if json {
+            serde_json::json!({ "call": { "transcript": transcript } }).to_string()
+        } else {
+            transcript
+        };
+        let out = s.sanitize(&input);
+        let rest = without_context(&out, &ctx)?;
+        for part in value.split([' ', '-', ',']).filter(|p| p.chars().count() >= 3) {
+            if matches!(part, "von" | "van" | "der") {
+                continue;
+            }
+            prop_assert!(!rest.contains(part), "{input:?}\n -> {out:?}\n name part {part:?} left");
+        }
+        prop_assert_eq!(s.sanitize(&out), out.clone(), "not idempotent");
+    }
+
     #[test]
     fn tax_ids_leave_no_digits(
         value in tax_id(),

@@ -53,6 +53,18 @@ pub(super) fn escape_end(b: &[u8], i: usize) -> usize {
     }
 }
 
+/// Whether the backslash at `p` starts an escape: an odd run of backslashes
+/// ends there (`\\n` is an escaped backslash, then a plain `n`). Bytes
+/// before `floor` are not looked at.
+pub(super) fn escaped_at(b: &[u8], p: usize, floor: usize) -> bool {
+    let run = b[floor..=p]
+        .iter()
+        .rev()
+        .take_while(|&&c| c == b'\\')
+        .count();
+    run % 2 == 1
+}
+
 /// Whether the quote at `q` (after a separator at `sep`) ends a JSON string
 /// rather than opening a value: `sep` lies inside a string (an odd number of
 /// unescaped quotes before it on its line) and JSON structure follows the

@@ -37,13 +37,13 @@ use bytes::{
     SEP, WORD,
 };
 use json_str::{
-    bracket_end, closes_json_string, escape_end, escaped_string_end, inside_json_string,
-    json_number_quote, string_end,
+    bracket_end, closes_json_string, escape_end, escaped_at, escaped_string_end,
+    inside_json_string, json_number_quote, string_end,
 };
 use names::{
-    born_after, date_after_label, is_dob_label, is_particle, is_stopword, is_title,
-    looks_like_identifier, name_phrase_end, name_word_end, name_words_before, skip_titles,
-    spelled_end, spelled_word_before, starts_upper,
+    answer_name_start, asked_for_name, born_after, date_after_label, here_after, is_caller_turn,
+    is_dob_label, is_particle, is_stopword, is_title, looks_like_identifier, name_phrase_end,
+    name_word_end, name_words_before, skip_titles, spelled_end, spelled_word_before, starts_upper,
 };
 use values::{
     address_end, hex_group_then_colon, later_card, number_groups_end, plain_end, timestamp_end,
@@ -352,6 +352,21 @@ impl Scan<'_, '_> {
         }
         let start = name_words_before(b, p - 1, floor, 3)?;
         Some((start, p - 1))
+    }
+
+    /// The bare name a caller says at the start of the turn whose label
+    /// starts at `label` (the text after it at `after`): only in answer to
+    /// the agent's question for a name, or before `hier` (`Müller hier`).
+    fn caller_answer(&self, label: usize, after: usize) -> Option<(usize, usize)> {
+        let b = self.b;
+        let mut v = after;
+        while b.get(v) == Some(&b' ') {
+            v += 1;
+        }
+        let p = answer_name_start(b, v)?;
+        let e = self.name_words(p, 3, false)?;
+        let e = self.after_comma(e, 2);
+        (here_after(b, e) || asked_for_name(b, label)).then_some((p, e))
     }
 
     /// `Herr Max Müller`, `Frau Dr. Anna Schmidt`, `Dr. Klaus`.
@@ -713,6 +728,17 @@ impl Scan<'_, '_> {
                 }
                 key_start(b, limit, i)
             };
+            // `…\nKunde: Max` inside a JSON string: the escape's letter is
+            // not part of the key (`\\n` is a backslash and a plain `n`).
+            let q = if q > floor
+                && i - q > 1
+                && matches!(b[q], b'n' | b'r' | b't')
+                && escaped_at(b, q - 1, floor)
+            {
+                q + 1
+            } else {
+                q
+            };
             if i - q > 48 || (q == limit && q > floor && is_key_byte(b[q - 1])) {
                 return i + 1;
             }
@@ -722,6 +748,13 @@ impl Scan<'_, '_> {
             (&b[q..i], Quote::None)
         };
         let Some(rule) = classify_key(key) else {
+            // `User: Peter Klein` after `Agent: Wie ist Ihr Name?`, or
+            // `User: Müller hier, …`: a transcript's answer with a bare name.
+            if b[i] == b':' && quote == Quote::None && is_caller_turn(key) && self.on(Kind::Name) {
+                if let Some((s, e)) = self.caller_answer(i - key.len(), i + 1) {
+                    return self.redact_kind(s, e, Kind::Name);
+                }
+            }
             return i + 1;
         };
         // `auth: login failed` is a log target, not a credential; so is the

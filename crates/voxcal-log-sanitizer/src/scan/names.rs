@@ -327,3 +327,206 @@ pub(super) fn date_after_label(b: &[u8], end: usize) -> Option<(usize, usize)> {
     let e = date_end(b, p).or_else(|| written_date_end(b, p))?;
     Some((p, e))
 }
+
+/// A transcript label of the caller's turn: Retell writes `User:`.
+pub(super) fn is_caller_turn(key: &[u8]) -> bool {
+    matches!(key, b"User" | b"user" | b"USER" | b"Caller" | b"caller")
+}
+
+/// Labels of the agent's turn, before the question a caller answers.
+const AGENT_LABELS: [&[u8]; 6] = [
+    b"Agent:",
+    b"agent:",
+    b"Assistant:",
+    b"Assistent:",
+    b"Bot:",
+    b"AI:",
+];
+
+/// Whether the agent's turn right before the caller's label at `label`
+/// asks for a name (`Wie ist Ihr Name?`, `Darf ich Ihren Nachnamen
+/// haben?`, `Wie heißen Sie?`, `Wer spricht da?`, `Können Sie das
+/// buchstabieren?`, `May I have your name?`). Only the last sentence of
+/// that turn counts, and only a turn that started within 400 bytes.
+pub(super) fn asked_for_name(b: &[u8], label: usize) -> bool {
+    let lo = label.saturating_sub(400);
+    let before = &b[lo..label];
+    // The agent's label closest before the caller's, with no other caller
+    // turn between them.
+    let Some(turn) = AGENT_LABELS
+        .iter()
+        .filter_map(|l| rfind(before, l).map(|p| p + l.len()))
+        .max()
+    else {
+        return false;
+    };
+    let turn = &before[turn..];
+    if rfind(turn, b"User:").is_some() || rfind(turn, b"Caller:").is_some() {
+        return false;
+    }
+    // The last sentence: after the last `.`/`!`/`?` followed by a blank
+    // that is not at the end of the turn.
+    let mut end = turn.len();
+    while end > 0 && matches!(turn[end - 1], b' ' | b'\n' | b'\r' | b'\\' | b'n' | b'"') {
+        // Trailing blanks, line breaks and JSON-escaped line breaks (`\n`).
+        if turn[end - 1] == b'n' && !(end >= 2 && turn[end - 2] == b'\\') {
+            break;
+        }
+        end -= 1;
+    }
+    let turn = &turn[..end];
+    let start = (1..turn.len())
+        .rev()
+        .find(|&k| matches!(turn[k - 1], b'.' | b'!' | b'?') && turn[k] == b' ')
+        .unwrap_or(0);
+    let sentence = &turn[start..];
+    let asks = sentence.last() == Some(&b'?')
+        || find_ci(sentence, b"bitte").is_some()
+        || find_ci(sentence, b"please").is_some();
+    const CUES: [&str; 9] = [
+        "name",
+        "heißen sie",
+        "heissen sie",
+        "wer spricht",
+        "mit wem spreche",
+        "buchstabier",
+        "who am i speaking",
+        "who is calling",
+        "spell",
+    ];
+    asks && CUES.iter().any(|cue| {
+        let cue = cue.as_bytes();
+        let mut from = 0;
+        while let Some(k) = find_ci(&sentence[from..], cue).map(|k| from + k) {
+            // Not the agent's own name (`Mein Name ist Lisa, wie kann ich
+            // helfen?`), and not a marker (`[NAME_REDACTED]`).
+            let before = &sentence[..k];
+            let own = ends_with_ci(before, b"mein ") || ends_with_ci(before, b"my ");
+            if !own && before.last() != Some(&b'[') {
+                return true;
+            }
+            from = k + 1;
+        }
+        false
+    })
+}
+
+/// The first index of `needle` in `hay`, ASCII case ignored.
+fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    (0..=hay.len().checked_sub(needle.len())?)
+        .find(|&k| hay[k..k + needle.len()].eq_ignore_ascii_case(needle))
+}
+
+fn ends_with_ci(hay: &[u8], tail: &[u8]) -> bool {
+    hay.len() >= tail.len() && hay[hay.len() - tail.len()..].eq_ignore_ascii_case(tail)
+}
+
+fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    (0..=hay.len().checked_sub(needle.len())?)
+        .rev()
+        .find(|&k| &hay[k..k + needle.len()] == needle)
+}
+
+/// Where a name may start in a caller's answer that starts at `v`: past
+/// fillers (`Ja, `, `Genau. `, `Das ist `, `Ich bin `, `This is `), at a
+/// capitalised word that is not the start of a sentence about something
+/// else (`Moment`, `Wie bitte?`, `Ich möchte …`). Phrases the word scanner
+/// reads itself (`Hier spricht …`, `Mein Name ist …`) give `None`.
+pub(super) fn answer_name_start(b: &[u8], v: usize) -> Option<usize> {
+    const FILLERS: &[&str] = &[
+        "ja",
+        "jo",
+        "jawohl",
+        "genau",
+        "gerne",
+        "gern",
+        "also",
+        "äh",
+        "Äh",
+        "ähm",
+        "Ähm",
+        "ehm",
+        "hm",
+        "ok",
+        "okay",
+        "klar",
+        "sicher",
+        "natürlich",
+        "yes",
+        "sure",
+        "well",
+        "hallo",
+        "hello",
+        "hi",
+        "das ist",
+        "ich bin",
+        "it's",
+        "i'm",
+        "this is",
+        "that's",
+    ];
+    let mut p = v;
+    for _ in 0..4 {
+        let rest = &b[p..];
+        let Some(f) = FILLERS.iter().map(|f| f.as_bytes()).find(|f| {
+            rest.len() > f.len()
+                && rest[..f.len()].eq_ignore_ascii_case(f)
+                && !is_word(rest[f.len()])
+                && rest[f.len()] != b'\''
+        }) else {
+            break;
+        };
+        let mut q = p + f.len();
+        if matches!(b.get(q), Some(b',' | b'.' | b'!')) {
+            q += 1;
+        }
+        if b.get(q) != Some(&b' ') {
+            return None;
+        }
+        p = q + 1;
+    }
+    const NOT_NAMES: &[&str] = &[
+        "ich",
+        "mein",
+        "meine",
+        "wir",
+        "hier",
+        "es",
+        "wie",
+        "was",
+        "wer",
+        "wo",
+        "wann",
+        "warum",
+        "moment",
+        "sekunde",
+        "entschuldigung",
+        "sorry",
+        "nein",
+        "können",
+        "kann",
+        "gut",
+        "my",
+        "i",
+        "it",
+        "this",
+        "what",
+    ];
+    let we = name_word_end(b, p);
+    let word = &b[p..we];
+    let upper = std::str::from_utf8(word).is_ok_and(starts_upper);
+    if we == p
+        || !upper
+        || NOT_NAMES
+            .iter()
+            .any(|n| word.eq_ignore_ascii_case(n.as_bytes()))
+    {
+        return None;
+    }
+    Some(p)
+}
+
+/// Whether ` hier` follows at `e` as a whole word: `Müller hier, …`.
+pub(super) fn here_after(b: &[u8], e: usize) -> bool {
+    b[e..].starts_with(b" hier") && !b.get(e + 5).is_some_and(|&c| is_word(c))
+}
