@@ -908,6 +908,40 @@ fn spoken_phone_numbers() {
 }
 
 #[test]
+fn spoken_phone_numbers_in_english() {
+    check(&[
+        (
+            "User: my number is zero one seven one, two three four, five six seven eight.",
+            "User: my number is [PHONE_REDACTED].",
+        ),
+        (
+            "User: plus four nine one five one double two three four five six",
+            "User: [PHONE_REDACTED]",
+        ),
+        (
+            "User: it's zero three zero, triple four, fifty six seventy eight",
+            "User: it's [PHONE_REDACTED]",
+        ),
+        // After a phone key the value goes whole, whatever word it starts with.
+        (
+            "phone=one five five five two three four",
+            "phone=[PHONE_REDACTED]",
+        ),
+        (
+            r#"{"caller_phone":"four one five, five five five, zero one three two"}"#,
+            r#"{"caller_phone":"[PHONE_REDACTED]"}"#,
+        ),
+    ]);
+    unchanged(&[
+        "I need one or two slots for three people on the seventh",
+        "zero downtime deploy finished, one of two replicas ready",
+        "retries: zero of three",
+        "six seven",
+        "double check the eight o'clock slot",
+    ]);
+}
+
+#[test]
 fn spoken_email_addresses() {
     check(&[
         (

@@ -58,6 +58,12 @@ pub(crate) fn number_word_digits(w: &[u8]) -> Option<usize> {
         b"null" | b"eins" | b"zwei" | b"zwo" | b"drei" | b"vier" | b"fuenf" | b"sechs"
         | b"sieben" | b"acht" | b"neun" => Some(1),
         w if w == "fünf".as_bytes() => Some(1),
+        // English, for callers who give their number in English.
+        b"zero" | b"one" | b"two" | b"three" | b"four" | b"five" | b"six" | b"seven" | b"eight"
+        | b"nine" => Some(1),
+        b"ten" | b"eleven" | b"twelve" | b"thirteen" | b"fourteen" | b"fifteen" | b"sixteen"
+        | b"seventeen" | b"eighteen" | b"nineteen" | b"twenty" | b"thirty" | b"forty"
+        | b"fifty" | b"sixty" | b"seventy" | b"eighty" | b"ninety" => Some(2),
         b"zehn" | b"elf" | b"zwoelf" | b"dreizehn" | b"vierzehn" | b"fuenfzehn" | b"sechzehn"
         | b"siebzehn" | b"achtzehn" | b"neunzehn" | b"zwanzig" | b"dreissig" | b"vierzig"
         | b"fuenfzig" | b"sechzig" | b"siebzig" | b"achtzig" | b"neunzig" => Some(2),
@@ -100,7 +106,12 @@ fn hundreds(w: &[u8]) -> Option<usize> {
 }
 
 /// Whether a word may start a spoken number (the prefilter of the scanner
-/// lets these first two bytes through).
+/// lets these first two bytes through). Of the English words only those
+/// sharing the first two bytes of a German one start a number (`zero`,
+/// `double`, `six`, `seven`, `eight`, `eleven`, and `plus`); the others
+/// continue one. A number given in English starts with `zero` or `plus`
+/// (`zero one seven one …`, `plus four nine …`), so the common words
+/// `one`, `two`, `the`, `for` cost the scanner nothing.
 pub(crate) fn starts_spoken_number(w: &[u8]) -> bool {
     if !may_start_number_word(w) {
         return false;
@@ -129,11 +140,12 @@ fn may_start_number_word(w: &[u8]) -> bool {
     )
 }
 
-/// `doppel`/`doppelt`/`doppelte` (twice) and `dreifach` (three times).
+/// `doppel`/`doppelt`/`doppelte`/`double` (twice) and `dreifach`/`triple`
+/// (three times).
 fn is_repeat(w: &[u8]) -> Option<usize> {
-    if is(w, b"doppel") || is(w, b"doppelt") || is(w, b"doppelte") {
+    if is(w, b"doppel") || is(w, b"doppelt") || is(w, b"doppelte") || is(w, b"double") {
         Some(2)
-    } else if is(w, b"dreifach") {
+    } else if is(w, b"dreifach") || is(w, b"triple") {
         Some(3)
     } else {
         None
