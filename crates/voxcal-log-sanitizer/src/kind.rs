@@ -13,7 +13,8 @@ use voxcal_core::{Lang, UserMessage};
 pub enum Kind {
     /// E-mail addresses, including IDN domains and `%40`-encoded forms.
     Email,
-    /// German and international phone numbers.
+    /// German and international phone numbers, written or spoken (German
+    /// number words; English ones from `zero`/`plus`/`double` on).
     Phone,
     /// IBANs that pass the mod-97 check.
     Iban,
@@ -23,7 +24,9 @@ pub enum Kind {
     /// secret-named keys (`password`, `token`, `api_key`, ...).
     Secret,
     /// Names: by key, and after a salutation, a label or a customer word
-    /// (`Kunde Max Mustermann`) in free text.
+    /// (`Kunde Max Mustermann`) in free text; in call transcripts after the
+    /// phrases callers use (`mein Name ist`, `hier spricht`) and as the
+    /// caller's bare answer to the agent's question for the name.
     Name,
     /// Dates of birth next to a label (`geb.`, `Geburtsdatum`, `dob`, ...).
     Dob,
