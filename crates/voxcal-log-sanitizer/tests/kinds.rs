@@ -602,6 +602,33 @@ fn bare_names_answering_the_agent() {
 }
 
 #[test]
+fn what_a_caller_says_after_a_transcript_label() {
+    check(&[
+        ("Anrufer: Ja, Peter Klein.", "Anrufer: Ja, [NAME_REDACTED]."),
+        (
+            "Anrufer: Ich heiße Peter Klein.",
+            "Anrufer: Ich heiße [NAME_REDACTED].",
+        ),
+        (
+            "Anrufer: Mein Name ist Max Müller.",
+            "Anrufer: Mein Name ist [NAME_REDACTED].",
+        ),
+        (
+            "Anrufer: Guten Tag, hier spricht Anna Weber",
+            "Anrufer: Guten Tag, hier spricht [NAME_REDACTED]",
+        ),
+        // `Klar` is a surname too: no filler after a label.
+        ("Kunde: Klar, Anna", "Kunde: [NAME_REDACTED]"),
+    ]);
+    unchanged(&[
+        "Kunde: Hallo, ich möchte einen Termin",
+        "Anrufer: Wie bitte?",
+        "Anrufer: Moment",
+        "Patientin: Entschuldigung, ich bin spät dran",
+    ]);
+}
+
+#[test]
 fn keys_right_after_a_json_escape() {
     check(&[
         (

@@ -926,6 +926,19 @@ impl Scan<'_, '_> {
                 if self.b[v - 1] == b' ' && !starts_upper(&self.s[v..]) {
                     return None;
                 }
+                // What a caller says after a transcript label: `Anrufer: Ja,
+                // Peter Klein` keeps `Ja, `; `Anrufer: Ich heiße …`, `Kunde:
+                // Hallo, ich möchte …` hold no name here (a phrase rule may
+                // find one further on).
+                if self.b[v - 1] == b' ' {
+                    let p = answer_name_start(b, v)?;
+                    if p > v {
+                        let e = self.name_words(p, 3, false)?;
+                        let e = self.after_comma(e, 2);
+                        self.redact(p, e, label, Quote::None);
+                        return Some(e);
+                    }
+                }
                 // `O'Connor`: an apostrophe inside a name does not end it.
                 let e = plain_end(b, v).max(name_word_end(b, v));
                 if e == v {

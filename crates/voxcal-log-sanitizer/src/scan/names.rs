@@ -427,11 +427,13 @@ fn rfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
         .find(|&k| &hay[k..k + needle.len()] == needle)
 }
 
-/// Where a name may start in a caller's answer that starts at `v`: past
-/// fillers (`Ja, `, `Genau. `, `Das ist `, `Ich bin `, `This is `), at a
+/// Where a name may start in what a caller says from `v` on (an answer,
+/// or the text after a label such as `Anrufer:`): past fillers (`Ja, `,
+/// `Genau. `, `Guten Tag, `, `Das ist `, `Ich bin `, `This is `), at a
 /// capitalised word that is not the start of a sentence about something
 /// else (`Moment`, `Wie bitte?`, `Ich möchte …`). Phrases the word scanner
-/// reads itself (`Hier spricht …`, `Mein Name ist …`) give `None`.
+/// reads itself (`Hier spricht …`, `Mein Name ist …`) give `None`. Words
+/// that are also surnames (`Klar`, `Sicher`, `Gern`) are no fillers.
 pub(super) fn answer_name_start(b: &[u8], v: usize) -> Option<usize> {
     const FILLERS: &[&str] = &[
         "ja",
@@ -439,7 +441,6 @@ pub(super) fn answer_name_start(b: &[u8], v: usize) -> Option<usize> {
         "jawohl",
         "genau",
         "gerne",
-        "gern",
         "also",
         "äh",
         "Äh",
@@ -449,13 +450,14 @@ pub(super) fn answer_name_start(b: &[u8], v: usize) -> Option<usize> {
         "hm",
         "ok",
         "okay",
-        "klar",
-        "sicher",
         "natürlich",
         "yes",
         "sure",
         "well",
         "hallo",
+        "guten tag",
+        "guten morgen",
+        "guten abend",
         "hello",
         "hi",
         "das ist",
