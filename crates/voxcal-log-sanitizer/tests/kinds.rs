@@ -601,6 +601,124 @@ fn bare_names_answering_the_agent() {
     ]);
 }
 
+/// Retell's `transcript_object`: utterances with a role, the text and its
+/// words one by one.
+#[test]
+fn bare_names_in_a_transcript_object() {
+    let s = Sanitizer::default();
+    let body = |question: &str, answer: &str| {
+        let words = |text: &str| {
+            text.split(' ')
+                .enumerate()
+                .map(|(k, w)| serde_json::json!({"word": w, "start": k, "end": k + 1}))
+                .collect::<Vec<_>>()
+        };
+        serde_json::json!({"call": {"transcript_object": [
+            {"role": "agent", "content": question, "words": words(question)},
+            {"role": "user", "content": answer, "words": words(answer)},
+            {"role": "agent", "content": "Danke.", "words": words("Danke.")},
+        ]}})
+    };
+    let cases = [
+        ("Wie ist Ihr Name?", "Peter Klein.", "[NAME_REDACTED]."),
+        (
+            "Gerne. Und Ihr Nachname, bitte?",
+            "Ja, von Bülow.",
+            "Ja, [NAME_REDACTED].",
+        ),
+        ("Wie heißen Sie?", "Klein, Peter", "[NAME_REDACTED]"),
+    ];
+    for (question, answer, want) in cases {
+        for pretty in [false, true] {
+            let input = body(question, answer);
+            let text = if pretty {
+                serde_json::to_string_pretty(&input).unwrap()
+            } else {
+                input.to_string()
+            };
+            let out = s.sanitize(&text);
+            let parsed: serde_json::Value =
+                serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+            let said = &parsed["call"]["transcript_object"][1];
+            assert_eq!(said["content"], want, "{out}");
+            // No word of the name is left in the words array.
+            for w in said["words"].as_array().unwrap() {
+                let w = w["word"].as_str().unwrap();
+                assert!(
+                    !["Peter", "Klein", "Klein,", "Klein.", "Bülow."].contains(&w),
+                    "word {w:?} left: {out}"
+                );
+            }
+            // The agent's words and the rest of the body stay.
+            assert_eq!(parsed["call"]["transcript_object"][0]["content"], question);
+            assert_eq!(s.sanitize(&out), out, "not idempotent");
+        }
+    }
+    // No question for the name, or an answer that is none: unchanged.
+    for (question, answer) in [
+        ("Wann möchten Sie kommen?", "Zahnreinigung bitte."),
+        ("Wie ist Ihr Name?", "Moment bitte."),
+    ] {
+        let text = body(question, answer).to_string();
+        assert_eq!(s.sanitize(&text), text);
+    }
+    // The agent's own name asks for nothing; it goes, in its words too.
+    let text = body("Mein Name ist Lisa, wie kann ich helfen?", "Termin bitte.").to_string();
+    let out = s.sanitize(&text);
+    let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let utterances = &parsed["call"]["transcript_object"];
+    assert_eq!(
+        utterances[0]["content"],
+        "Mein Name ist [NAME_REDACTED], wie kann ich helfen?"
+    );
+    assert_eq!(
+        utterances[0]["words"][3]["word"], "[NAME_REDACTED],",
+        "{out}"
+    );
+    assert_eq!(utterances[1]["content"], "Termin bitte.");
+}
+
+/// The `words` array repeats an utterance word by word: whatever was
+/// redacted in the utterance goes there too.
+#[test]
+fn a_transcript_objects_words_follow_its_redactions() {
+    let s = Sanitizer::default();
+    let words = |text: &str| {
+        text.split(' ')
+            .map(|w| serde_json::json!({"word": w}))
+            .collect::<Vec<_>>()
+    };
+    let said = [
+        ("Mein Name ist Peter Klein.", "Peter"),
+        ("Mein Name ist Peter Klein.", "Klein."),
+        ("null eins sechs null, vier fünf sechs sieben acht", "sechs"),
+        ("null eins sechs null, vier fünf sechs sieben acht", "null,"),
+        ("anna punkt weber ät web punkt de", "weber"),
+    ];
+    for (content, word) in said {
+        let text = serde_json::json!({"transcript_object": [
+            {"role": "user", "content": content, "words": words(content)}
+        ]})
+        .to_string();
+        let out = s.sanitize(&text);
+        let parsed: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let left: Vec<&str> = parsed["transcript_object"][0]["words"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|w| w["word"].as_str())
+            .collect();
+        assert!(!left.contains(&word), "{word:?} left: {out}");
+        assert_eq!(s.sanitize(&out), out, "not idempotent");
+    }
+    // Words of utterances with nothing redacted stay.
+    let text = serde_json::json!({"transcript_object": [
+        {"role": "user", "content": "Peter kommt morgen", "words": words("Peter kommt morgen")}
+    ]})
+    .to_string();
+    assert_eq!(s.sanitize(&text), text);
+}
+
 #[test]
 fn what_a_caller_says_after_a_transcript_label() {
     check(&[

@@ -625,7 +625,7 @@ proptest! {
             "May I have your name, please?",
         ][..]),
         filler in prop::sample::select(&["", "Ja, ", "Genau, ", "Ja, das ist ", "Ich bin ", "Äh, "][..]),
-        json in any::<bool>(),
+        form in 0u8..4,
         ctx in context(),
     ) {
         let s = Sanitizer::default();
@@ -633,12 +633,34 @@ proptest! {
             "Agent: Hallo {}.\nAgent: {question}\nUser: {filler}{value}.\nAgent: Danke, {}.",
             ctx[0], ctx[1]
         );
-        let input = if json {
-            serde_json::json!({ "call": { "transcript": transcript } }).to_string()
-        } else {
-            transcript
+        // Retell's `transcript_object`: utterances with their words.
+        let utterance = |role: &str, text: &str| {
+            let words: Vec<_> = text
+                .split(' ')
+                .enumerate()
+                .map(|(k, w)| serde_json::json!({"word": w, "start": k, "end": k + 1}))
+                .collect();
+            serde_json::json!({"role": role, "content": text, "words": words})
+        };
+        let object = serde_json::json!({"call": {"transcript_object": [
+            utterance("agent", &format!("Hallo {}.", ctx[0])),
+            utterance("agent", question),
+            utterance("user", &format!("{filler}{value}.")),
+            utterance("agent", &format!("Danke, {}.", ctx[1])),
+        ]}});
+        let input = match form {
+            0 => transcript,
+            1 => serde_json::json!({ "call": { "transcript": transcript } }).to_string(),
+            2 => object.to_string(),
+            _ => serde_json::to_string_pretty(&object).unwrap(),
         };
         let out = s.sanitize(&input);
+        if form > 0 {
+            prop_assert!(
+                serde_json::from_str::<serde_json::Value>(&out).is_ok(),
+                "invalid JSON: {out}"
+            );
+        }
         let rest = without_context(&out, &ctx)?;
         for part in value.split([' ', '-', ',']).filter(|p| p.chars().count() >= 3) {
             if matches!(part, "von" | "van" | "der") {

@@ -44,6 +44,7 @@ use names::{
     answer_name_start, asked_for_name, born_after, date_after_label, here_after, is_caller_turn,
     is_dob_label, is_particle, is_stopword, is_title, looks_like_identifier, name_phrase_end,
     name_word_end, name_words_before, skip_titles, spelled_end, spelled_word_before, starts_upper,
+    utterance_answers_name,
 };
 use values::{
     address_end, hex_group_then_colon, later_card, number_groups_end, plain_end, timestamp_end,
@@ -68,6 +69,10 @@ enum Quote {
 /// malformed input. Runs settle after two or three passes; the bound only
 /// guards against the unforeseen.
 const MAX_PASSES: usize = 8;
+
+/// How many redactions inside `transcript_object` utterances a pass
+/// remembers for their `words` arrays (see [`Scan::utterance`]).
+const MAX_SAID: usize = 256;
 
 /// Redacts `text` and returns it borrowed when nothing matched.
 ///
@@ -99,6 +104,8 @@ fn pass<'a>(text: &'a str, cfg: &Inner) -> Cow<'a, str> {
         copied: 0,
         settled: 0,
         word: (0, 0),
+        content_end: 0,
+        said: Vec::new(),
     };
     sc.run();
     match sc.out {
@@ -124,6 +131,14 @@ struct Scan<'a, 'c> {
     /// The last run of word bytes the main loop stepped over, as
     /// `(start, end)`: a key right before `:`/`=` is usually that run.
     word: (usize, usize),
+    /// The end of the last JSON string value of a `content` key: an
+    /// utterance of Retell's `transcript_object`, whose `words` array
+    /// repeats it word by word.
+    content_end: usize,
+    /// What was redacted inside such strings (ranges of the text), at most
+    /// [`MAX_SAID`]: the entries of a `words` array that equal one of their
+    /// words are redacted too.
+    said: Vec<(usize, usize, Kind)>,
 }
 
 impl Scan<'_, '_> {
@@ -195,6 +210,9 @@ impl Scan<'_, '_> {
         self.cfg.write_marker(out, kind, value);
         out.push_str(q);
         self.copied = end;
+        if start < self.content_end && self.said.len() < MAX_SAID {
+            self.said.push((start, end, kind));
+        }
     }
 
     fn redact_kind(&mut self, start: usize, end: usize, kind: Kind) -> usize {
@@ -364,9 +382,56 @@ impl Scan<'_, '_> {
             v += 1;
         }
         let p = answer_name_start(b, v)?;
-        let e = self.name_words(p, 3, false)?;
+        let e = self.name_words(p, 3, true)?;
         let e = self.after_comma(e, 2);
         (here_after(b, e) || asked_for_name(b, label)).then_some((p, e))
+    }
+
+    /// The JSON key `key` (`content` or `word`) of an utterance in Retell's
+    /// `transcript_object`, its `:` at `i`: the bare name of a caller's
+    /// answer to the agent's question for it is redacted, and the entries
+    /// of a `words` array that equal a word of something redacted in an
+    /// utterance (that name, `Peter` of `mein Name ist Peter Klein`, `eins`
+    /// of a spoken phone number) are redacted with the same kind. Returns
+    /// where the scan goes on, `None` to go on after the `:`.
+    fn utterance(&mut self, key: &[u8], i: usize) -> Option<usize> {
+        let b = self.b;
+        let mut v = i + 1;
+        while b.get(v) == Some(&b' ') {
+            v += 1;
+        }
+        if b.get(v) != Some(&b'"') {
+            return None;
+        }
+        let close = string_end(b, v + 1);
+        if key == b"content" {
+            // What is redacted inside it is remembered for its `words`.
+            self.content_end = close;
+            let key_quote = i - key.len() - 2;
+            if !(self.on(Kind::Name) && utterance_answers_name(b, key_quote, close)) {
+                return None;
+            }
+            let p = answer_name_start(b, v + 1)?;
+            let e = self.name_words(p, 3, true)?;
+            let e = self.after_comma(e, 2).min(close);
+            self.redact(p, e, Kind::Name, Quote::None);
+            return Some(e);
+        }
+        // `"word":"Klein."`: one word of what was said, punctuation after it.
+        let word = &b[v + 1..close];
+        let len = word
+            .iter()
+            .rposition(|c| !matches!(c, b'.' | b',' | b'!' | b'?'))
+            .map_or(0, |k| k + 1);
+        let word = &word[..len];
+        let (_, _, kind) = *self.said.iter().find(|&&(s, e, _)| {
+            !word.is_empty()
+                && b[s..e]
+                    .split(|&c| matches!(c, b' ' | b',' | b'.'))
+                    .any(|part| part == word)
+        })?;
+        self.redact(v + 1, v + 1 + len, kind, Quote::None);
+        Some(close)
     }
 
     /// `Herr Max Müller`, `Frau Dr. Anna Schmidt`, `Dr. Klaus`.
@@ -755,6 +820,13 @@ impl Scan<'_, '_> {
                     return self.redact_kind(s, e, Kind::Name);
                 }
             }
+            // The same in Retell's `transcript_object`: `{"role":"user",
+            // "content":"Peter Klein","words":[{"word":"Peter",…}, …]}`.
+            if b[i] == b':' && quote == Quote::Json && matches!(key, b"content" | b"word") {
+                if let Some(e) = self.utterance(key, i) {
+                    return e;
+                }
+            }
             return i + 1;
         };
         // `auth: login failed` is a log target, not a credential; so is the
@@ -933,7 +1005,7 @@ impl Scan<'_, '_> {
                 if self.b[v - 1] == b' ' {
                     let p = answer_name_start(b, v)?;
                     if p > v {
-                        let e = self.name_words(p, 3, false)?;
+                        let e = self.name_words(p, 3, true)?;
                         let e = self.after_comma(e, 2);
                         self.redact(p, e, label, Quote::None);
                         return Some(e);

@@ -1,6 +1,7 @@
 //! Name heuristics (German and English): name words, particles, stopwords,
 //! spoken name labels, and date-of-birth labels.
 
+use super::json_str::string_end;
 use crate::detect::{date_end, is_word, written_date_end};
 
 pub(super) fn looks_like_identifier(v: &[u8]) -> bool {
@@ -364,6 +365,12 @@ pub(super) fn asked_for_name(b: &[u8], label: usize) -> bool {
     if rfind(turn, b"User:").is_some() || rfind(turn, b"Caller:").is_some() {
         return false;
     }
+    asks_for_name(turn)
+}
+
+/// Whether the last sentence of what the agent said, `turn`, asks for the
+/// caller's name (see [`asked_for_name`]).
+pub(super) fn asks_for_name(turn: &[u8]) -> bool {
     // The last sentence: after the last `.`/`!`/`?` followed by a blank
     // that is not at the end of the turn.
     let mut end = turn.len();
@@ -516,7 +523,11 @@ pub(super) fn answer_name_start(b: &[u8], v: usize) -> Option<usize> {
     ];
     let we = name_word_end(b, p);
     let word = &b[p..we];
-    let upper = std::str::from_utf8(word).is_ok_and(starts_upper);
+    let upper = std::str::from_utf8(word).is_ok_and(starts_upper)
+        // `von Bülow`: a particle before a capitalised name word.
+        || (is_particle(word)
+            && b.get(we) == Some(&b' ')
+            && std::str::from_utf8(&b[we + 1..name_word_end(b, we + 1)]).is_ok_and(starts_upper));
     if we == p
         || !upper
         || NOT_NAMES
@@ -531,4 +542,85 @@ pub(super) fn answer_name_start(b: &[u8], v: usize) -> Option<usize> {
 /// Whether ` hier` follows at `e` as a whole word: `Müller hier, …`.
 pub(super) fn here_after(b: &[u8], e: usize) -> bool {
     b[e..].starts_with(b" hier") && !b.get(e + 5).is_some_and(|&c| is_word(c))
+}
+
+/// The last `"role":"<role>"` (a blank after the colon allowed) in `hay`.
+fn rfind_role(hay: &[u8], role: &[u8]) -> Option<usize> {
+    let mut tight = [0u8; 32];
+    let mut spaced = [0u8; 32];
+    let head = b"\"role\":";
+    let n = head.len() + role.len() + 2;
+    if n + 1 > tight.len() {
+        return None;
+    }
+    tight[..head.len()].copy_from_slice(head);
+    tight[head.len()] = b'"';
+    tight[head.len() + 1..n - 1].copy_from_slice(role);
+    tight[n - 1] = b'"';
+    spaced[..head.len()].copy_from_slice(head);
+    spaced[head.len()] = b' ';
+    spaced[head.len() + 1..n + 1].copy_from_slice(&tight[head.len()..n]);
+    rfind(hay, &tight[..n]).max(rfind(hay, &spaced[..n + 1]))
+}
+
+/// Whether the JSON key `"content"` whose opening quote is at `key_quote`,
+/// its string value closing at `close`, is a caller's utterance in Retell's
+/// `transcript_object` (`"role":"user"` in the same object, before the key
+/// or right after the value) that answers the agent's utterance right
+/// before it, which asked for the name ([`asks_for_name`]). The agent's
+/// utterance is looked for within 4,000 bytes (its `words` array lies
+/// between).
+pub(super) fn utterance_answers_name(b: &[u8], key_quote: usize, close: usize) -> bool {
+    let lo = key_quote.saturating_sub(64);
+    let Some(open) = b[lo..key_quote].iter().rposition(|&c| c == b'{') else {
+        return false;
+    };
+    let object = lo + open;
+    // Right after the value: `,`, blanks or line breaks, then the role.
+    let mut next = close + 1;
+    if b.get(next) == Some(&b',') {
+        next += 1;
+    }
+    while b
+        .get(next)
+        .is_some_and(|c| matches!(c, b' ' | b'\n' | b'\r' | b'\t'))
+    {
+        next += 1;
+    }
+    let after = &b[next.min(b.len())..(next + 16).min(b.len())];
+    let user = rfind_role(&b[object..key_quote], b"user").is_some()
+        || (next > close + 1 && rfind_role(after, b"user") == Some(0));
+    if !user {
+        return false;
+    }
+    let before = &b[object.saturating_sub(4000)..object];
+    let Some(agent) = rfind_role(before, b"agent") else {
+        return false;
+    };
+    let turn = &before[agent..];
+    if rfind_role(turn, b"user").is_some() {
+        return false;
+    }
+    // The agent's `content` string: the first in its object, before or
+    // after the role.
+    let content = b"\"content\":";
+    let agent_object = before[..agent]
+        .iter()
+        .rposition(|&c| c == b'{')
+        .unwrap_or(0);
+    let start = rfind(&before[agent_object..], content)
+        .filter(|&k| !before[agent_object..agent_object + k].contains(&b'}'))
+        .map(|k| agent_object + k);
+    let Some(start) = start else {
+        return false;
+    };
+    let mut v = start + content.len();
+    while before.get(v) == Some(&b' ') {
+        v += 1;
+    }
+    if before.get(v) != Some(&b'"') {
+        return false;
+    }
+    let end = string_end(before, v + 1);
+    asks_for_name(&before[v + 1..end])
 }
