@@ -579,6 +579,7 @@ fn bare_names_answering_the_agent() {
         "User: Zahnreinigung bitte.",
         // The question was asked and answered before: this turn is another.
         "Agent: Wie ist Ihr Name?\nUser: Moment.\nAgent: Und wann?\nUser: Freitag Vormittag.",
+        r#"{"transcript":"Agent: Wie ist Ihr Name?\nUser: Moment.\nAgent: Was darf es sein?\nUser: Zahnreinigung bitte."}"#,
         // Answers that are no name.
         "Agent: Wie ist Ihr Name?\nUser: Moment, ich schaue.",
         "Agent: Wie ist Ihr Name?\nUser: Wie bitte?",

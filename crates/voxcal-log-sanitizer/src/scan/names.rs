@@ -351,20 +351,35 @@ const AGENT_LABELS: [&[u8]; 6] = [
 /// that turn counts, and only a turn that started within 400 bytes.
 pub(super) fn asked_for_name(b: &[u8], label: usize) -> bool {
     let lo = label.saturating_sub(400);
-    let before = &b[lo..label];
-    // The agent's label closest before the caller's, with no other caller
-    // turn between them.
-    let Some(turn) = AGENT_LABELS
-        .iter()
-        .filter_map(|l| rfind(before, l).map(|p| p + l.len()))
-        .max()
-    else {
-        return false;
+    // One pass back to the nearest turn label: the agent's, or another
+    // caller turn between (then this answer is to something else).
+    let mut k = label;
+    let turn = loop {
+        if k <= lo {
+            return false;
+        }
+        k -= 1;
+        if b[k] != b':' {
+            continue;
+        }
+        let mut w = k;
+        while w > lo && b[w - 1].is_ascii_alphabetic() {
+            w -= 1;
+        }
+        let word = &b[w..k];
+        // `\nAgent:` inside a JSON string: the escape's letter goes.
+        let word = if w > lo && b[w - 1] == b'\\' && word.len() > 1 {
+            &word[1..]
+        } else {
+            word
+        };
+        if AGENT_LABELS.iter().any(|l| &l[..l.len() - 1] == word) {
+            break &b[k + 1..label];
+        }
+        if is_caller_turn(word) {
+            return false;
+        }
     };
-    let turn = &before[turn..];
-    if rfind(turn, b"User:").is_some() || rfind(turn, b"Caller:").is_some() {
-        return false;
-    }
     asks_for_name(turn)
 }
 
@@ -593,12 +608,12 @@ pub(super) fn utterance_answers_name(b: &[u8], key_quote: usize, close: usize) -
     if !user {
         return false;
     }
+    // The nearest role before this object must be the agent's.
     let before = &b[object.saturating_sub(4000)..object];
-    let Some(agent) = rfind_role(before, b"agent") else {
+    let Some(agent) = rfind(before, b"\"role\":") else {
         return false;
     };
-    let turn = &before[agent..];
-    if rfind_role(turn, b"user").is_some() {
+    if rfind_role(&before[agent..], b"agent") != Some(0) {
         return false;
     }
     // The agent's `content` string: the first in its object, before or
