@@ -559,23 +559,18 @@ pub(super) fn here_after(b: &[u8], e: usize) -> bool {
     b[e..].starts_with(b" hier") && !b.get(e + 5).is_some_and(|&c| is_word(c))
 }
 
-/// The last `"role":"<role>"` (a blank after the colon allowed) in `hay`.
-fn rfind_role(hay: &[u8], role: &[u8]) -> Option<usize> {
-    let mut tight = [0u8; 32];
-    let mut spaced = [0u8; 32];
-    let head = b"\"role\":";
-    let n = head.len() + role.len() + 2;
-    if n + 1 > tight.len() {
-        return None;
-    }
-    tight[..head.len()].copy_from_slice(head);
-    tight[head.len()] = b'"';
-    tight[head.len() + 1..n - 1].copy_from_slice(role);
-    tight[n - 1] = b'"';
-    spaced[..head.len()].copy_from_slice(head);
-    spaced[head.len()] = b' ';
-    spaced[head.len() + 1..n + 1].copy_from_slice(&tight[head.len()..n]);
-    rfind(hay, &tight[..n]).max(rfind(hay, &spaced[..n + 1]))
+const ROLE_KEY: &[u8] = b"\"role\":";
+
+/// Whether `at` starts `"role":"<role>"` (a blank after the colon allowed).
+fn role_is(at: &[u8], role: &[u8]) -> bool {
+    let Some(rest) = at.strip_prefix(ROLE_KEY) else {
+        return false;
+    };
+    let rest = rest.strip_prefix(b" ").unwrap_or(rest);
+    rest.len() > role.len() + 1
+        && rest[0] == b'"'
+        && &rest[1..=role.len()] == role
+        && rest[role.len() + 1] == b'"'
 }
 
 /// Whether the JSON key `"content"` whose opening quote is at `key_quote`,
@@ -602,18 +597,19 @@ pub(super) fn utterance_answers_name(b: &[u8], key_quote: usize, close: usize) -
     {
         next += 1;
     }
-    let after = &b[next.min(b.len())..(next + 16).min(b.len())];
-    let user = rfind_role(&b[object..key_quote], b"user").is_some()
-        || (next > close + 1 && rfind_role(after, b"user") == Some(0));
+    let after = b.get(next..).unwrap_or_default();
+    let own = &b[object..key_quote];
+    let user = rfind(own, ROLE_KEY).is_some_and(|k| role_is(&own[k..], b"user"))
+        || (next > close + 1 && role_is(after, b"user"));
     if !user {
         return false;
     }
     // The nearest role before this object must be the agent's.
     let before = &b[object.saturating_sub(4000)..object];
-    let Some(agent) = rfind(before, b"\"role\":") else {
+    let Some(agent) = rfind(before, ROLE_KEY) else {
         return false;
     };
-    if rfind_role(&before[agent..], b"agent") != Some(0) {
+    if !role_is(&before[agent..], b"agent") {
         return false;
     }
     // The agent's `content` string: the first in its object, before or
